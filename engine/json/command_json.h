@@ -1,0 +1,35 @@
+// Commands as JSON (DESIGN.md "Interfaces"): the form producers send to
+// `POST /v1/commands` and `tally produce`.
+//
+// u128 values travel as decimal strings; small integers (ledger, code,
+// user_data_32, timeout) as JSON numbers; flags as a list of names. Unknown
+// fields, unknown flags, wrong types and out-of-range numbers are errors that
+// name the field. Only create_account and create_transfer are accepted from
+// producers; the scheduler and sagas produce the other kinds themselves.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string_view>
+
+#include "engine/core/command.h"
+#include "engine/core/status.h"
+
+namespace tally {
+
+// {"type":"create_transfer",...} -> Command, or invalid_argument.
+Result<Command> command_from_json(const boost::json::value& json);
+// One line of JSON text -> Command (parse errors name the position).
+Result<Command> command_from_json_text(std::string_view text);
+// Any command -> JSON (also the internal kinds, for tools that print them).
+boost::json::object command_to_json(const Command& command);
+
+// Flag bits <-> names ("pending", ...); unknown names are errors.
+boost::json::array flags_to_json(uint16_t flags, const FlagName* names, size_t count);
+Result<uint16_t> flags_from_json(const boost::json::value& json, const FlagName* names,
+                                 size_t count, std::string_view field);
+
+// u128 <-> decimal string.
+boost::json::string u128_to_json(u128 v);
+Result<u128> u128_from_json(const boost::json::value& json, std::string_view field);
+
+}  // namespace tally

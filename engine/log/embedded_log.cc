@@ -1,0 +1,292 @@
+#include "engine/log/embedded_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+#include "engine/core/bytes.h"
+
+namespace tally {
+namespace {
+
+constexpr char kPartitionsKey[] = "m:partitions";
+constexpr size_t kKeySize = 13;
+constexpr size_t kHeaderSize = 10;  // append_time_ns u64 LE | key length u16 LE
+constexpr size_t kMaxGroupBytes = 64u << 20;
+
+std::string record_key(Partition p, Offset o) {
+  std::string k(kKeySize, '\0');
+  k[0] = 'r';
+  put_be32(&k[1], p.value);
+  put_be64(&k[5], o.value);
+  return k;
+}
+
+Status from_rocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNoSpace()) return Status::ResourceExhausted(what + ": disk full: " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IoError(what + ": " + s.ToString());
+}
+
+uint64_t wall_clock_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+class EmbeddedLog;
+
+class EmbeddedReader final : public LogReader {
+ public:
+  EmbeddedReader(EmbeddedLog* log, Partition p, Offset from) : log_(log), p_(p), pos_(from) {}
+  Result<std::vector<LogRecord>> next(size_t max_records, std::chrono::milliseconds wait) override;
+  Offset position() const override { return pos_; }
+
+ private:
+  EmbeddedLog* log_;
+  Partition p_;
+  Offset pos_;
+};
+
+class EmbeddedLog final : public Log {
+ public:
+  EmbeddedLog(std::unique_ptr<rocksdb::DB> db, EmbeddedLogOptions options,
+              std::vector<uint64_t> ends)
+      : db_(std::move(db)), options_(std::move(options)), ends_(std::move(ends)) {}
+
+  uint32_t partition_count() const override { return options_.partitions; }
+  size_t max_record_bytes() const override { return options_.max_record_bytes; }
+  std::string describe() const override { return "embedded log at " + options_.dir; }
+
+  Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
+  Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
+    if (p.value >= options_.partitions) {
+      return Status::InvalidArgument("partition " + std::to_string(p.value) + " does not exist; " +
+                                     describe() + " has " + std::to_string(options_.partitions));
+    }
+    return std::unique_ptr<LogReader>(new EmbeddedReader(this, p, from));
+  }
+  Result<Offset> end_offset(Partition p) override {
+    if (p.value >= options_.partitions) return Status::InvalidArgument("no such partition");
+    std::lock_guard lock(mu_);
+    return Offset{ends_[p.value]};
+  }
+
+  // Reads committed records of `p` from `from`; waits up to `wait` for one.
+  Result<std::vector<LogRecord>> read_from(Partition p, Offset from, size_t max,
+                                           std::chrono::milliseconds wait);
+
+ private:
+  struct Writer {
+    std::span<const AppendRequest> records;
+    std::vector<Offset> offsets;
+    Status status;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  Status write_group(std::vector<Writer*>& group);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  const EmbeddedLogOptions options_;
+
+  std::mutex mu_;
+  std::vector<uint64_t> ends_;        // GUARDED_BY(mu_): next offset per partition, committed
+  std::deque<Writer*> writers_;       // GUARDED_BY(mu_): the front one is the leader
+  Status sticky_error_;               // GUARDED_BY(mu_)
+  std::condition_variable appended_;  // signalled after each commit
+};
+
+Result<std::vector<Offset>> EmbeddedLog::append(std::span<const AppendRequest> records) {
+  TALLY_RETURN_IF_ERROR(check_append(*this, records));
+  Writer w;
+  w.records = records;
+  std::unique_lock lock(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) {
+    if (!w.status.ok()) return w.status;
+    return std::move(w.offsets);
+  }
+  // This thread leads: take the queue (up to a byte budget) and commit it.
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  for (Writer* x : writers_) {
+    size_t b = 0;
+    for (const AppendRequest& r : x->records) b += r.value.size();
+    if (!group.empty() && bytes + b > kMaxGroupBytes) break;
+    group.push_back(x);
+    bytes += b;
+  }
+  Status status = sticky_error_;
+  if (status.ok()) {
+    status = write_group(group);  // releases and re-takes mu_ around the write
+    if (!status.ok()) sticky_error_ = status;
+  }
+  for (Writer* x : group) {
+    writers_.pop_front();
+    if (x != &w) {
+      x->status = status;
+      x->done = true;
+      x->cv.notify_one();
+    }
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  appended_.notify_all();
+  if (!status.ok()) return status;
+  return std::move(w.offsets);
+}
+
+// REQUIRES: mu_ held by the caller through `lock` semantics: called with mu_
+// held; releases it during the write and holds it again on return.
+Status EmbeddedLog::write_group(std::vector<Writer*>& group) {
+  std::vector<uint64_t> next = ends_;
+  rocksdb::WriteBatch batch;
+  const uint64_t now = wall_clock_ns();
+  std::string value;
+  for (Writer* x : group) {
+    x->offsets.clear();
+    for (const AppendRequest& r : x->records) {
+      const Offset o{next[r.partition.value]++};
+      x->offsets.push_back(o);
+      value.resize(kHeaderSize + r.key.size() + r.value.size());
+      put_le64(value.data(), now);
+      value[8] = static_cast<char>(r.key.size() & 0xff);
+      value[9] = static_cast<char>(r.key.size() >> 8);
+      char* at = value.data() + kHeaderSize;
+      if (!r.key.empty()) std::memcpy(at, r.key.data(), r.key.size());
+      if (!r.value.empty()) std::memcpy(at + r.key.size(), r.value.data(), r.value.size());
+      batch.Put(record_key(r.partition, o), value);
+    }
+  }
+  mu_.unlock();
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  const rocksdb::Status s = db_->Write(wo, &batch);
+  mu_.lock();
+  if (!s.ok()) return from_rocks(s, "appending to " + describe());
+  ends_ = std::move(next);
+  return Status::Ok();
+}
+
+Result<std::vector<LogRecord>> EmbeddedLog::read_from(Partition p, Offset from, size_t max,
+                                                      std::chrono::milliseconds wait) {
+  uint64_t end;
+  {
+    std::unique_lock lock(mu_);
+    appended_.wait_for(lock, wait, [&] { return ends_[p.value] > from.value; });
+    end = ends_[p.value];
+  }
+  std::vector<LogRecord> out;
+  if (end <= from.value) return out;
+  const std::string start = record_key(p, from);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  uint64_t expect = from.value;
+  for (it->Seek(start); it->Valid() && out.size() < max && expect < end; it->Next(), expect++) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() != kKeySize || k[0] != 'r' || get_be32(k.data() + 1) != p.value) break;
+    const uint64_t o = get_be64(k.data() + 5);
+    if (o != expect) {
+      return Status::Corruption(describe() + " partition " + std::to_string(p.value) +
+                                ": expected offset " + std::to_string(expect) + ", found " +
+                                std::to_string(o));
+    }
+    const rocksdb::Slice v = it->value();
+    const size_t key_len = v.size() < kHeaderSize
+                               ? 0
+                               : static_cast<uint8_t>(v[8]) | (static_cast<uint8_t>(v[9]) << 8);
+    if (v.size() < kHeaderSize + key_len) {
+      return Status::Corruption(describe() + " partition " + std::to_string(p.value) + " offset " +
+                                std::to_string(o) + ": stored value shorter than its header");
+    }
+    LogRecord r;
+    r.partition = p;
+    r.offset = Offset{o};
+    r.append_time = Timestamp{get_le64(v.data())};
+    r.key.assign(v.data() + kHeaderSize, v.data() + kHeaderSize + key_len);
+    r.value.assign(v.data() + kHeaderSize + key_len, v.data() + v.size());
+    out.push_back(std::move(r));
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading " + describe());
+  if (out.empty()) {
+    return Status::Corruption(describe() + " partition " + std::to_string(p.value) +
+                              ": offset " + std::to_string(from.value) + " is missing below end " +
+                              std::to_string(end));
+  }
+  return out;
+}
+
+Result<std::vector<LogRecord>> EmbeddedReader::next(size_t max_records,
+                                                    std::chrono::milliseconds wait) {
+  auto r = log_->read_from(p_, pos_, max_records, wait);
+  if (r.ok() && !r->empty()) pos_ = r->back().offset.next();
+  return r;
+}
+
+Result<std::vector<uint64_t>> load_ends(rocksdb::DB& db, uint32_t partitions) {
+  std::vector<uint64_t> ends(partitions, 0);
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  for (uint32_t p = 0; p < partitions; p++) {
+    it->SeekForPrev(record_key(Partition{p}, Offset{~uint64_t{0}}));
+    if (it->Valid()) {
+      const rocksdb::Slice k = it->key();
+      if (k.size() == kKeySize && k[0] == 'r' && get_be32(k.data() + 1) == p) {
+        ends[p] = get_be64(k.data() + 5) + 1;
+      }
+    }
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "scanning the log");
+  return ends;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options) {
+  if (options.partitions > 4096) {
+    return Status::InvalidArgument("partition count " + std::to_string(options.partitions) +
+                                   " is over the limit of 4096");
+  }
+  rocksdb::Options ro;
+  ro.create_if_missing = true;
+  ro.enable_blob_files = true;  // records live in blob files; compaction moves only keys
+  ro.min_blob_size = 1024;
+  ro.blob_file_size = 256u << 20;
+  ro.write_buffer_size = 64u << 20;
+  ro.max_background_jobs = 2;
+  ro.compression = rocksdb::kNoCompression;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(ro, options.dir, &raw);
+  if (!s.ok()) return from_rocks(s, "opening the embedded log at " + options.dir);
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  EmbeddedLogOptions effective = options;
+  std::string stored;
+  const rocksdb::Status g = db->Get(rocksdb::ReadOptions(), kPartitionsKey, &stored);
+  if (g.IsNotFound()) {
+    if (effective.partitions == 0) effective.partitions = kDefaultPartitions;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    TALLY_RETURN_IF_ERROR(from_rocks(
+        db->Put(wo, kPartitionsKey, std::to_string(effective.partitions)), "creating the log"));
+  } else if (!g.ok()) {
+    return from_rocks(g, "reading the log's partition count");
+  } else {
+    const uint32_t n = static_cast<uint32_t>(std::stoul(stored));
+    if (effective.partitions != 0 && effective.partitions != n) {
+      return Status::InvalidArgument("the embedded log at " + options.dir + " has " + stored +
+                                     " partitions, not " + std::to_string(options.partitions));
+    }
+    effective.partitions = n;
+  }
+  TALLY_ASSIGN_OR_RETURN(std::vector<uint64_t> ends, load_ends(*db, effective.partitions));
+  return std::unique_ptr<Log>(new EmbeddedLog(std::move(db), effective, std::move(ends)));
+}
+
+}  // namespace tally

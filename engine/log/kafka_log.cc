@@ -1,0 +1,289 @@
+#include "engine/log/kafka_log.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace tally {
+namespace {
+
+using Props = std::vector<std::pair<std::string, std::string>>;
+
+// Builds a librdkafka configuration: Tally's defaults, then the user's.
+Result<rd_kafka_conf_t*> make_conf(const KafkaLogOptions& o, const Props& defaults) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  auto set = [&](const std::string& k, const std::string& v) -> Status {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument("librdkafka property " + k + "=" + v + ": " + err);
+    }
+    return Status::Ok();
+  };
+  Status s = set("bootstrap.servers", o.bootstrap);
+  for (const auto& [k, v] : defaults) {
+    if (s.ok()) s = set(k, v);
+  }
+  for (const auto& [k, v] : o.properties) {
+    if (s.ok()) s = set(k, v);
+  }
+  if (!s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  return conf;
+}
+
+Status kafka_error(rd_kafka_resp_err_t err, const std::string& what) {
+  const std::string m = what + ": " + rd_kafka_err2str(err);
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+      return Status::Unavailable(m);
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      return Status::ResourceExhausted(m);
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return Status::InvalidArgument(m);
+    default:
+      return Status::IoError(m);
+  }
+}
+
+// One append call's records, waiting for their delivery reports.
+struct Delivery {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t remaining = 0;
+  std::vector<Offset> offsets;
+  Status status;
+};
+struct Slot {
+  Delivery* delivery;
+  size_t index;
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+  auto* slot = static_cast<Slot*>(m->_private);
+  Delivery& d = *slot->delivery;
+  std::lock_guard lock(d.mu);
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (d.status.ok()) d.status = kafka_error(m->err, "delivering a record");
+  } else {
+    d.offsets[slot->index] = Offset{static_cast<uint64_t>(m->offset)};
+  }
+  if (--d.remaining == 0) d.cv.notify_all();
+}
+
+class KafkaReader final : public LogReader {
+ public:
+  KafkaReader(rd_kafka_t* rk, std::string topic, Partition p, Offset from)
+      : rk_(rk), topic_(std::move(topic)), p_(p), pos_(from) {}
+  ~KafkaReader() override {
+    rd_kafka_consumer_close(rk_);
+    rd_kafka_destroy(rk_);
+  }
+
+  Result<std::vector<LogRecord>> next(size_t max_records, std::chrono::milliseconds wait) override {
+    std::vector<LogRecord> out;
+    int timeout = static_cast<int>(wait.count());
+    while (out.size() < max_records) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, timeout);
+      if (m == nullptr) break;
+      timeout = 0;  // after the first record take only what is already here
+      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const rd_kafka_resp_err_t err = m->err;
+        const std::string detail = rd_kafka_message_errstr(m);
+        rd_kafka_message_destroy(m);
+        if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+        if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+            err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+          return Status::NotFound("partition " + std::to_string(p_.value) + " offset " +
+                                  std::to_string(pos_.value) +
+                                  " is no longer in the topic (retention removed it): " + detail);
+        }
+        if (!out.empty()) break;
+        return kafka_error(err, "reading partition " + std::to_string(p_.value) + ": " + detail);
+      }
+      LogRecord r;
+      r.partition = Partition{static_cast<uint32_t>(m->partition)};
+      r.offset = Offset{static_cast<uint64_t>(m->offset)};
+      rd_kafka_timestamp_type_t type;
+      const int64_t ms = rd_kafka_message_timestamp(m, &type);
+      r.append_time = Timestamp{ms > 0 ? static_cast<uint64_t>(ms) * 1'000'000ull : 0};
+      const auto* key = static_cast<const uint8_t*>(m->key);
+      const auto* val = static_cast<const uint8_t*>(m->payload);
+      if (key != nullptr) r.key.assign(key, key + m->key_len);
+      if (val != nullptr) r.value.assign(val, val + m->len);
+      rd_kafka_message_destroy(m);
+      pos_ = r.offset.next();
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+  Offset position() const override { return pos_; }
+
+ private:
+  rd_kafka_t* rk_;
+  std::string topic_;
+  Partition p_;
+  Offset pos_;
+};
+
+class KafkaLog final : public Log {
+ public:
+  KafkaLog(KafkaLogOptions options, rd_kafka_t* producer, uint32_t partitions)
+      : options_(std::move(options)), producer_(producer), partitions_(partitions) {
+    poller_ = std::thread([this] {
+      while (!stop_.load()) rd_kafka_poll(producer_, 50);
+    });
+  }
+  ~KafkaLog() override {
+    rd_kafka_flush(producer_, 10000);
+    stop_ = true;
+    poller_.join();
+    rd_kafka_destroy(producer_);
+  }
+
+  uint32_t partition_count() const override { return partitions_; }
+  size_t max_record_bytes() const override { return options_.max_record_bytes; }
+  std::string describe() const override {
+    return "kafka " + options_.bootstrap + " topic " + options_.topic;
+  }
+
+  Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override {
+    TALLY_RETURN_IF_ERROR(check_append(*this, records));
+    Delivery d;
+    d.offsets.resize(records.size());
+    std::vector<Slot> slots(records.size());
+    for (size_t i = 0; i < records.size(); i++) {
+      const AppendRequest& r = records[i];
+      slots[i] = Slot{&d, i};
+      {
+        std::lock_guard lock(d.mu);
+        d.remaining++;
+      }
+      rd_kafka_resp_err_t err;
+      for (;;) {
+        err = rd_kafka_producev(
+            producer_, RD_KAFKA_V_TOPIC(options_.topic.c_str()),
+            RD_KAFKA_V_PARTITION(static_cast<int32_t>(r.partition.value)),
+            RD_KAFKA_V_KEY(const_cast<uint8_t*>(r.key.data()), r.key.size()),
+            RD_KAFKA_V_VALUE(const_cast<uint8_t*>(r.value.data()), r.value.size()),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&slots[i]), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the poller drains
+      }
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::lock_guard lock(d.mu);
+        d.remaining--;
+        d.status = kafka_error(err, "appending to " + describe());
+        break;
+      }
+    }
+    std::unique_lock lock(d.mu);
+    d.cv.wait(lock, [&] { return d.remaining == 0; });
+    if (!d.status.ok()) return d.status;
+    return std::move(d.offsets);
+  }
+
+  Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
+    if (p.value >= partitions_) {
+      return Status::InvalidArgument("partition " + std::to_string(p.value) +
+                                     " does not exist; " + describe() + " has " +
+                                     std::to_string(partitions_) + " partitions");
+    }
+    TALLY_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                           make_conf(options_, {{"enable.auto.commit", "false"},
+                                                {"enable.auto.offset.store", "false"},
+                                                {"auto.offset.reset", "error"},
+                                                {"enable.partition.eof", "false"},
+                                                {"fetch.wait.max.ms", "10"},
+                                                {"group.id", "tally-reader"}}));
+    char err[512];
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (rk == nullptr) return Status::InvalidArgument(std::string("creating a consumer: ") + err);
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), static_cast<int32_t>(p.value))
+        ->offset = static_cast<int64_t>(from.value);
+    const rd_kafka_resp_err_t e = rd_kafka_assign(rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_destroy(rk);
+      return kafka_error(e, "assigning partition " + std::to_string(p.value));
+    }
+    return std::unique_ptr<LogReader>(new KafkaReader(rk, options_.topic, p, from));
+  }
+
+  Result<Offset> end_offset(Partition p) override {
+    int64_t lo = 0, hi = 0;
+    const rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+        producer_, options_.topic.c_str(), static_cast<int32_t>(p.value), &lo, &hi,
+        static_cast<int>(options_.metadata_timeout.count()));
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return kafka_error(e, "reading the end offset of partition " + std::to_string(p.value));
+    }
+    return Offset{static_cast<uint64_t>(hi)};
+  }
+
+ private:
+  const KafkaLogOptions options_;
+  rd_kafka_t* producer_;
+  const uint32_t partitions_;
+  std::atomic<bool> stop_{false};
+  std::thread poller_;
+};
+
+Result<uint32_t> topic_partitions(rd_kafka_t* rk, const KafkaLogOptions& o) {
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t e =
+      rd_kafka_metadata(rk, 0, t, &md, static_cast<int>(o.metadata_timeout.count()));
+  rd_kafka_topic_destroy(t);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable("cannot reach Kafka at " + o.bootstrap + " within " +
+                               std::to_string(o.metadata_timeout.count()) +
+                               " ms: " + rd_kafka_err2str(e));
+  }
+  Result<uint32_t> out = Status::NotFound("topic " + o.topic + " does not exist at " + o.bootstrap);
+  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      md->topics[0].partition_cnt > 0) {
+    out = static_cast<uint32_t>(md->topics[0].partition_cnt);
+  }
+  rd_kafka_metadata_destroy(md);
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options) {
+  if (options.bootstrap.empty()) return Status::InvalidArgument("no Kafka bootstrap servers given");
+  TALLY_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                         make_conf(options, {{"enable.idempotence", "true"},
+                                             {"acks", "all"},
+                                             {"partitioner", "murmur2_random"},
+                                             {"linger.ms", "1"},
+                                             {"message.max.bytes", "2000000"},
+                                             {"allow.auto.create.topics", "false"}}));
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (rk == nullptr) return Status::InvalidArgument(std::string("creating a producer: ") + err);
+  auto partitions = topic_partitions(rk, options);
+  if (!partitions.ok()) {
+    rd_kafka_destroy(rk);
+    return partitions.status();
+  }
+  return std::unique_ptr<Log>(new KafkaLog(options, rk, *partitions));
+}
+
+}  // namespace tally

@@ -1,0 +1,38 @@
+// KafkaLog: the command log on a Kafka topic, through librdkafka.
+//
+// Appends use an idempotent producer (enable.idempotence=true, acks=all)
+// with the murmur2_random partitioner, so a record keyed like a Java client's
+// lands in the same partition; Tally itself always names the partition.
+// Each append waits for the delivery reports of its records: an offset is
+// returned only once the cluster acknowledged it. Readers are consumers
+// assigned one partition at an explicit offset (no group needed).
+//
+// Any librdkafka property can be passed through (`-X key=value`, as kcat
+// does); those given win over Tally's defaults.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/log/log.h"
+
+namespace tally {
+
+struct KafkaLogOptions {
+  std::string bootstrap;                 // "host:port[,host:port]"
+  std::string topic = "tally.commands";
+  std::vector<std::pair<std::string, std::string>> properties;  // librdkafka, key=value
+  std::chrono::milliseconds metadata_timeout{10000};  // waiting for the topic at open
+  // Kafka's default message limit (broker message.max.bytes is 1,048,588).
+  size_t max_record_bytes = 1'000'000;
+};
+
+// Connects and reads the topic's partition count. Fails with unavailable if
+// the cluster cannot be reached within metadata_timeout, not_found if the
+// topic does not exist, invalid_argument for a bad property.
+Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options);
+
+}  // namespace tally

@@ -1,0 +1,32 @@
+#include "engine/log/log.h"
+
+namespace tally {
+
+Result<Offset> Log::append_one(Partition partition, std::span<const uint8_t> value,
+                               std::span<const uint8_t> key) {
+  AppendRequest request{partition, key, value};
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, append(std::span(&request, 1)));
+  return offsets.at(0);
+}
+
+Status check_append(const Log& log, std::span<const AppendRequest> records) {
+  for (const AppendRequest& r : records) {
+    if (r.partition.value >= log.partition_count()) {
+      return Status::InvalidArgument("partition " + std::to_string(r.partition.value) +
+                                     " does not exist; " + log.describe() + " has " +
+                                     std::to_string(log.partition_count()) + " partitions");
+    }
+    if (r.key.size() > kMaxKeyBytes) {
+      return Status::InvalidArgument("record key of " + std::to_string(r.key.size()) +
+                                     " bytes is over the limit of " + std::to_string(kMaxKeyBytes));
+    }
+    if (r.value.size() > log.max_record_bytes()) {
+      return Status::InvalidArgument("record of " + std::to_string(r.value.size()) +
+                                     " bytes is over the limit of " +
+                                     std::to_string(log.max_record_bytes()) + " bytes");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace tally

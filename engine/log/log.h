@@ -1,0 +1,93 @@
+// The command log: an append-only sequence of records per partition
+// (DESIGN.md "The log"). Two implementations share this interface and its
+// test suite: EmbeddedLog (a durable local log in RocksDB, the default) and
+// KafkaLog (librdkafka against any Kafka cluster or `tally broker`).
+//
+// Thread safety: a Log may be used by many threads at once (appends from
+// several threads are ordered per partition in some order and each gets its
+// own offset). A LogReader belongs to one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/core/types.h"
+
+namespace tally {
+
+// One record read back from the log. `value` is exactly the appended bytes;
+// nothing has checked them yet (see decode_batch).
+struct LogRecord {
+  Partition partition;
+  Offset offset;
+  // When the log accepted the record, in ns since the epoch (Kafka's message
+  // timestamp has ms resolution and is scaled to ns).
+  Timestamp append_time;
+  std::vector<uint8_t> key;
+  std::vector<uint8_t> value;
+};
+
+// Record keys are at most this long (Tally's own keys are 8 bytes).
+inline constexpr size_t kMaxKeyBytes = 1024;
+
+// One record to append. The spans must stay valid for the call.
+struct AppendRequest {
+  Partition partition;
+  std::span<const uint8_t> key;    // Kafka message key; may be empty
+  std::span<const uint8_t> value;  // normally an encoded Batch
+};
+
+// Reads one partition forward from a start offset.
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+  // Up to `max_records` records from the current position, waiting at most
+  // `wait` for the first one to arrive. An empty vector means none arrived in
+  // time. Records come in offset order with no gaps, except where retention
+  // removed records (Kafka), which is an error naming the first offset kept.
+  virtual Result<std::vector<LogRecord>> next(size_t max_records,
+                                              std::chrono::milliseconds wait) = 0;
+  // The offset of the next record next() returns.
+  virtual Offset position() const = 0;
+};
+
+class Log {
+ public:
+  virtual ~Log() = default;
+
+  virtual uint32_t partition_count() const = 0;
+
+  // Appends the records durably (a returned offset is never lost) and
+  // returns their offsets, in the order of `records`. Records for the same
+  // partition are appended in the order given.
+  // REQUIRES: every partition < partition_count(); every value is at most
+  // max_record_bytes().
+  virtual Result<std::vector<Offset>> append(std::span<const AppendRequest> records) = 0;
+
+  // One record; a convenience over append().
+  Result<Offset> append_one(Partition partition, std::span<const uint8_t> value,
+                            std::span<const uint8_t> key = {});
+
+  // A reader positioned at `from`. REQUIRES: partition < partition_count().
+  virtual Result<std::unique_ptr<LogReader>> read(Partition partition, Offset from) = 0;
+
+  // The offset the next appended record of `partition` will get.
+  virtual Result<Offset> end_offset(Partition partition) = 0;
+
+  // The largest record value this log accepts, in bytes.
+  virtual size_t max_record_bytes() const = 0;
+
+  // "embedded log at DIR" or "kafka HOST:PORT topic T": for messages.
+  virtual std::string describe() const = 0;
+};
+
+// Checks the requests of an append against the log's limits; the message
+// names the partition or size that is out of range.
+Status check_append(const Log& log, std::span<const AppendRequest> records);
+
+}  // namespace tally

@@ -1,0 +1,40 @@
+// The `tally` command line: one binary, one subcommand per tool. Each
+// subcommand parses its own options (Boost.Program_options) and returns an
+// exit code. Errors in usage or input are one line on stderr,
+// "tally <subcommand>: <what is wrong>", and a non-zero exit (2 for usage).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+
+namespace tally::cli {
+
+using Args = std::vector<std::string>;  // the arguments after the subcommand
+
+// Thrown for bad usage; main prints it and exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// Thrown for a failed operation; main prints it and exits 1.
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Throws Failure with the status's message when it is not ok.
+inline void check(const Status& s, const std::string& context = "") {
+  if (!s.ok()) throw Failure(context.empty() ? s.to_string() : context + ": " + s.to_string());
+}
+template <class T>
+T check(Result<T> r, const std::string& context = "") {
+  check(r.status(), context);
+  return std::move(r).value();
+}
+
+int broker_main(const Args& args);
+int demo_main(const Args& args);
+int produce_main(const Args& args);
+
+}  // namespace tally::cli

@@ -1,0 +1,31 @@
+// Options that choose and open the command log, shared by the subcommands
+// that read or append it: --data DIR (embedded log in DIR/log, the default)
+// or --kafka BOOTSTRAP [--topic T] [-X key=value]...
+#pragma once
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/log/log.h"
+
+namespace tally::cli {
+
+struct LogOptions {
+  std::string data_dir;
+  std::string kafka;                  // bootstrap servers; empty = embedded
+  std::string topic = "tally.commands";
+  std::vector<std::string> kafka_props;  // key=value, passed to librdkafka
+  uint32_t partitions = 0;               // 0 = the log's own count (default 8 when new)
+};
+
+// Adds --data, --kafka, --topic, -X, --partitions to `desc`, bound to `out`.
+void add_log_options(boost::program_options::options_description& desc, LogOptions& out);
+
+// Opens the log the options name. Throws UsageError when neither --data nor
+// --kafka is given, Failure when it cannot be opened.
+std::unique_ptr<Log> open_log(const LogOptions& options);
+
+}  // namespace tally::cli

@@ -1,0 +1,70 @@
+// tally: the ledger engine's command line. See `tally --help`.
+#include <boost/program_options/errors.hpp>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <string_view>
+
+#include "tools/tally/cli.h"
+
+namespace {
+
+struct Subcommand {
+  std::string_view name;
+  std::string_view summary;
+  std::function<int(const tally::cli::Args&)> run;
+};
+
+const Subcommand kSubcommands[] = {
+    {"demo", "run the ledger end to end on the embedded log and explain what happens",
+     tally::cli::demo_main},
+    {"produce", "append commands (JSON lines) to the log and print where each went",
+     tally::cli::produce_main},
+    {"broker", "run librdkafka's in-memory mock Kafka cluster (development and tests only)",
+     tally::cli::broker_main},
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out, "usage: tally <command> [options]   (tally <command> --help for its options)\n\n");
+  for (const Subcommand& s : kSubcommands) {
+    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(s.name.size()), s.name.data(),
+                 static_cast<int>(s.summary.size()), s.summary.data());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(stdout);
+    return 0;
+  }
+  for (const Subcommand& s : kSubcommands) {
+    if (s.name != name) continue;
+    tally::cli::Args args(argv + 2, argv + argc);
+    try {
+      return s.run(args);
+    } catch (const tally::cli::UsageError& e) {
+      std::fprintf(stderr, "tally %s: %s\n", argv[1], e.what());
+      return 2;
+    } catch (const boost::program_options::error& e) {
+      std::fprintf(stderr, "tally %s: %s\n", argv[1], e.what());
+      return 2;
+    } catch (const tally::cli::Failure& e) {
+      std::fprintf(stderr, "tally %s: %s\n", argv[1], e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tally %s: %s\n", argv[1], e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "tally: unknown command '%s' (tally --help lists them)\n", argv[1]);
+  return 2;
+}
