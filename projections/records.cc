@@ -1,0 +1,395 @@
+#include "projections/records.h"
+
+#include <cstring>
+
+#include "engine/core/bytes.h"
+#include "engine/core/codec.h"
+
+namespace tally {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+
+// Little-endian field writer.
+class Out {
+ public:
+  Out() { s_.push_back(static_cast<char>(kVersion)); }
+  Out& u8(uint8_t v) { s_.push_back(static_cast<char>(v)); return *this; }
+  Out& u16(uint16_t v) { return le(v, 2); }
+  Out& u32(uint32_t v) { return le(v, 4); }
+  Out& u64(uint64_t v) { return le(v, 8); }
+  Out& u128v(u128 v) { le(u128_lo(v), 8); return le(u128_hi(v), 8); }
+  Out& bytes(std::string_view b) { u32(static_cast<uint32_t>(b.size())); s_.append(b); return *this; }
+  std::string take() { return std::move(s_); }
+
+ private:
+  Out& le(uint64_t v, int n) {
+    for (int i = 0; i < n; i++) s_.push_back(static_cast<char>(v >> (8 * i)));
+    return *this;
+  }
+  std::string s_;
+};
+
+// Little-endian field reader; remembers the first overrun.
+class In {
+ public:
+  In(std::string_view b, const char* what) : b_(b), what_(what) {
+    if (b_.empty() || static_cast<uint8_t>(b_[0]) != kVersion) bad_ = true;
+    pos_ = 1;
+  }
+  uint8_t u8() { return static_cast<uint8_t>(le(1)); }
+  uint16_t u16() { return static_cast<uint16_t>(le(2)); }
+  uint32_t u32() { return static_cast<uint32_t>(le(4)); }
+  uint64_t u64() { return le(8); }
+  u128 u128v() {
+    const uint64_t lo = le(8);
+    return make_u128(le(8), lo);
+  }
+  std::string bytes() {
+    const uint32_t n = u32();
+    if (bad_ || pos_ + n > b_.size()) {
+      bad_ = true;
+      return {};
+    }
+    std::string out(b_.substr(pos_, n));
+    pos_ += n;
+    return out;
+  }
+  Outcome outcome() {
+    const uint16_t v = u16();
+    if (!outcome_known(v)) bad_ = true;
+    return static_cast<Outcome>(v);
+  }
+  // ok when every byte was read exactly and no field was out of range.
+  Status finish() const {
+    if (bad_ || pos_ != b_.size()) {
+      return Status::Corruption(std::string("stored ") + what_ + " record of " +
+                                std::to_string(b_.size()) + " bytes does not decode");
+    }
+    return Status::Ok();
+  }
+  void mark_bad() { bad_ = true; }
+
+ private:
+  uint64_t le(int n) {
+    if (pos_ + static_cast<size_t>(n) > b_.size()) {
+      bad_ = true;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = (v << 8) | static_cast<uint8_t>(b_[pos_ + static_cast<size_t>(i)]);
+    pos_ += static_cast<size_t>(n);
+    return v;
+  }
+  std::string_view b_;
+  const char* what_;
+  size_t pos_ = 0;
+  bool bad_ = false;
+};
+
+template <class T>
+Result<T> done(In& in, T value) {
+  TALLY_RETURN_IF_ERROR(in.finish());
+  return value;
+}
+
+std::string key16(char tag, u128 id) {
+  std::string k(1, tag);
+  append_be128(k, id);
+  return k;
+}
+std::string key8(char tag, uint64_t v) {
+  std::string k(1, tag);
+  append_be64(k, v);
+  return k;
+}
+
+void put_balances(Out& o, const Balances& b) {
+  o.u128v(b.debits_pending).u128v(b.debits_posted).u128v(b.credits_pending).u128v(b.credits_posted);
+}
+Balances get_balances(In& in) {
+  Balances b;
+  b.debits_pending = in.u128v();
+  b.debits_posted = in.u128v();
+  b.credits_pending = in.u128v();
+  b.credits_posted = in.u128v();
+  return b;
+}
+
+}  // namespace
+
+namespace keys {
+std::string account(AccountId id) { return key16('A', id.value()); }
+std::string transfer(TransferId id) { return key16('T', id.value()); }
+std::string history_prefix(AccountId account) { return key16('H', account.value()); }
+std::string history(AccountId account, Timestamp ts) {
+  std::string k = history_prefix(account);
+  append_be64(k, ts.ns);
+  return k;
+}
+std::string outcomes(Offset offset) { return key8('O', offset.value); }
+std::string saga(TransferId id) { return key16('S', id.value()); }
+std::string leg(Partition source, TransferId id) {
+  std::string k(1, 'L');
+  append_be32(k, source.value);
+  append_be128(k, id.value());
+  return k;
+}
+std::string timer(const Timer& t) {
+  std::string k = key8('W', t.deadline.ns);
+  k.push_back(static_cast<char>(t.kind));
+  append_be128(k, t.id);
+  return k;
+}
+std::string outbox(uint64_t seq) { return key8('Q', seq); }
+std::string quarantine(Offset offset) { return key8('E', offset.value); }
+}  // namespace keys
+
+std::string encode(const PartitionMeta& v) {
+  return Out()
+      .u32(v.partition.value)
+      .u32(v.partition_count)
+      .u64(v.next_offset.value)
+      .u64(v.digest)
+      .u64(v.last_timestamp.ns)
+      .u64(v.next_outbox_seq)
+      .u64(v.commands_applied)
+      .u64(v.records_quarantined)
+      .take();
+}
+Result<PartitionMeta> decode_meta(std::string_view b) {
+  In in(b, "partition meta");
+  PartitionMeta v;
+  v.partition = Partition{in.u32()};
+  v.partition_count = in.u32();
+  v.next_offset = Offset{in.u64()};
+  v.digest = in.u64();
+  v.last_timestamp = Timestamp{in.u64()};
+  v.next_outbox_seq = in.u64();
+  v.commands_applied = in.u64();
+  v.records_quarantined = in.u64();
+  return done(in, v);
+}
+
+std::string encode(const Account& v) {
+  Out o;
+  o.u128v(v.id.value());
+  put_balances(o, v.balances);
+  return o.u128v(v.user_data_128)
+      .u64(v.user_data_64)
+      .u32(v.user_data_32)
+      .u32(v.ledger)
+      .u16(v.code)
+      .u16(v.flags)
+      .u64(v.timestamp.ns)
+      .u16(static_cast<uint16_t>(v.outcome))
+      .take();
+}
+Result<Account> decode_account(std::string_view b) {
+  In in(b, "account");
+  Account v;
+  v.id = AccountId(in.u128v());
+  v.balances = get_balances(in);
+  v.user_data_128 = in.u128v();
+  v.user_data_64 = in.u64();
+  v.user_data_32 = in.u32();
+  v.ledger = in.u32();
+  v.code = in.u16();
+  v.flags = in.u16();
+  v.timestamp = Timestamp{in.u64()};
+  v.outcome = in.outcome();
+  return done(in, v);
+}
+
+std::string encode(const Transfer& v) {
+  return Out()
+      .u128v(v.id.value())
+      .u128v(v.debit_account_id.value())
+      .u128v(v.credit_account_id.value())
+      .u128v(v.amount.value())
+      .u128v(v.pending_id.value())
+      .u128v(v.user_data_128)
+      .u64(v.user_data_64)
+      .u32(v.user_data_32)
+      .u32(v.timeout_seconds)
+      .u32(v.ledger)
+      .u16(v.code)
+      .u16(v.flags)
+      .u64(v.timestamp.ns)
+      .u16(static_cast<uint16_t>(v.outcome))
+      .u128v(v.requested_amount.value())
+      .u128v(v.requested_credit_account_id.value())
+      .u32(v.requested_ledger)
+      .u16(v.requested_code)
+      .u8(static_cast<uint8_t>(v.state))
+      .u64(v.expires_at.ns)
+      .u8(static_cast<uint8_t>(v.kind))
+      .take();
+}
+Result<Transfer> decode_transfer(std::string_view b) {
+  In in(b, "transfer");
+  Transfer v;
+  v.id = TransferId(in.u128v());
+  v.debit_account_id = AccountId(in.u128v());
+  v.credit_account_id = AccountId(in.u128v());
+  v.amount = Amount(in.u128v());
+  v.pending_id = TransferId(in.u128v());
+  v.user_data_128 = in.u128v();
+  v.user_data_64 = in.u64();
+  v.user_data_32 = in.u32();
+  v.timeout_seconds = in.u32();
+  v.ledger = in.u32();
+  v.code = in.u16();
+  v.flags = in.u16();
+  v.timestamp = Timestamp{in.u64()};
+  v.outcome = in.outcome();
+  v.requested_amount = Amount(in.u128v());
+  v.requested_credit_account_id = AccountId(in.u128v());
+  v.requested_ledger = in.u32();
+  v.requested_code = in.u16();
+  const uint8_t state = in.u8();
+  if (state > static_cast<uint8_t>(PendingState::expired)) in.mark_bad();
+  v.state = static_cast<PendingState>(state);
+  v.expires_at = Timestamp{in.u64()};
+  const uint8_t kind = in.u8();
+  if (kind > static_cast<uint8_t>(TransferKind::saga_credit)) in.mark_bad();
+  v.kind = static_cast<TransferKind>(kind);
+  return done(in, v);
+}
+
+std::string encode(const OffsetOutcomes& v) {
+  Out o;
+  o.u64(v.first_timestamp.ns).u32(static_cast<uint32_t>(v.outcomes.size()));
+  for (Outcome x : v.outcomes) o.u16(static_cast<uint16_t>(x));
+  return o.take();
+}
+Result<OffsetOutcomes> decode_outcomes(std::string_view b) {
+  In in(b, "outcomes");
+  OffsetOutcomes v;
+  v.first_timestamp = Timestamp{in.u64()};
+  const uint32_t n = in.u32();
+  if (n > kMaxBatchCommands) in.mark_bad();
+  for (uint32_t i = 0; i < n && i <= kMaxBatchCommands; i++) v.outcomes.push_back(in.outcome());
+  return done(in, v);
+}
+
+std::string encode(const HistoryValue& v) {
+  Out o;
+  o.u128v(v.transfer.value()).u8(v.has_balances ? 1 : 0);
+  if (v.has_balances) put_balances(o, v.balances);
+  return o.take();
+}
+Result<HistoryValue> decode_history(std::string_view b) {
+  In in(b, "history");
+  HistoryValue v;
+  v.transfer = TransferId(in.u128v());
+  const uint8_t has = in.u8();
+  if (has > 1) in.mark_bad();
+  v.has_balances = has == 1;
+  if (v.has_balances) v.balances = get_balances(in);
+  return done(in, v);
+}
+
+std::string encode(const Saga& v) {
+  return Out()
+      .u128v(v.id.value())
+      .u32(v.source.value)
+      .u32(v.destination.value)
+      .u8(static_cast<uint8_t>(v.state))
+      .u64(v.started.ns)
+      .u64(v.settled.ns)
+      .u16(static_cast<uint16_t>(v.result))
+      .u32(v.attempts)
+      .u8(v.cancel_sent ? 1 : 0)
+      .u64(v.deadline.ns)
+      .take();
+}
+Result<Saga> decode_saga(std::string_view b) {
+  In in(b, "saga");
+  Saga v;
+  v.id = TransferId(in.u128v());
+  v.source = Partition{in.u32()};
+  v.destination = Partition{in.u32()};
+  const uint8_t state = in.u8();
+  if (state < 1 || state > 3) in.mark_bad();
+  v.state = static_cast<SagaState>(state);
+  v.started = Timestamp{in.u64()};
+  v.settled = Timestamp{in.u64()};
+  v.result = in.outcome();
+  v.attempts = in.u32();
+  v.cancel_sent = in.u8() != 0;
+  v.deadline = Timestamp{in.u64()};
+  return done(in, v);
+}
+
+std::string encode(const SagaLeg& v) {
+  return Out()
+      .u128v(v.saga_id.value())
+      .u32(v.source.value)
+      .u8(static_cast<uint8_t>(v.decision))
+      .u16(static_cast<uint16_t>(v.result))
+      .u64(v.timestamp.ns)
+      .take();
+}
+Result<SagaLeg> decode_leg(std::string_view b) {
+  In in(b, "saga leg");
+  SagaLeg v;
+  v.saga_id = TransferId(in.u128v());
+  v.source = Partition{in.u32()};
+  const uint8_t d = in.u8();
+  if (d < 1 || d > 3) in.mark_bad();
+  v.decision = static_cast<LegDecision>(d);
+  v.result = in.outcome();
+  v.timestamp = Timestamp{in.u64()};
+  return done(in, v);
+}
+
+std::string encode(const OutboxEntry& v) {
+  const std::vector<uint8_t> batch = encode_batch(std::span(&v.command, 1));
+  return Out()
+      .u64(v.seq)
+      .u32(v.target.value)
+      .bytes(std::string_view(reinterpret_cast<const char*>(batch.data()), batch.size()))
+      .take();
+}
+Result<OutboxEntry> decode_outbox(std::string_view b) {
+  In in(b, "outbox");
+  OutboxEntry v;
+  v.seq = in.u64();
+  v.target = Partition{in.u32()};
+  const std::string batch = in.bytes();
+  TALLY_RETURN_IF_ERROR(in.finish());
+  auto commands = decode_batch(std::span(reinterpret_cast<const uint8_t*>(batch.data()), batch.size()));
+  if (!commands.ok()) return commands.status().with_context("stored outbox entry");
+  if (commands->size() != 1) return Status::Corruption("stored outbox entry holds " + std::to_string(commands->size()) + " commands, not 1");
+  v.command = (*commands)[0];
+  return v;
+}
+
+std::string encode(const QuarantinedRecord& v) {
+  return Out().u64(v.offset.value).bytes(v.reason).bytes(v.bytes).take();
+}
+Result<QuarantinedRecord> decode_quarantine(std::string_view b) {
+  In in(b, "quarantine");
+  QuarantinedRecord v;
+  v.offset = Offset{in.u64()};
+  v.reason = in.bytes();
+  v.bytes = in.bytes();
+  return done(in, v);
+}
+
+Result<Timer> decode_timer(std::string_view key, std::string_view value) {
+  if (key.size() != 1 + 8 + 1 + 16 || key[0] != 'W' || value.size() != 16) {
+    return Status::Corruption("stored timer has a malformed key or value");
+  }
+  Timer t;
+  t.deadline = Timestamp{get_be64(key.data() + 1)};
+  const uint8_t kind = static_cast<uint8_t>(key[9]);
+  if (kind < 1 || kind > 2) return Status::Corruption("stored timer has unknown kind " + std::to_string(kind));
+  t.kind = static_cast<TimerKind>(kind);
+  t.id = get_be128(key.data() + 10);
+  t.routing = AccountId(get_be128(value.data()));
+  return t;
+}
+
+}  // namespace tally

@@ -1,0 +1,98 @@
+// The projection's on-disk format: RocksDB keys and record encodings, one
+// RocksDB per partition (DATA/partitions/P). Frozen once written; a new
+// field means a new version byte.
+//
+// Keys (ids big-endian so they sort numerically):
+//   "M"                                 PartitionMeta
+//   'A' id(16)                          Account
+//   'T' id(16)                          Transfer (also final rejections)
+//   'H' account(16) timestamp(8)        HistoryValue: an account's history
+//   'O' offset(8)                       OffsetOutcomes: every command's outcome
+//   'S' id(16)                          Saga (source side)
+//   'L' source(4) id(16)                SagaLeg (destination side)
+//   'W' deadline(8) kind(1) id(16)      routing account(16): the timer index
+//   'Q' seq(8)                          OutboxEntry awaiting the relay
+//   'E' offset(8)                       QuarantinedRecord
+//   "R"                                 relay progress (operational, not digested)
+// Values are little-endian fixed-width fields after a version byte (1).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "projections/model.h"
+
+namespace tally {
+
+// Per-partition progress, written with every commit.
+struct PartitionMeta {
+  Partition partition;
+  uint32_t partition_count = 0;
+  Offset next_offset;          // the first record not yet applied
+  uint64_t digest = 0;         // running digest through next_offset - 1
+  Timestamp last_timestamp;    // the ledger clock
+  uint64_t next_outbox_seq = 0;
+  uint64_t commands_applied = 0;
+  uint64_t records_quarantined = 0;
+  bool operator==(const PartitionMeta&) const = default;
+};
+
+// The outcomes of one record's commands; command i got timestamp first + i.
+struct OffsetOutcomes {
+  Timestamp first_timestamp;
+  std::vector<Outcome> outcomes;
+  bool operator==(const OffsetOutcomes&) const = default;
+};
+
+struct HistoryValue {
+  TransferId transfer;
+  bool has_balances = false;
+  Balances balances;
+};
+
+struct QuarantinedRecord {
+  Offset offset;
+  std::string reason;
+  std::string bytes;  // the record as read, kept for inspection
+};
+
+namespace keys {
+inline constexpr char kMeta[] = "M";
+inline constexpr char kRelay[] = "R";
+std::string account(AccountId id);
+std::string transfer(TransferId id);
+std::string history(AccountId account, Timestamp ts);
+std::string history_prefix(AccountId account);
+std::string outcomes(Offset offset);
+std::string saga(TransferId id);
+std::string leg(Partition source, TransferId id);
+std::string timer(const Timer& timer);
+std::string outbox(uint64_t seq);
+std::string quarantine(Offset offset);
+}  // namespace keys
+
+std::string encode(const PartitionMeta& v);
+std::string encode(const Account& v);
+std::string encode(const Transfer& v);
+std::string encode(const OffsetOutcomes& v);
+std::string encode(const HistoryValue& v);
+std::string encode(const Saga& v);
+std::string encode(const SagaLeg& v);
+std::string encode(const OutboxEntry& v);
+std::string encode(const QuarantinedRecord& v);
+
+Result<PartitionMeta> decode_meta(std::string_view bytes);
+Result<Account> decode_account(std::string_view bytes);
+Result<Transfer> decode_transfer(std::string_view bytes);
+Result<OffsetOutcomes> decode_outcomes(std::string_view bytes);
+Result<HistoryValue> decode_history(std::string_view bytes);
+Result<Saga> decode_saga(std::string_view bytes);
+Result<SagaLeg> decode_leg(std::string_view bytes);
+Result<OutboxEntry> decode_outbox(std::string_view bytes);
+Result<QuarantinedRecord> decode_quarantine(std::string_view bytes);
+// A timer from its key and value.
+Result<Timer> decode_timer(std::string_view key, std::string_view value);
+
+}  // namespace tally

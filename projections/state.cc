@@ -1,0 +1,187 @@
+#include "projections/state.h"
+
+#include <cassert>
+
+#include "engine/core/partitioner.h"
+
+namespace tally {
+
+PartitionState::PartitionState(Partition self, uint32_t partition_count)
+    : self_(self), partition_count_(partition_count) {
+  assert(partition_count > 0 && self.value < partition_count);
+}
+
+bool PartitionState::owns(AccountId account) const {
+  return partition_of(account, partition_count_) == self_;
+}
+
+Timestamp PartitionState::next_timestamp(Timestamp append_time) {
+  last_timestamp_ = Timestamp{std::max(last_timestamp_.ns + 1, append_time.ns)};
+  return last_timestamp_;
+}
+
+const Account* PartitionState::find_account(AccountId id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+Account& PartitionState::mutable_account(AccountId id) {
+  auto it = accounts_.find(id);
+  assert(it != accounts_.end());
+  if (scope_) scope_->undo.emplace_back(std::pair{id, std::optional<Account>(it->second)});
+  mark(changes_.accounts, dirty_accounts_, id);
+  return it->second;
+}
+
+void PartitionState::insert_account(const Account& account) {
+  const bool inserted = accounts_.emplace(account.id, account).second;
+  assert(inserted);
+  (void)inserted;
+  if (scope_) scope_->undo.emplace_back(std::pair{account.id, std::optional<Account>()});
+  mark(changes_.accounts, dirty_accounts_, account.id);
+}
+
+const Transfer* PartitionState::find_transfer(TransferId id) const {
+  auto it = transfers_.find(id);
+  return it == transfers_.end() ? nullptr : &it->second;
+}
+
+Transfer& PartitionState::mutable_transfer(TransferId id) {
+  auto it = transfers_.find(id);
+  assert(it != transfers_.end());
+  if (scope_) scope_->undo.emplace_back(std::pair{id, std::optional<Transfer>(it->second)});
+  mark(changes_.transfers, dirty_transfers_, id);
+  return it->second;
+}
+
+void PartitionState::insert_transfer(const Transfer& transfer) {
+  const bool inserted = transfers_.emplace(transfer.id, transfer).second;
+  assert(inserted);
+  (void)inserted;
+  if (scope_) scope_->undo.emplace_back(std::pair{transfer.id, std::optional<Transfer>()});
+  mark(changes_.transfers, dirty_transfers_, transfer.id);
+}
+
+const Saga* PartitionState::find_saga(TransferId id) const {
+  auto it = sagas_.find(id);
+  return it == sagas_.end() ? nullptr : &it->second;
+}
+
+Saga& PartitionState::mutable_saga(TransferId id) {
+  auto it = sagas_.find(id);
+  assert(it != sagas_.end());
+  if (scope_) scope_->undo.emplace_back(std::pair{id, std::optional<Saga>(it->second)});
+  mark(changes_.sagas, dirty_sagas_, id);
+  return it->second;
+}
+
+void PartitionState::insert_saga(const Saga& saga) {
+  const bool inserted = sagas_.emplace(saga.id, saga).second;
+  assert(inserted);
+  (void)inserted;
+  if (scope_) scope_->undo.emplace_back(std::pair{saga.id, std::optional<Saga>()});
+  mark(changes_.sagas, dirty_sagas_, saga.id);
+}
+
+const SagaLeg* PartitionState::find_leg(Partition source, TransferId saga_id) const {
+  auto it = legs_.find(LegKey{source.value, saga_id});
+  return it == legs_.end() ? nullptr : &it->second;
+}
+
+void PartitionState::insert_leg(const SagaLeg& leg) {
+  const LegKey key{leg.source.value, leg.saga_id};
+  const bool inserted = legs_.emplace(key, leg).second;
+  assert(inserted);
+  (void)inserted;
+  if (scope_) scope_->undo.emplace_back(std::pair{key, std::optional<SagaLeg>()});
+  changes_.legs.emplace_back(leg.source, leg.saga_id);
+}
+
+void PartitionState::add_history(const HistoryEntry& entry) { changes_.history.push_back(entry); }
+
+void PartitionState::set_timer(const Timer& timer) { changes_.timers.push_back({true, timer}); }
+
+void PartitionState::clear_timer(const Timer& timer) { changes_.timers.push_back({false, timer}); }
+
+void PartitionState::add_outbox(Partition target, const Command& command) {
+  changes_.outbox.push_back(OutboxEntry{next_outbox_seq_++, target, command});
+}
+
+void PartitionState::begin_scope() {
+  assert(!scope_);
+  scope_ = Scope{{}, changes_.history.size(), changes_.timers.size(), changes_.outbox.size(),
+                 next_outbox_seq_};
+}
+
+void PartitionState::commit_scope() {
+  assert(scope_);
+  scope_.reset();
+}
+
+namespace {
+template <class Map, class Key, class Value>
+void restore(Map& map, const Key& key, const std::optional<Value>& before) {
+  if (before) {
+    map.insert_or_assign(key, *before);
+  } else {
+    map.erase(key);
+  }
+}
+}  // namespace
+
+void PartitionState::rollback_scope() {
+  assert(scope_);
+  // Newest first, so the oldest saved value wins.
+  for (auto it = scope_->undo.rbegin(); it != scope_->undo.rend(); ++it) {
+    std::visit(
+        [this](const auto& u) {
+          using T = std::decay_t<decltype(u)>;
+          if constexpr (std::is_same_v<T, std::pair<AccountId, std::optional<Account>>>) {
+            restore(accounts_, u.first, u.second);
+          } else if constexpr (std::is_same_v<T, std::pair<TransferId, std::optional<Transfer>>>) {
+            restore(transfers_, u.first, u.second);
+          } else if constexpr (std::is_same_v<T, std::pair<TransferId, std::optional<Saga>>>) {
+            restore(sagas_, u.first, u.second);
+          } else {
+            restore(legs_, u.first, u.second);
+          }
+        },
+        *it);
+  }
+  changes_.history.resize(scope_->history);
+  changes_.timers.resize(scope_->timers);
+  changes_.outbox.resize(scope_->outbox);
+  next_outbox_seq_ = scope_->outbox_seq;
+  // Ids stay in the change lists; the writer writes what the maps hold now
+  // and skips ids that are gone, which is correct for restored values.
+  scope_.reset();
+}
+
+void PartitionState::clear_changes() {
+  assert(!scope_);
+  changes_ = ChangeSet();
+  dirty_accounts_.clear();
+  dirty_transfers_.clear();
+  dirty_sagas_.clear();
+}
+
+void PartitionState::load_account(const Account& a) { accounts_.insert_or_assign(a.id, a); }
+void PartitionState::load_transfer(const Transfer& t) { transfers_.insert_or_assign(t.id, t); }
+void PartitionState::load_saga(const Saga& s) { sagas_.insert_or_assign(s.id, s); }
+void PartitionState::load_leg(const SagaLeg& l) {
+  legs_.insert_or_assign(LegKey{l.source.value, l.saga_id}, l);
+}
+
+void PartitionState::restore_clock(Timestamp last, uint64_t next_outbox_seq) {
+  last_timestamp_ = last;
+  next_outbox_seq_ = next_outbox_seq;
+}
+
+void PartitionState::forget_cached() {
+  assert(!scope_ && changes_.empty());
+  transfers_.clear();
+  sagas_.clear();
+  legs_.clear();
+}
+
+}  // namespace tally
