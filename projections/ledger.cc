@@ -57,6 +57,8 @@ Outcome create_transfer(PartitionState& s, const CreateTransfer& c, Timestamp ts
   if (t.outcome != Outcome::created) return t.outcome;
   s.mutable_account(c.debit_account_id).balances.debits_posted += c.amount.value();
   s.mutable_account(c.credit_account_id).balances.credits_posted += c.amount.value();
+  s.add_history({c.debit_account_id, ts, c.id, false, {}});
+  s.add_history({c.credit_account_id, ts, c.id, false, {}});
   return Outcome::created;
 }
 

@@ -121,6 +121,7 @@ Balances get_balances(In& in) {
 namespace keys {
 std::string account(AccountId id) { return key16('A', id.value()); }
 std::string transfer(TransferId id) { return key16('T', id.value()); }
+std::string pending(TransferId id) { return key16('P', id.value()); }
 std::string history_prefix(AccountId account) { return key16('H', account.value()); }
 std::string history(AccountId account, Timestamp ts) {
   std::string k = history_prefix(account);

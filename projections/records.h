@@ -6,6 +6,7 @@
 //   "M"                                 PartitionMeta
 //   'A' id(16)                          Account
 //   'T' id(16)                          Transfer (also final rejections)
+//   'P' id(16)                          (empty): the pending transfers still pending
 //   'H' account(16) timestamp(8)        HistoryValue: an account's history
 //   'O' offset(8)                       OffsetOutcomes: every command's outcome
 //   'S' id(16)                          Saga (source side)
@@ -63,6 +64,7 @@ inline constexpr char kMeta[] = "M";
 inline constexpr char kRelay[] = "R";
 std::string account(AccountId id);
 std::string transfer(TransferId id);
+std::string pending(TransferId id);
 std::string history(AccountId account, Timestamp ts);
 std::string history_prefix(AccountId account);
 std::string outcomes(Offset offset);

@@ -1,0 +1,55 @@
+// Read-only queries over one partition's store (DESIGN.md "Queries"). Safe
+// from any thread while the pipeline writes: each call reads a consistent
+// RocksDB view per key or scan.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "projections/store.h"
+
+namespace tally {
+
+// Largest page a history or list query returns.
+inline constexpr size_t kMaxPageSize = 8189;
+
+struct HistoryQuery {
+  AccountId account;
+  size_t limit = 100;            // 1..kMaxPageSize
+  bool descending = false;       // newest first
+  Timestamp from{0};             // inclusive
+  Timestamp to{~uint64_t{0}};    // inclusive
+  std::optional<Timestamp> after;  // the cursor: continue past this timestamp
+};
+
+struct HistoryItem {
+  Timestamp timestamp;       // when the change applied
+  Transfer transfer;         // the transfer that changed the account
+  bool has_balances = false; // the account has the `history` flag
+  Balances balances;         // the account's balances after the change
+};
+
+struct HistoryPage {
+  std::vector<HistoryItem> items;
+  std::optional<Timestamp> next;  // cursor for the next page; nullopt at the end
+};
+
+// The changes to an account, oldest or newest first, within [from, to].
+// not_found if the account does not exist (or was rejected).
+Result<HistoryPage> account_history(const PartitionStore& store, const HistoryQuery& query);
+
+// An account's balances as of log time `at` (after every change with
+// timestamp <= at). failed_precondition if the account lacks the `history`
+// flag; not_found if it does not exist or did not exist yet at `at`.
+Result<Balances> balance_at(const PartitionStore& store, AccountId account, Timestamp at);
+
+// Pending transfers that are still pending, in id order after `after`.
+Result<std::vector<Transfer>> pending_transfers(const PartitionStore& store, size_t limit,
+                                                std::optional<TransferId> after);
+
+// Records that failed verification and were set aside, in offset order.
+Result<std::vector<QuarantinedRecord>> quarantined(const PartitionStore& store, size_t limit);
+
+}  // namespace tally

@@ -1,0 +1,324 @@
+#include "projections/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "engine/core/bytes.h"
+
+namespace tally {
+namespace {
+
+Status from_rocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNoSpace()) return Status::ResourceExhausted(what + ": disk full: " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Status::FailedPrecondition(what + ": " + s.ToString() +
+                                      " (is another tally process using this directory?)");
+  }
+  return Status::IoError(what + ": " + s.ToString());
+}
+
+std::shared_ptr<rocksdb::Cache> shared_cache() {
+  static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256u << 20);
+  return cache;
+}
+
+rocksdb::Options make_options(const StoreOptions& o) {
+  rocksdb::Options ro;
+  ro.create_if_missing = o.create_if_missing;
+  ro.write_buffer_size = o.write_buffer_bytes;
+  ro.max_write_buffer_number = 4;
+  ro.max_background_jobs = 2;
+  ro.memtable_prefix_bloom_size_ratio = 0.05;
+  ro.memtable_whole_key_filtering = true;
+  ro.compression = rocksdb::kLZ4Compression;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = shared_cache();
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.whole_key_filtering = true;
+  t.cache_index_and_filter_blocks = false;
+  ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return ro;
+}
+
+}  // namespace
+
+struct StoreBatch::Impl {
+  rocksdb::WriteBatch wb;
+};
+
+StoreBatch::StoreBatch() : impl_(std::make_unique<Impl>()) {}
+StoreBatch::~StoreBatch() = default;
+
+void StoreBatch::put(const std::string& key, const std::string& value) { impl_->wb.Put(key, value); }
+void StoreBatch::remove(const std::string& key) { impl_->wb.Delete(key); }
+size_t StoreBatch::bytes() const { return impl_->wb.GetDataSize(); }
+size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count()); }
+void StoreBatch::clear() { impl_->wb.Clear(); }
+
+void StoreBatch::stage_changes(const PartitionState& state) {
+  const ChangeSet& c = state.changes();
+  auto& wb = impl_->wb;
+  for (AccountId id : c.accounts) {
+    if (const Account* a = state.find_account(id)) wb.Put(keys::account(id), encode(*a));
+  }
+  for (TransferId id : c.transfers) {
+    const Transfer* t = state.find_transfer(id);
+    if (t == nullptr) continue;
+    wb.Put(keys::transfer(id), encode(*t));
+    if (t->state == PendingState::pending) {
+      wb.Put(keys::pending(id), "");
+    } else if (t->state != PendingState::none) {
+      wb.Delete(keys::pending(id));
+    }
+  }
+  for (TransferId id : c.sagas) {
+    if (const Saga* s = state.find_saga(id)) wb.Put(keys::saga(id), encode(*s));
+  }
+  for (const auto& [source, id] : c.legs) {
+    if (const SagaLeg* l = state.find_leg(source, id)) wb.Put(keys::leg(source, id), encode(*l));
+  }
+  for (const HistoryEntry& h : c.history) {
+    wb.Put(keys::history(h.account, h.timestamp),
+           encode(HistoryValue{h.transfer, h.has_balances, h.balances}));
+  }
+  std::string routing(16, '\0');
+  for (const ChangeSet::TimerOp& op : c.timers) {
+    if (op.set) {
+      put_be128(routing.data(), op.timer.routing.value());
+      wb.Put(keys::timer(op.timer), routing);
+    } else {
+      wb.Delete(keys::timer(op.timer));
+    }
+  }
+  for (const OutboxEntry& e : c.outbox) wb.Put(keys::outbox(e.seq), encode(e));
+}
+
+void StoreBatch::stage_outcomes(Offset offset, const OffsetOutcomes& outcomes) {
+  impl_->wb.Put(keys::outcomes(offset), encode(outcomes));
+}
+
+void StoreBatch::stage_quarantine(const QuarantinedRecord& record) {
+  impl_->wb.Put(keys::quarantine(record.offset), encode(record));
+}
+
+void StoreBatch::stage_meta(const PartitionMeta& meta) { impl_->wb.Put(keys::kMeta, encode(meta)); }
+
+struct PartitionStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::mutex mu;
+  Status sticky;  // GUARDED_BY(mu)
+};
+
+PartitionStore::PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl)
+    : options_(std::move(options)), impl_(std::move(impl)) {}
+
+PartitionStore::~PartitionStore() = default;
+
+Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions& options) {
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Options ro = make_options(options);
+  const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
+                                              : rocksdb::DB::Open(ro, options.dir, &raw);
+  if (!s.ok()) return from_rocks(s, "opening the projection store at " + options.dir);
+  auto impl = std::make_unique<Impl>();
+  impl->db.reset(raw);
+  std::unique_ptr<PartitionStore> store(new PartitionStore(options, std::move(impl)));
+
+  std::string meta;
+  const rocksdb::Status g = raw->Get(rocksdb::ReadOptions(), keys::kMeta, &meta);
+  if (g.IsNotFound()) {
+    if (options.read_only) {
+      return Status::NotFound("no projection at " + options.dir);
+    }
+    PartitionMeta m;
+    m.partition = options.partition;
+    m.partition_count = options.partition_count;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    TALLY_RETURN_IF_ERROR(from_rocks(raw->Put(wo, keys::kMeta, encode(m)), "creating " + options.dir));
+    return store;
+  }
+  TALLY_RETURN_IF_ERROR(from_rocks(g, "reading " + options.dir));
+  TALLY_ASSIGN_OR_RETURN(PartitionMeta m, decode_meta(meta));
+  if (m.partition != options.partition || m.partition_count != options.partition_count) {
+    return Status::InvalidArgument(
+        "the projection at " + options.dir + " is partition " + std::to_string(m.partition.value) +
+        " of " + std::to_string(m.partition_count) + ", not " +
+        std::to_string(options.partition.value) + " of " + std::to_string(options.partition_count));
+  }
+  return store;
+}
+
+Result<PartitionMeta> PartitionStore::meta() const {
+  std::string v;
+  TALLY_RETURN_IF_ERROR(from_rocks(impl_->db->Get(rocksdb::ReadOptions(), keys::kMeta, &v),
+                                   "reading meta of " + options_.dir));
+  return decode_meta(v);
+}
+
+Status PartitionStore::load(PartitionState& state) const {
+  TALLY_ASSIGN_OR_RETURN(PartitionMeta m, meta());
+  state.restore_clock(m.last_timestamp, m.next_outbox_seq);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("A"); it->Valid() && it->key().starts_with("A"); it->Next()) {
+    auto a = decode_account(std::string_view(it->value().data(), it->value().size()));
+    if (!a.ok()) return a.status().with_context(options_.dir);
+    state.load_account(*a);
+  }
+  return from_rocks(it->status(), "loading accounts from " + options_.dir);
+}
+
+namespace {
+
+// MultiGet of `keys`; calls fn(index, value) for each one found.
+template <class Fn>
+Status multi_get(rocksdb::DB& db, const std::vector<std::string>& keys, const std::string& dir,
+                 Fn&& fn) {
+  if (keys.empty()) return Status::Ok();
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db.MultiGet(rocksdb::ReadOptions(), db.DefaultColumnFamily(), keys.size(), slices.data(),
+              values.data(), statuses.data());
+  for (size_t i = 0; i < keys.size(); i++) {
+    if (statuses[i].IsNotFound()) continue;
+    TALLY_RETURN_IF_ERROR(from_rocks(statuses[i], "prefetching from " + dir));
+    TALLY_RETURN_IF_ERROR(fn(i, std::string_view(values[i].data(), values[i].size())));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PartitionStore::prefetch_transfers(const std::vector<TransferId>& ids,
+                                          PartitionState& state) const {
+  std::vector<std::string> wanted;
+  wanted.reserve(ids.size());
+  for (TransferId id : ids) {
+    if (!id.is_zero() && state.find_transfer(id) == nullptr) wanted.push_back(keys::transfer(id));
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  return multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
+    TALLY_ASSIGN_OR_RETURN(Transfer t, decode_transfer(v));
+    state.load_transfer(t);
+    return Status::Ok();
+  });
+}
+
+Status PartitionStore::prefetch_sagas(const std::vector<TransferId>& ids,
+                                      PartitionState& state) const {
+  std::vector<std::string> wanted;
+  for (TransferId id : ids) {
+    if (state.find_saga(id) == nullptr) wanted.push_back(keys::saga(id));
+  }
+  return multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
+    TALLY_ASSIGN_OR_RETURN(Saga s, decode_saga(v));
+    state.load_saga(s);
+    return Status::Ok();
+  });
+}
+
+Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, TransferId>>& ids,
+                                     PartitionState& state) const {
+  std::vector<std::string> wanted;
+  for (const auto& [source, id] : ids) {
+    if (state.find_leg(source, id) == nullptr) wanted.push_back(keys::leg(source, id));
+  }
+  return multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
+    TALLY_ASSIGN_OR_RETURN(SagaLeg l, decode_leg(v));
+    state.load_leg(l);
+    return Status::Ok();
+  });
+}
+
+Status PartitionStore::commit(StoreBatch& batch) {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->sticky.ok()) return impl_->sticky;
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  const Status s = from_rocks(impl_->db->Write(wo, &batch.impl_->wb), "committing to " + options_.dir);
+  if (!s.ok()) impl_->sticky = s;
+  return s;
+}
+
+Status PartitionStore::flush() {
+  if (options_.read_only) return Status::Ok();
+  return from_rocks(impl_->db->Flush(rocksdb::FlushOptions()), "flushing " + options_.dir);
+}
+
+Result<std::optional<std::string>> PartitionStore::get(const std::string& key) const {
+  std::string v;
+  const rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), key, &v);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  TALLY_RETURN_IF_ERROR(from_rocks(s, "reading " + options_.dir));
+  return std::optional<std::string>(std::move(v));
+}
+
+namespace {
+template <class T, class Decode>
+Result<std::optional<T>> get_decoded(const PartitionStore& store, const std::string& key,
+                                     Decode decode) {
+  TALLY_ASSIGN_OR_RETURN(std::optional<std::string> v, store.get(key));
+  if (!v) return std::optional<T>();
+  TALLY_ASSIGN_OR_RETURN(T value, decode(*v));
+  return std::optional<T>(std::move(value));
+}
+}  // namespace
+
+Result<std::optional<Account>> PartitionStore::account(AccountId id) const {
+  return get_decoded<Account>(*this, keys::account(id), decode_account);
+}
+Result<std::optional<Transfer>> PartitionStore::transfer(TransferId id) const {
+  return get_decoded<Transfer>(*this, keys::transfer(id), decode_transfer);
+}
+Result<std::optional<Saga>> PartitionStore::saga(TransferId id) const {
+  return get_decoded<Saga>(*this, keys::saga(id), decode_saga);
+}
+Result<std::optional<SagaLeg>> PartitionStore::leg(Partition source, TransferId id) const {
+  return get_decoded<SagaLeg>(*this, keys::leg(source, id), decode_leg);
+}
+Result<std::optional<OffsetOutcomes>> PartitionStore::outcomes(Offset offset) const {
+  return get_decoded<OffsetOutcomes>(*this, keys::outcomes(offset), decode_outcomes);
+}
+
+Result<size_t> PartitionStore::scan(
+    const std::string& from, const std::string& to, bool descending, size_t limit,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  size_t calls = 0;
+  auto visit = [&]() {
+    calls++;
+    return fn(std::string_view(it->key().data(), it->key().size()),
+              std::string_view(it->value().data(), it->value().size()));
+  };
+  if (!descending) {
+    for (it->Seek(from); it->Valid() && it->key().compare(to) < 0; it->Next()) {
+      if (!visit() || (limit != 0 && calls >= limit)) break;
+    }
+  } else {
+    for (it->SeekForPrev(to); it->Valid() && it->key().compare(from) >= 0; it->Prev()) {
+      if (it->key().compare(to) >= 0) continue;  // SeekForPrev lands on `to` itself if present
+      if (!visit() || (limit != 0 && calls >= limit)) break;
+    }
+  }
+  TALLY_RETURN_IF_ERROR(from_rocks(it->status(), "scanning " + options_.dir));
+  return calls;
+}
+
+uint64_t PartitionStore::disk_bytes() const {
+  uint64_t v = 0;
+  impl_->db->GetIntProperty("rocksdb.total-sst-files-size", &v);
+  return v;
+}
+
+}  // namespace tally

@@ -1,0 +1,114 @@
+// PartitionStore: one partition's projection in its own RocksDB
+// (DATA/partitions/<P>), in the format of projections/records.h.
+//
+// Writes come only from that partition's pipeline thread, as one atomic
+// WriteBatch per commit holding state + outcomes + timers + saga state +
+// outbox + the next offset + the digest. The WAL is off: durability comes
+// from the log. RocksDB flushes whole memtables in order, so what survives
+// a crash is always a consistent prefix (state and offset together), and
+// the pipeline replays the log from the stored offset.
+//
+// Reads (queries, the scheduler, the relay) may come from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "projections/records.h"
+#include "projections/state.h"
+
+namespace tally {
+
+struct StoreOptions {
+  std::string dir;
+  Partition partition;
+  uint32_t partition_count = 0;
+  size_t write_buffer_bytes = 32u << 20;
+  bool create_if_missing = true;
+  // Open without the write lock (tools beside a running `tally serve`).
+  // Sees only what the writer has flushed; commit() fails.
+  bool read_only = false;
+};
+
+// One commit's worth of writes. Not thread-safe.
+class StoreBatch {
+ public:
+  StoreBatch();
+  ~StoreBatch();
+  StoreBatch(const StoreBatch&) = delete;
+  StoreBatch& operator=(const StoreBatch&) = delete;
+
+  // Everything `state.changes()` lists, with the values `state` holds now.
+  void stage_changes(const PartitionState& state);
+  void stage_outcomes(Offset offset, const OffsetOutcomes& outcomes);
+  void stage_quarantine(const QuarantinedRecord& record);
+  void stage_meta(const PartitionMeta& meta);
+  void put(const std::string& key, const std::string& value);
+  void remove(const std::string& key);
+  size_t bytes() const;
+  size_t count() const;
+  void clear();
+
+ private:
+  friend class PartitionStore;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class PartitionStore {
+ public:
+  // Opens (or creates) the store. A new store gets a meta record for
+  // `partition` of `partition_count`; an existing one must match both.
+  static Result<std::unique_ptr<PartitionStore>> open(const StoreOptions& options);
+  ~PartitionStore();
+  PartitionStore(const PartitionStore&) = delete;
+  PartitionStore& operator=(const PartitionStore&) = delete;
+
+  const StoreOptions& options() const { return options_; }
+  Result<PartitionMeta> meta() const;
+
+  // Loads every account (created or rejected) into `state`; restores its clock.
+  Status load(PartitionState& state) const;
+  // Loads into `state` those of `ids` that exist as transfers and are not
+  // loaded yet; likewise sagas (source side) and legs (destination side).
+  Status prefetch_transfers(const std::vector<TransferId>& ids, PartitionState& state) const;
+  Status prefetch_sagas(const std::vector<TransferId>& ids, PartitionState& state) const;
+  Status prefetch_legs(const std::vector<std::pair<Partition, TransferId>>& ids,
+                       PartitionState& state) const;
+
+  // Applies the batch atomically; an error here is sticky: later commits
+  // fail too (a ledger never moves past an offset it could not commit).
+  Status commit(StoreBatch& batch);
+  // Persists memtables (clean shutdown; makes restart replay short).
+  Status flush();
+
+  // Point reads. nullopt when absent.
+  Result<std::optional<Account>> account(AccountId id) const;
+  Result<std::optional<Transfer>> transfer(TransferId id) const;
+  Result<std::optional<Saga>> saga(TransferId id) const;
+  Result<std::optional<SagaLeg>> leg(Partition source, TransferId id) const;
+  Result<std::optional<OffsetOutcomes>> outcomes(Offset offset) const;
+  Result<std::optional<std::string>> get(const std::string& key) const;
+
+  // Ordered scans: calls `fn(key, value)` for keys in [from, to) ascending
+  // (or descending from just below `to`) until it returns false or `limit`
+  // calls were made (0 = no limit). Returns how many calls were made.
+  Result<size_t> scan(const std::string& from, const std::string& to, bool descending,
+                      size_t limit,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  // Approximate bytes on disk, for /metrics.
+  uint64_t disk_bytes() const;
+
+ private:
+  struct Impl;
+  PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl);
+  StoreOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tally
