@@ -170,3 +170,74 @@ std::vector<PartitionStatus> Node::status() {
 }
 
 }  // namespace tally
+
+namespace tally {
+
+HealthReport Node::health() {
+  HealthReport r;
+  for (const PartitionStatus& s : status()) {
+    ComponentHealth c;
+    c.name = "pipeline/" + std::to_string(s.partition.value);
+    c.critical = true;
+    if (!s.error.ok()) {
+      c.ok = false;
+      c.detail = s.error.to_string();
+    } else if (!s.transient.ok()) {
+      c.critical = false;  // retrying: the log is unreachable, queries still work
+      c.ok = false;
+      c.detail = "retrying: " + s.transient.to_string();
+    } else {
+      c.detail = "applied through offset " + std::to_string(s.applied.value) + " of " +
+                 std::to_string(s.log_end.value);
+    }
+    r.components.push_back(std::move(c));
+  }
+  r.status = "ok";
+  for (const ComponentHealth& c : r.components) {
+    if (!c.ok && c.critical) r.status = "down";
+    if (!c.ok && !c.critical && r.status == "ok") r.status = "degraded";
+  }
+  return r;
+}
+
+std::string Node::metrics_text() {
+  std::string out;
+  out += "# HELP tally_applied_offset Next offset to apply, per partition.\n";
+  out += "# TYPE tally_applied_offset gauge\n";
+  const std::vector<PartitionStatus> st = status();
+  for (const PartitionStatus& s : st) {
+    out += "tally_applied_offset{partition=\"" + std::to_string(s.partition.value) + "\"} " +
+           std::to_string(s.applied.value) + "\n";
+  }
+  out += "# HELP tally_lag_records Records appended but not yet applied, per partition.\n";
+  out += "# TYPE tally_lag_records gauge\n";
+  for (const PartitionStatus& s : st) {
+    const uint64_t lag = s.log_end.value > s.applied.value ? s.log_end.value - s.applied.value : 0;
+    out += "tally_lag_records{partition=\"" + std::to_string(s.partition.value) + "\"} " +
+           std::to_string(lag) + "\n";
+  }
+  out += "# HELP tally_commands_total Commands applied, by outcome.\n";
+  out += "# TYPE tally_commands_total counter\n";
+  for (uint16_t o = 0; o < 128; o++) {
+    uint64_t total = 0;
+    for (const auto& p : pipelines_) total += p->metrics().outcomes[o].load();
+    if (total == 0 || !outcome_known(o)) continue;
+    out += "tally_commands_total{outcome=\"" + std::string(outcome_name(static_cast<Outcome>(o))) +
+           "\"} " + std::to_string(total) + "\n";
+  }
+  out += "# HELP tally_records_quarantined_total Records that failed verification.\n";
+  out += "# TYPE tally_records_quarantined_total counter\n";
+  for (const auto& p : pipelines_) {
+    out += "tally_records_quarantined_total{partition=\"" + std::to_string(p->partition().value) +
+           "\"} " + std::to_string(p->metrics().records_quarantined.load()) + "\n";
+  }
+  out += "# HELP tally_apply_seconds Time to apply and commit one record.\n";
+  out += "# TYPE tally_apply_seconds histogram\n";
+  for (const auto& p : pipelines_) {
+    out += p->metrics().apply_latency.prometheus(
+        "tally_apply_seconds", "partition=\"" + std::to_string(p->partition().value) + "\"");
+  }
+  return out;
+}
+
+}  // namespace tally

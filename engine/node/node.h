@@ -46,6 +46,20 @@ struct PartitionStatus {
   Status transient;     // last retried error, or ok
 };
 
+// One part of the engine as /health shows it.
+struct ComponentHealth {
+  std::string name;     // "pipeline/3", "log", "scheduler", ...
+  bool critical = true; // a critical part that is down makes the node unhealthy
+  bool ok = true;       // false: down (critical) or degraded (non-critical)
+  std::string detail;   // why, when not ok; else a short status
+};
+
+struct HealthReport {
+  // "ok", "degraded" (a non-critical part is not ok) or "down" (a critical one).
+  std::string status;
+  std::vector<ComponentHealth> components;
+};
+
 class Node {
  public:
   // Opens (creates) the stores for every partition of `log`.
@@ -84,6 +98,10 @@ class Node {
   const PartitionStore& store(Partition p) const { return *stores_.at(p.value); }
   PartitionPipeline& pipeline(Partition p) { return *pipelines_.at(p.value); }
   std::vector<PartitionStatus> status();
+  HealthReport health();
+  // Prometheus text exposition of every counter (applied offset and lag per
+  // partition, commands by outcome, apply latency histogram, ...).
+  std::string metrics_text();
 
  private:
   Node(std::unique_ptr<Log> log, NodeOptions options);
