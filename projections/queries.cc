@@ -1,5 +1,7 @@
 #include "projections/queries.h"
 
+#include <functional>
+
 #include "engine/core/bytes.h"
 
 namespace tally {
@@ -23,6 +25,61 @@ Result<Account> existing_account(const PartitionStore& store, AccountId id) {
 
 }  // namespace
 
+namespace {
+
+// The key of the last history block of `account` that starts at or before
+// `ts`, or the account's first block key when none does.
+Result<std::string> block_at_or_before(const PartitionStore& store, AccountId account,
+                                       Timestamp ts) {
+  std::string found = keys::history(account, Timestamp{0});
+  std::string to = keys::history(account, ts);
+  to.push_back('\0');
+  TALLY_ASSIGN_OR_RETURN(size_t n, store.scan(keys::history_prefix(account), to, true, 1,
+                                              [&](std::string_view k, std::string_view) {
+                                                found.assign(k);
+                                                return false;
+                                              }));
+  (void)n;
+  return found;
+}
+
+// Visits the account's history entries with timestamps in [lo, hi], in
+// time order (or reversed), until `fn` returns false.
+Status visit_history(const PartitionStore& store, AccountId account, Timestamp lo, Timestamp hi,
+                     bool descending,
+                     const std::function<bool(const HistoryBlock::Entry&)>& fn) {
+  Status bad;
+  bool more = true;
+  auto block = [&](std::string_view, std::string_view v) {
+    auto b = decode_history(v);
+    if (!b.ok()) {
+      bad = b.status().with_context("history of account " + account.str());
+      return false;
+    }
+    const auto& e = b->entries;
+    for (size_t i = 0; i < e.size() && more; i++) {
+      const HistoryBlock::Entry& x = descending ? e[e.size() - 1 - i] : e[i];
+      if (x.timestamp >= lo && x.timestamp <= hi) more = fn(x);
+    }
+    // Descending: a block that starts at or before `lo` is the last one needed.
+    if (descending && !e.empty() && e.front().timestamp <= lo) more = false;
+    return more;
+  };
+  std::string to = keys::history(account, hi);
+  to.push_back('\0');
+  if (descending) {
+    TALLY_ASSIGN_OR_RETURN(size_t n, store.scan(keys::history_prefix(account), to, true, 0, block));
+    (void)n;
+  } else {
+    TALLY_ASSIGN_OR_RETURN(std::string from, block_at_or_before(store, account, lo));
+    TALLY_ASSIGN_OR_RETURN(size_t n, store.scan(from, to, false, 0, block));
+    (void)n;
+  }
+  return bad;
+}
+
+}  // namespace
+
 Result<HistoryPage> account_history(const PartitionStore& store, const HistoryQuery& q) {
   TALLY_RETURN_IF_ERROR(check_limit(q.limit));
   TALLY_RETURN_IF_ERROR(existing_account(store, q.account).status());
@@ -38,32 +95,21 @@ Result<HistoryPage> account_history(const PartitionStore& store, const HistoryQu
   }
   HistoryPage page;
   if (lo > hi) return page;
-  const std::string from = keys::history(q.account, lo);
-  std::string to = keys::history(q.account, hi);
-  to.push_back('\0');  // make `hi` inclusive
-  std::vector<std::pair<Timestamp, HistoryValue>> found;
-  Status bad;
-  TALLY_ASSIGN_OR_RETURN(size_t n, store.scan(from, to, q.descending, q.limit + 1,
-                                              [&](std::string_view k, std::string_view v) {
-                                                auto h = decode_history(v);
-                                                if (!h.ok()) {
-                                                  bad = h.status();
-                                                  return false;
-                                                }
-                                                found.emplace_back(Timestamp{get_be64(k.data() + 17)}, *h);
-                                                return true;
-                                              }));
-  (void)n;
-  TALLY_RETURN_IF_ERROR(bad);
+  std::vector<HistoryBlock::Entry> found;
+  TALLY_RETURN_IF_ERROR(visit_history(store, q.account, lo, hi, q.descending,
+                                      [&](const HistoryBlock::Entry& e) {
+                                        found.push_back(e);
+                                        return found.size() <= q.limit;
+                                      }));
   const bool more = found.size() > q.limit;
   if (more) found.resize(q.limit);
-  for (const auto& [ts, h] : found) {
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store.transfer(h.transfer));
+  for (const HistoryBlock::Entry& e : found) {
+    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store.transfer(e.transfer));
     if (!t) {
       return Status::Corruption("history of account " + q.account.str() + " names transfer " +
-                                h.transfer.str() + ", which is not stored");
+                                e.transfer.str() + ", which is not stored");
     }
-    page.items.push_back(HistoryItem{ts, *t, h.has_balances, h.balances});
+    page.items.push_back(HistoryItem{e.timestamp, *t, e.has_balances, e.balances});
   }
   if (more) page.next = page.items.back().timestamp;
   return page;
@@ -80,23 +126,12 @@ Result<Balances> balance_at(const PartitionStore& store, AccountId account, Time
     return Status::NotFound("account " + account.str() + " did not exist at " +
                             std::to_string(at.ns));
   }
-  const std::string from = keys::history_prefix(account);
-  std::string to = keys::history(account, at);
-  to.push_back('\0');
   Balances out;
-  Status bad;
-  TALLY_ASSIGN_OR_RETURN(size_t n, store.scan(from, to, /*descending=*/true, 1,
-                                              [&](std::string_view, std::string_view v) {
-                                                auto h = decode_history(v);
-                                                if (!h.ok()) {
-                                                  bad = h.status();
-                                                } else {
-                                                  out = h->balances;
-                                                }
-                                                return false;
-                                              }));
-  (void)n;
-  TALLY_RETURN_IF_ERROR(bad);
+  TALLY_RETURN_IF_ERROR(visit_history(store, account, Timestamp{0}, at, /*descending=*/true,
+                                      [&](const HistoryBlock::Entry& e) {
+                                        out = e.balances;
+                                        return false;
+                                      }));
   return out;
 }
 

@@ -274,20 +274,31 @@ Result<OffsetOutcomes> decode_outcomes(std::string_view b) {
   return done(in, v);
 }
 
-std::string encode(const HistoryValue& v) {
+std::string encode(const HistoryBlock& v) {
   Out o;
-  o.u128v(v.transfer.value()).u8(v.has_balances ? 1 : 0);
-  if (v.has_balances) put_balances(o, v.balances);
+  o.u32(static_cast<uint32_t>(v.entries.size()));
+  for (const HistoryBlock::Entry& e : v.entries) {
+    o.u64(e.timestamp.ns).u128v(e.transfer.value()).u8(e.has_balances ? 1 : 0);
+    if (e.has_balances) put_balances(o, e.balances);
+  }
   return o.take();
 }
-Result<HistoryValue> decode_history(std::string_view b) {
+Result<HistoryBlock> decode_history(std::string_view b) {
   In in(b, "history");
-  HistoryValue v;
-  v.transfer = TransferId(in.u128v());
-  const uint8_t has = in.u8();
-  if (has > 1) in.mark_bad();
-  v.has_balances = has == 1;
-  if (v.has_balances) v.balances = get_balances(in);
+  HistoryBlock v;
+  const uint32_t n = in.u32();
+  if (n == 0 || n > kHistoryBlockEntries) in.mark_bad();
+  for (uint32_t i = 0; i < n && i < kHistoryBlockEntries; i++) {
+    HistoryBlock::Entry e;
+    e.timestamp = Timestamp{in.u64()};
+    e.transfer = TransferId(in.u128v());
+    const uint8_t has = in.u8();
+    if (has > 1) in.mark_bad();
+    e.has_balances = has == 1;
+    if (e.has_balances) e.balances = get_balances(in);
+    if (!v.entries.empty() && e.timestamp <= v.entries.back().timestamp) in.mark_bad();
+    v.entries.push_back(e);
+  }
   return done(in, v);
 }
 

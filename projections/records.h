@@ -7,7 +7,8 @@
 //   'A' id(16)                          Account
 //   'T' id(16)                          Transfer (also final rejections)
 //   'P' id(16)                          (empty): the pending transfers still pending
-//   'H' account(16) timestamp(8)        HistoryValue: an account's history
+//   'H' account(16) first timestamp(8)  HistoryBlock: up to kHistoryBlockEntries of an
+//                                       account's changes from one record, in time order
 //   'O' offset(8)                       OffsetOutcomes: every command's outcome
 //   'S' id(16)                          Saga (source side)
 //   'L' source(4) id(16)                SagaLeg (destination side)
@@ -47,10 +48,22 @@ struct OffsetOutcomes {
   bool operator==(const OffsetOutcomes&) const = default;
 };
 
-struct HistoryValue {
-  TransferId transfer;
-  bool has_balances = false;
-  Balances balances;
+// An account's history is stored in blocks: the changes one record made to
+// the account (at most kHistoryBlockEntries per block), keyed by the first
+// one's timestamp. One key per account per record instead of one per change
+// keeps the write path cheap; queries seek to the block at or before a time.
+inline constexpr size_t kHistoryBlockEntries = 256;
+
+struct HistoryBlock {
+  struct Entry {
+    Timestamp timestamp;
+    TransferId transfer;
+    bool has_balances = false;
+    Balances balances;
+    bool operator==(const Entry&) const = default;
+  };
+  std::vector<Entry> entries;  // ascending timestamps; never empty when stored
+  bool operator==(const HistoryBlock&) const = default;
 };
 
 struct QuarantinedRecord {
@@ -79,7 +92,7 @@ std::string encode(const PartitionMeta& v);
 std::string encode(const Account& v);
 std::string encode(const Transfer& v);
 std::string encode(const OffsetOutcomes& v);
-std::string encode(const HistoryValue& v);
+std::string encode(const HistoryBlock& v);
 std::string encode(const Saga& v);
 std::string encode(const SagaLeg& v);
 std::string encode(const OutboxEntry& v);
@@ -89,7 +102,7 @@ Result<PartitionMeta> decode_meta(std::string_view bytes);
 Result<Account> decode_account(std::string_view bytes);
 Result<Transfer> decode_transfer(std::string_view bytes);
 Result<OffsetOutcomes> decode_outcomes(std::string_view bytes);
-Result<HistoryValue> decode_history(std::string_view bytes);
+Result<HistoryBlock> decode_history(std::string_view bytes);
 Result<Saga> decode_saga(std::string_view bytes);
 Result<SagaLeg> decode_leg(std::string_view bytes);
 Result<OutboxEntry> decode_outbox(std::string_view bytes);

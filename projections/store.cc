@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -26,6 +27,21 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IoError(what + ": " + s.ToString());
 }
 
+// Insertion hints for the memtable: keys that arrive in order within a
+// prefix (an account's history by time; transfer ids, which producers
+// usually make time-ordered) insert next to the previous one instead of
+// searching the skiplist from the top. Prefix: 'H' + account for history,
+// the tag byte for everything else.
+class HintPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "tally.HintPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const size_t n = (!key.empty() && key[0] == 'H' && key.size() >= 17) ? 17 : 1;
+    return rocksdb::Slice(key.data(), std::min(n, key.size()));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
+};
+
 std::shared_ptr<rocksdb::Cache> shared_cache() {
   static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256u << 20);
   return cache;
@@ -39,6 +55,8 @@ rocksdb::Options make_options(const StoreOptions& o) {
   ro.max_background_jobs = 2;
   ro.memtable_prefix_bloom_size_ratio = 0.05;
   ro.memtable_whole_key_filtering = true;
+  ro.memtable_insert_with_hint_prefix_extractor = std::make_shared<HintPrefix>();
+  ro.allow_concurrent_memtable_write = false;  // one writer per partition; hints need it
   ro.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = shared_cache();
@@ -64,6 +82,32 @@ size_t StoreBatch::bytes() const { return impl_->wb.GetDataSize(); }
 size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count()); }
 void StoreBatch::clear() { impl_->wb.Clear(); }
 
+namespace {
+
+// One block per account per call (split every kHistoryBlockEntries), in the
+// order of the accounts' first change: deterministic, no map iteration.
+void stage_history(const std::vector<HistoryEntry>& history, rocksdb::WriteBatch& wb) {
+  if (history.empty()) return;
+  std::vector<uint32_t> order(history.size());
+  for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return history[a].account < history[b].account;
+  });
+  HistoryBlock block;
+  auto emit = [&](AccountId account) {
+    wb.Put(keys::history(account, block.entries.front().timestamp), encode(block));
+    block.entries.clear();
+  };
+  for (size_t k = 0; k < order.size(); k++) {
+    const HistoryEntry& h = history[order[k]];
+    block.entries.push_back({h.timestamp, h.transfer, h.has_balances, h.balances});
+    const bool last = k + 1 == order.size() || history[order[k + 1]].account != h.account;
+    if (last || block.entries.size() == kHistoryBlockEntries) emit(h.account);
+  }
+}
+
+}  // namespace
+
 void StoreBatch::stage_changes(const PartitionState& state) {
   const ChangeSet& c = state.changes();
   auto& wb = impl_->wb;
@@ -86,10 +130,7 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   for (const auto& [source, id] : c.legs) {
     if (const SagaLeg* l = state.find_leg(source, id)) wb.Put(keys::leg(source, id), encode(*l));
   }
-  for (const HistoryEntry& h : c.history) {
-    wb.Put(keys::history(h.account, h.timestamp),
-           encode(HistoryValue{h.transfer, h.has_balances, h.balances}));
-  }
+  stage_history(c.history, wb);
   std::string routing(16, '\0');
   for (const ChangeSet::TimerOp& op : c.timers) {
     if (op.set) {
@@ -241,12 +282,42 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
   });
 }
 
+namespace {
+// Collects a batch's operations so they can be written in key order: the
+// memtable's skiplist then inserts each key next to the previous one.
+struct Collect : rocksdb::WriteBatch::Handler {
+  struct Op {
+    rocksdb::Slice key, value;
+    bool del;
+    uint32_t seq;
+  };
+  std::vector<Op> ops;
+  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
+    ops.push_back({k, v, false, static_cast<uint32_t>(ops.size())});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice& k) override {
+    ops.push_back({k, {}, true, static_cast<uint32_t>(ops.size())});
+    return rocksdb::Status::OK();
+  }
+};
+}  // namespace
+
 Status PartitionStore::commit(StoreBatch& batch) {
   std::lock_guard lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
-  const Status s = from_rocks(impl_->db->Write(wo, &batch.impl_->wb), "committing to " + options_.dir);
+  Collect c;
+  (void)batch.impl_->wb.Iterate(&c);
+  std::stable_sort(c.ops.begin(), c.ops.end(), [](const Collect::Op& a, const Collect::Op& b) {
+    return a.key.compare(b.key) < 0;
+  });
+  rocksdb::WriteBatch sorted(batch.impl_->wb.GetDataSize() + 1024);
+  for (const auto& op : c.ops) {
+    if (op.del) sorted.Delete(op.key); else sorted.Put(op.key, op.value);
+  }
+  const Status s = from_rocks(impl_->db->Write(wo, &sorted), "committing to " + options_.dir);
   if (!s.ok()) impl_->sticky = s;
   return s;
 }

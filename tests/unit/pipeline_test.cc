@@ -182,6 +182,18 @@ TEST_CASE("history pages through an account's changes with a cursor, either way"
     CHECK(seen.front() == (desc ? 25 : 1));
     CHECK(seen.back() == (desc ? 1 : 25));
   }
+  // A time window selects exactly the changes inside it.
+  auto all = node->history({.account = AccountId(kA), .limit = 100});
+  REQUIRE(all.ok());
+  REQUIRE(all->items.size() == 25);
+  HistoryQuery window{.account = AccountId(kA), .limit = 100};
+  window.from = all->items[5].timestamp;
+  window.to = all->items[9].timestamp;
+  auto w = node->history(window);
+  REQUIRE(w.ok());
+  REQUIRE(w->items.size() == 5);
+  CHECK(w->items.front().transfer.id.value() == 6);
+  CHECK(w->items.back().transfer.id.value() == 10);
   HistoryQuery bad;
   bad.account = AccountId(kA);
   bad.limit = 100000;
@@ -189,4 +201,40 @@ TEST_CASE("history pages through an account's changes with a cursor, either way"
   bad.limit = 1;
   bad.account = AccountId(777);
   CHECK(node->history(bad).status().code() == StatusCode::not_found);
+}
+
+TEST_CASE("history spans many records and blocks, in order, with windows either way") {
+  TempDir dir;
+  auto node = start_node(open_log(dir.sub("log")), dir.sub("data"));
+  REQUIRE(node->append(std::vector<Command>{account(kA), account(kB)}).ok());
+  // 40 records of 10 transfers each: 40 history blocks per account.
+  u128 id = 1;
+  for (int r = 0; r < 40; r++) {
+    std::vector<Command> cmds;
+    for (int i = 0; i < 10; i++, id++) cmds.push_back(transfer(id, kA, kB, 1));
+    REQUIRE(node->append(cmds).ok());
+  }
+  REQUIRE(node->wait_caught_up(10s).ok());
+  auto all = node->history({.account = AccountId(kB), .limit = 1000});
+  REQUIRE(all.ok());
+  REQUIRE(all->items.size() == 400);
+  for (size_t i = 1; i < all->items.size(); i++) {
+    CHECK(all->items[i - 1].timestamp < all->items[i].timestamp);
+  }
+  for (bool desc : {false, true}) {
+    HistoryQuery q{.account = AccountId(kB), .limit = 7, .descending = desc};
+    q.from = all->items[123].timestamp;  // inside a block
+    q.to = all->items[301].timestamp;
+    std::vector<u128> seen;
+    for (int page = 0; page < 100; page++) {
+      auto r = node->history(q);
+      REQUIRE(r.ok());
+      for (auto& item : r->items) seen.push_back(item.transfer.id.value());
+      if (!r->next) break;
+      q.after = r->next;
+    }
+    REQUIRE(seen.size() == 179);
+    CHECK(seen.front() == (desc ? 302 : 124));
+    CHECK(seen.back() == (desc ? 124 : 302));
+  }
 }

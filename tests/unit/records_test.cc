@@ -32,6 +32,14 @@ TEST_CASE("stored records round-trip exactly") {
   t.outcome = Outcome::exceeds_credits;
   CHECK(decode_transfer(encode(t)).value() == t);
 
+  HistoryBlock h;
+  h.entries.push_back({Timestamp{3}, TransferId(7), false, {}});
+  h.entries.push_back({Timestamp{9}, TransferId(8), true, {1, 2, 3, kU128Max}});
+  CHECK(decode_history(encode(h)).value() == h);
+  HistoryBlock unordered = h;
+  std::swap(unordered.entries[0], unordered.entries[1]);
+  CHECK_FALSE(decode_history(encode(unordered)).ok());
+
   OffsetOutcomes o{Timestamp{5}, {Outcome::created, Outcome::exists, Outcome::saga_completed}};
   CHECK(decode_outcomes(encode(o)).value() == o);
 

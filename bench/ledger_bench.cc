@@ -1,0 +1,268 @@
+#include "bench/ledger_bench.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "bench/workload.h"
+#include "engine/core/codec.h"
+#include "engine/core/digest.h"
+#include "engine/core/partitioner.h"
+#include "engine/log/embedded_log.h"
+#include "engine/node/node.h"
+
+namespace po = boost::program_options;
+using Clock = std::chrono::steady_clock;
+
+namespace tally::bench {
+namespace {
+
+struct Options {
+  WorkloadOptions workload;
+  uint32_t partitions = 8;
+  size_t batch = kMaxBatchCommands;
+  std::string dir;
+  bool validate = false;
+  bool keep = false;
+  bool apply_only = false;  // append everything first (untimed), then time applying it
+  int appenders = 4;
+};
+
+struct PreparedRecord {
+  Partition partition;
+  std::vector<uint8_t> value;
+  size_t commands;
+};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Builds the transfer records before the clock starts (generation is the
+// client's cost, not the ledger's); records are per partition, in id order.
+std::vector<PreparedRecord> prepare(const Workload& w, uint32_t partitions, size_t batch,
+                                    std::vector<std::array<u128, 2>>& expected) {
+  std::vector<std::vector<CreateTransfer>> pending(partitions);
+  std::vector<PreparedRecord> out;
+  BatchBuilder builder;
+  auto flush = [&](uint32_t p) {
+    for (const CreateTransfer& t : pending[p]) builder.add(t);
+    out.push_back({Partition{p}, builder.finish(), pending[p].size()});
+    pending[p].clear();
+  };
+  for (uint64_t i = 1; i <= w.options().transfers; i++) {
+    const CreateTransfer t = w.transfer(i);
+    const uint32_t p = partition_of(t.debit_account_id, partitions).value;
+    const uint64_t di = (t.debit_account_id.hi() - 1) * w.options().group_size + t.debit_account_id.lo() - 1;
+    const uint64_t ci = (t.credit_account_id.hi() - 1) * w.options().group_size + t.credit_account_id.lo() - 1;
+    expected[di][0] += t.amount.value();
+    expected[ci][1] += t.amount.value();
+    pending[p].push_back(t);
+    if (pending[p].size() == batch) flush(p);
+  }
+  for (uint32_t p = 0; p < partitions; p++) {
+    if (!pending[p].empty()) flush(p);
+  }
+  return out;
+}
+
+Status create_accounts(Node& node, const Workload& w) {
+  std::vector<Command> cmds;
+  for (uint64_t i = 0; i < w.account_count(); i++) cmds.push_back(w.account(i));
+  TALLY_ASSIGN_OR_RETURN(std::vector<Placement> placed, node.append(cmds));
+  TALLY_RETURN_IF_ERROR(node.wait_caught_up(std::chrono::minutes(5)));
+  for (const Placement& p : placed) {
+    TALLY_ASSIGN_OR_RETURN(Outcome o, node.outcome(p, std::chrono::seconds(10)));
+    if (o != Outcome::created) return Status::Internal("account creation: " + std::string(outcome_name(o)));
+  }
+  return Status::Ok();
+}
+
+struct Latencies {
+  std::mutex mu;
+  std::vector<double> micros;
+};
+
+// Appends every record with `appenders` threads; each record's latency is
+// from its append call until its partition applied it.
+Status run_appends(Node& node, const std::vector<PreparedRecord>& records, int appenders,
+                   Latencies& lat) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  Status first_error;
+  std::mutex err_mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < appenders; t++) {
+    threads.emplace_back([&] {
+      for (;;) {
+        const size_t i = next.fetch_add(1);
+        if (i >= records.size() || failed) return;
+        const PreparedRecord& r = records[i];
+        const auto t0 = Clock::now();
+        auto o = node.log().append_one(r.partition, r.value);
+        if (!o.ok()) {
+          std::lock_guard lock(err_mu);
+          first_error = o.status();
+          failed = true;
+          return;
+        }
+        node.wait_applied(r.partition, *o, std::chrono::minutes(10));
+        std::lock_guard lock(lat.mu);
+        lat.micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return first_error;
+}
+
+double percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  return v[i];
+}
+
+Status validate(Node& node, const Workload& w, const std::vector<std::array<u128, 2>>& expected) {
+  for (uint64_t i = 0; i < w.account_count(); i++) {
+    TALLY_ASSIGN_OR_RETURN(std::optional<Account> a, node.account(w.account_id(i)));
+    if (!a) return Status::Internal("account " + w.account_id(i).str() + " is missing");
+    if (a->balances.debits_posted != expected[i][0] || a->balances.credits_posted != expected[i][1]) {
+      return Status::Internal("account " + a->id.str() + " has wrong balances");
+    }
+  }
+  uint64_t seen = 0;
+  for (uint32_t p = 0; p < node.partition_count(); p++) {
+    Status bad;
+    TALLY_ASSIGN_OR_RETURN(size_t n, node.store(Partition{p}).scan("T", "U", false, 0,
+        [&](std::string_view, std::string_view v) {
+          auto t = decode_transfer(v);
+          if (!t.ok()) { bad = t.status(); return false; }
+          const CreateTransfer want = w.transfer(u128_lo(t->id.value()));
+          if (t->outcome != Outcome::created || t->debit_account_id != want.debit_account_id ||
+              t->credit_account_id != want.credit_account_id || t->amount != want.amount) {
+            bad = Status::Internal("transfer " + t->id.str() + " differs from the workload");
+            return false;
+          }
+          seen++;
+          return true;
+        }));
+    (void)n;
+    TALLY_RETURN_IF_ERROR(bad);
+  }
+  if (seen != w.options().transfers) {
+    return Status::Internal("found " + std::to_string(seen) + " transfers, expected " +
+                            std::to_string(w.options().transfers));
+  }
+  return Status::Ok();
+}
+
+int run(const Options& o) {
+  const Workload w(o.workload);
+  std::string dir = o.dir;
+  if (dir.empty()) {
+    char templ[] = "/tmp/tally-bench-XXXXXX";
+    if (mkdtemp(templ) == nullptr) { std::fprintf(stderr, "cannot create a temp dir\n"); return 1; }
+    dir = templ;
+  }
+  auto log = open_embedded_log({.dir = dir + "/log", .partitions = o.partitions});
+  if (!log.ok()) { std::fprintf(stderr, "%s\n", log.status().to_string().c_str()); return 1; }
+  auto node = Node::open(std::move(log).value(), {.data_dir = dir});
+  if (!node.ok() || !(*node)->start().ok()) { std::fprintf(stderr, "cannot start the node\n"); return 1; }
+  Node& n = **node;
+  std::printf("tally bench transfers: %llu accounts (groups of %llu), %llu transfers, batch %zu, %s, %u partitions, embedded log at %s\n",
+              (unsigned long long)o.workload.accounts, (unsigned long long)o.workload.group_size,
+              (unsigned long long)o.workload.transfers, o.batch,
+              o.workload.zipf > 0 ? ("zipf " + std::to_string(o.workload.zipf)).c_str() : "uniform",
+              o.partitions, dir.c_str());
+  Status s = create_accounts(n, w);
+  if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
+  std::vector<std::array<u128, 2>> expected(w.account_count(), {0, 0});
+  const auto tp = Clock::now();
+  const std::vector<PreparedRecord> records = prepare(w, o.partitions, o.batch, expected);
+  std::printf("prepared %zu records in %.1f s (not timed)\n", records.size(), seconds_since(tp));
+  std::fflush(stdout);
+
+  Latencies lat;
+  if (o.apply_only) {
+    n.stop();
+    for (const PreparedRecord& r : records) {
+      if (auto a = n.log().append_one(r.partition, r.value); !a.ok()) {
+        std::fprintf(stderr, "%s\n", a.status().to_string().c_str());
+        return 1;
+      }
+    }
+    std::printf("appended %zu records untimed; now timing the apply alone\n", records.size());
+    if (Status st = n.start(); !st.ok()) { std::fprintf(stderr, "%s\n", st.to_string().c_str()); return 1; }
+  }
+  const auto t0 = Clock::now();
+  if (!o.apply_only) s = run_appends(n, records, o.appenders, lat);
+  if (s.ok()) s = n.wait_caught_up(std::chrono::minutes(10));
+  const double secs = seconds_since(t0);
+  if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
+  const double tps = static_cast<double>(o.workload.transfers) / secs;
+  std::printf("%.0f transfers/s (%llu in %.2f s), appended durably and applied\n", tps,
+              (unsigned long long)o.workload.transfers, secs);
+  std::printf("record latency (append to applied): p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
+              percentile(lat.micros, 0.5) / 1000, percentile(lat.micros, 0.99) / 1000,
+              percentile(lat.micros, 1.0) / 1000);
+  for (const PartitionStatus& st : n.status()) {
+    std::printf("  partition %u: applied %llu records, digest %s\n", st.partition.value,
+                (unsigned long long)st.applied.value, Digest::hex(st.digest).c_str());
+  }
+  if (o.validate) {
+    const auto tv = Clock::now();
+    s = validate(n, w, expected);
+    std::printf("validate: %s (%.1f s)\n", s.ok() ? "every account and transfer checked" : s.to_string().c_str(),
+                seconds_since(tv));
+  }
+  n.stop();
+  node->reset();
+  if (o.dir.empty() && !o.keep) std::filesystem::remove_all(dir);
+  return s.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int ledger_bench_main(const std::vector<std::string>& args) {
+  Options o;
+  po::options_description desc("tally bench transfers [options]\nOptions");
+  desc.add_options()("help,h", "this help")
+      ("accounts", po::value(&o.workload.accounts)->default_value(10'000), "accounts")
+      ("group", po::value(&o.workload.group_size)->default_value(10), "accounts per partition group")
+      ("transfers", po::value(&o.workload.transfers)->default_value(10'000'000), "transfers")
+      ("batch", po::value(&o.batch)->default_value(kMaxBatchCommands), "commands per record (max 8189)")
+      ("zipf", po::value(&o.workload.zipf)->default_value(0), "Zipf exponent for the debit account (0: uniform)")
+      ("partitions", po::value(&o.partitions)->default_value(8), "log partitions")
+      ("appenders", po::value(&o.appenders)->default_value(4), "concurrent appending threads")
+      ("seed", po::value(&o.workload.seed)->default_value(42), "workload seed")
+      ("data", po::value(&o.dir), "directory (default: a fresh temporary one, removed after)")
+      ("keep", po::bool_switch(&o.keep), "keep the temporary directory")
+      ("apply-only", po::bool_switch(&o.apply_only), "append first (untimed), then time only the apply")
+      ("validate", po::bool_switch(&o.validate), "re-read every account and transfer afterwards");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (o.batch == 0 || o.batch > kMaxBatchCommands) {
+    std::fprintf(stderr, "tally bench: --batch must be in 1..%zu\n", kMaxBatchCommands);
+    return 2;
+  }
+  if (o.workload.accounts < 2 || o.workload.group_size < 2 ||
+      o.workload.accounts % o.workload.group_size != 0) {
+    std::fprintf(stderr, "tally bench: --accounts must be a multiple of --group (>= 2)\n");
+    return 2;
+  }
+  return run(o);
+}
+
+}  // namespace tally::bench

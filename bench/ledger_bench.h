@@ -1,0 +1,15 @@
+// `tally bench transfers`: end-to-end ledger throughput. Appends the
+// workload's transfers durably to the log in records of up to --batch
+// commands, lets the node apply them, and reports accepted transfers/s
+// (first append to last apply) and per-record latency (append start to
+// applied) p50/p99/p100. --validate re-reads every account and transfer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tally::bench {
+
+int ledger_bench_main(const std::vector<std::string>& args);
+
+}  // namespace tally::bench

@@ -1,0 +1,56 @@
+#include "bench/workload.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tally::bench {
+
+Workload::Workload(WorkloadOptions options) : o_(options) {
+  if (o_.group_size < 2) o_.group_size = 2;
+  if (o_.zipf > 0) {
+    zipf_cdf_.resize(o_.accounts);
+    double sum = 0;
+    for (uint64_t k = 0; k < o_.accounts; k++) {
+      sum += 1.0 / std::pow(static_cast<double>(k + 1), o_.zipf);
+      zipf_cdf_[k] = sum;
+    }
+    for (double& c : zipf_cdf_) c /= sum;
+  }
+}
+
+AccountId Workload::account_id(uint64_t index) const {
+  const uint64_t group = index / o_.group_size;
+  const uint64_t member = index % o_.group_size;
+  // Upper 64 bits: the group (offset so ids are never 0); lower: the member.
+  return AccountId(make_u128(group + 1, member + 1));
+}
+
+CreateAccount Workload::account(uint64_t index) const {
+  return CreateAccount{account_id(index), 0, 0, 0, o_.ledger, 1, 0, 0};
+}
+
+uint64_t Workload::pick_account(uint64_t& rng) const {
+  if (zipf_cdf_.empty()) return splitmix64(rng) % o_.accounts;
+  const double u = static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53;
+  const auto it = std::lower_bound(zipf_cdf_.begin(), zipf_cdf_.end(), u);
+  return std::min<uint64_t>(static_cast<uint64_t>(it - zipf_cdf_.begin()), o_.accounts - 1);
+}
+
+CreateTransfer Workload::transfer(uint64_t i) const {
+  uint64_t rng = o_.seed ^ (i * 0xD1B54A32D192ED03ull);
+  const uint64_t debit = pick_account(rng);
+  const uint64_t group_start = debit - debit % o_.group_size;
+  const uint64_t group_len = std::min(o_.group_size, o_.accounts - group_start);
+  uint64_t credit = group_start + splitmix64(rng) % group_len;
+  if (credit == debit) credit = group_start + (debit - group_start + 1) % group_len;
+  CreateTransfer t;
+  t.id = TransferId(i);
+  t.debit_account_id = account_id(debit);
+  t.credit_account_id = account_id(credit);
+  t.amount = Amount(1 + splitmix64(rng) % 1000);
+  t.ledger = o_.ledger;
+  t.code = 1;
+  return t;
+}
+
+}  // namespace tally::bench

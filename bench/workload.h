@@ -1,0 +1,50 @@
+// The benchmark's workload, in the manner of TigerBeetle's benchmark:
+// N accounts in groups that share their upper 64 bits (so a group lives in
+// one partition and transfers inside it apply atomically) and M transfers,
+// each between two members of one group, the debit account chosen
+// uniformly or by a Zipfian law. Every transfer is a pure function of
+// (seed, id), so a validator can recompute what each one should be.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/core/command.h"
+
+namespace tally::bench {
+
+struct WorkloadOptions {
+  uint64_t accounts = 10'000;
+  uint64_t group_size = 10;   // accounts sharing one partition key
+  uint64_t transfers = 10'000'000;
+  double zipf = 0;            // 0: uniform; s > 0: Zipf exponent over accounts
+  uint64_t seed = 42;
+  uint32_t ledger = 1;
+};
+
+class Workload {
+ public:
+  explicit Workload(WorkloadOptions options);
+  const WorkloadOptions& options() const { return o_; }
+
+  uint64_t account_count() const { return o_.accounts; }
+  AccountId account_id(uint64_t index) const;  // index < accounts
+  CreateAccount account(uint64_t index) const;
+  // Transfer number i (1-based id i).
+  CreateTransfer transfer(uint64_t i) const;
+
+ private:
+  uint64_t pick_account(uint64_t& rng) const;
+  WorkloadOptions o_;
+  std::vector<double> zipf_cdf_;
+};
+
+// splitmix64: the workload's deterministic random source.
+inline uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace tally::bench
