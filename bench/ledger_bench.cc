@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "bench/workload.h"
 #include "engine/core/codec.h"
 #include "engine/core/digest.h"
@@ -39,6 +41,15 @@ struct PreparedRecord {
   std::vector<uint8_t> value;
   size_t commands;
 };
+
+// CPU seconds (user + system) this process has used: steadier than wall
+// time on a shared machine.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -202,13 +213,17 @@ int run(const Options& o) {
     if (Status st = n.start(); !st.ok()) { std::fprintf(stderr, "%s\n", st.to_string().c_str()); return 1; }
   }
   const auto t0 = Clock::now();
+  const double cpu0 = cpu_seconds();
   if (!o.apply_only) s = run_appends(n, records, o.appenders, lat);
   if (s.ok()) s = n.wait_caught_up(std::chrono::minutes(10));
   const double secs = seconds_since(t0);
+  const double cpu = cpu_seconds() - cpu0;
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
   const double tps = static_cast<double>(o.workload.transfers) / secs;
   std::printf("%.0f transfers/s (%llu in %.2f s), appended durably and applied\n", tps,
               (unsigned long long)o.workload.transfers, secs);
+  std::printf("CPU: %.2f s over %.2f s wall (%.2f µs of CPU per transfer, %.1f cores busy)\n", cpu,
+              secs, cpu * 1e6 / static_cast<double>(o.workload.transfers), cpu / secs);
   std::printf("record latency (append to applied): p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
               percentile(lat.micros, 0.5) / 1000, percentile(lat.micros, 0.99) / 1000,
               percentile(lat.micros, 1.0) / 1000);

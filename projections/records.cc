@@ -13,7 +13,12 @@ constexpr uint8_t kVersion = 1;
 // Little-endian field writer.
 class Out {
  public:
-  Out() { s_.push_back(static_cast<char>(kVersion)); }
+  Out() : s_(own_) { s_.push_back(static_cast<char>(kVersion)); }
+  // Writes into `buffer` (cleared first), reusing its capacity.
+  explicit Out(std::string& buffer) : s_(buffer) {
+    s_.clear();
+    s_.push_back(static_cast<char>(kVersion));
+  }
   Out& u8(uint8_t v) { s_.push_back(static_cast<char>(v)); return *this; }
   Out& u16(uint16_t v) { return le(v, 2); }
   Out& u32(uint32_t v) { return le(v, 4); }
@@ -21,13 +26,15 @@ class Out {
   Out& u128v(u128 v) { le(u128_lo(v), 8); return le(u128_hi(v), 8); }
   Out& bytes(std::string_view b) { u32(static_cast<uint32_t>(b.size())); s_.append(b); return *this; }
   std::string take() { return std::move(s_); }
+  void done() {}
 
  private:
   Out& le(uint64_t v, int n) {
     for (int i = 0; i < n; i++) s_.push_back(static_cast<char>(v >> (8 * i)));
     return *this;
   }
-  std::string s_;
+  std::string own_;
+  std::string& s_;
 };
 
 // Little-endian field reader; remembers the first overrun.
@@ -119,6 +126,19 @@ Balances get_balances(In& in) {
 }  // namespace
 
 namespace keys {
+KeyBuf tagged(char tag, u128 id) {
+  KeyBuf k;
+  k.data[0] = tag;
+  put_be128(k.data + 1, id);
+  k.size = 17;
+  return k;
+}
+KeyBuf history_key(AccountId account, Timestamp ts) {
+  KeyBuf k = tagged('H', account.value());
+  put_be64(k.data + 17, ts.ns);
+  k.size = 25;
+  return k;
+}
 std::string account(AccountId id) { return key16('A', id.value()); }
 std::string transfer(TransferId id) { return key16('T', id.value()); }
 std::string pending(TransferId id) { return key16('P', id.value()); }
@@ -173,7 +193,12 @@ Result<PartitionMeta> decode_meta(std::string_view b) {
 }
 
 std::string encode(const Account& v) {
-  Out o;
+  std::string out;
+  encode_to(out, v);
+  return out;
+}
+void encode_to(std::string& buffer, const Account& v) {
+  Out o(buffer);
   o.u128v(v.id.value());
   put_balances(o, v.balances);
   return o.u128v(v.user_data_128)
@@ -184,7 +209,7 @@ std::string encode(const Account& v) {
       .u16(v.flags)
       .u64(v.timestamp.ns)
       .u16(static_cast<uint16_t>(v.outcome))
-      .take();
+      .done();
 }
 Result<Account> decode_account(std::string_view b) {
   In in(b, "account");
@@ -203,7 +228,12 @@ Result<Account> decode_account(std::string_view b) {
 }
 
 std::string encode(const Transfer& v) {
-  return Out()
+  std::string out;
+  encode_to(out, v);
+  return out;
+}
+void encode_to(std::string& buffer, const Transfer& v) {
+  Out(buffer)
       .u128v(v.id.value())
       .u128v(v.debit_account_id.value())
       .u128v(v.credit_account_id.value())
@@ -225,7 +255,7 @@ std::string encode(const Transfer& v) {
       .u8(static_cast<uint8_t>(v.state))
       .u64(v.expires_at.ns)
       .u8(static_cast<uint8_t>(v.kind))
-      .take();
+      .done();
 }
 Result<Transfer> decode_transfer(std::string_view b) {
   In in(b, "transfer");
@@ -275,13 +305,17 @@ Result<OffsetOutcomes> decode_outcomes(std::string_view b) {
 }
 
 std::string encode(const HistoryBlock& v) {
-  Out o;
+  std::string out;
+  encode_to(out, v);
+  return out;
+}
+void encode_to(std::string& buffer, const HistoryBlock& v) {
+  Out o(buffer);
   o.u32(static_cast<uint32_t>(v.entries.size()));
   for (const HistoryBlock::Entry& e : v.entries) {
     o.u64(e.timestamp.ns).u128v(e.transfer.value()).u8(e.has_balances ? 1 : 0);
     if (e.has_balances) put_balances(o, e.balances);
   }
-  return o.take();
 }
 Result<HistoryBlock> decode_history(std::string_view b) {
   In in(b, "history");

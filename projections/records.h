@@ -73,6 +73,15 @@ struct QuarantinedRecord {
 };
 
 namespace keys {
+// A key in a fixed buffer, for the write path (no allocation).
+struct KeyBuf {
+  char data[32];
+  size_t size = 0;
+  std::string_view view() const { return {data, size}; }
+};
+KeyBuf tagged(char tag, u128 id);  // 'A', 'T', 'P', 'S' keys
+KeyBuf history_key(AccountId account, Timestamp first);
+
 inline constexpr char kMeta[] = "M";
 inline constexpr char kRelay[] = "R";
 std::string account(AccountId id);
@@ -87,6 +96,11 @@ std::string timer(const Timer& timer);
 std::string outbox(uint64_t seq);
 std::string quarantine(Offset offset);
 }  // namespace keys
+
+// Encoders into a caller's buffer (cleared first), for the write path.
+void encode_to(std::string& buffer, const Account& v);
+void encode_to(std::string& buffer, const Transfer& v);
+void encode_to(std::string& buffer, const HistoryBlock& v);
 
 std::string encode(const PartitionMeta& v);
 std::string encode(const Account& v);

@@ -57,7 +57,21 @@ rocksdb::Options make_options(const StoreOptions& o) {
   ro.memtable_whole_key_filtering = true;
   ro.memtable_insert_with_hint_prefix_extractor = std::make_shared<HintPrefix>();
   ro.allow_concurrent_memtable_write = false;  // one writer per partition; hints need it
-  ro.compression = rocksdb::kLZ4Compression;
+  // Fresh data (L0, L1) is rewritten soon by compaction: don't spend CPU
+  // compressing it; compress the levels where data settles.
+  ro.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
+                              rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                              rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                              rocksdb::kLZ4Compression};
+  ro.level0_slowdown_writes_trigger = 40;
+  ro.level0_stop_writes_trigger = 64;
+  // Every partition's store shares the process's background threads.
+  static const bool pools = [] {
+    rocksdb::Env::Default()->SetBackgroundThreads(2, rocksdb::Env::Priority::HIGH);
+    rocksdb::Env::Default()->SetBackgroundThreads(2, rocksdb::Env::Priority::LOW);
+    return true;
+  }();
+  (void)pools;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = shared_cache();
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -71,6 +85,7 @@ rocksdb::Options make_options(const StoreOptions& o) {
 
 struct StoreBatch::Impl {
   rocksdb::WriteBatch wb;
+  std::string value;  // reused encoding buffer
 };
 
 StoreBatch::StoreBatch() : impl_(std::make_unique<Impl>()) {}
@@ -94,8 +109,11 @@ void stage_history(const std::vector<HistoryEntry>& history, rocksdb::WriteBatch
     return history[a].account < history[b].account;
   });
   HistoryBlock block;
+  std::string value;
   auto emit = [&](AccountId account) {
-    wb.Put(keys::history(account, block.entries.front().timestamp), encode(block));
+    const keys::KeyBuf k = keys::history_key(account, block.entries.front().timestamp);
+    encode_to(value, block);
+    wb.Put(rocksdb::Slice(k.data, k.size), value);
     block.entries.clear();
   };
   for (size_t k = 0; k < order.size(); k++) {
@@ -111,13 +129,20 @@ void stage_history(const std::vector<HistoryEntry>& history, rocksdb::WriteBatch
 void StoreBatch::stage_changes(const PartitionState& state) {
   const ChangeSet& c = state.changes();
   auto& wb = impl_->wb;
+  std::string& value = impl_->value;
   for (AccountId id : c.accounts) {
-    if (const Account* a = state.find_account(id)) wb.Put(keys::account(id), encode(*a));
+    const Account* a = state.find_account(id);
+    if (a == nullptr) continue;
+    const keys::KeyBuf k = keys::tagged('A', id.value());
+    encode_to(value, *a);
+    wb.Put(rocksdb::Slice(k.data, k.size), value);
   }
   for (TransferId id : c.transfers) {
     const Transfer* t = state.find_transfer(id);
     if (t == nullptr) continue;
-    wb.Put(keys::transfer(id), encode(*t));
+    const keys::KeyBuf k = keys::tagged('T', id.value());
+    encode_to(value, *t);
+    wb.Put(rocksdb::Slice(k.data, k.size), value);
     if (t->state == PendingState::pending) {
       wb.Put(keys::pending(id), "");
     } else if (t->state != PendingState::none) {
@@ -229,7 +254,7 @@ Status multi_get(rocksdb::DB& db, const std::vector<std::string>& keys, const st
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   db.MultiGet(rocksdb::ReadOptions(), db.DefaultColumnFamily(), keys.size(), slices.data(),
-              values.data(), statuses.data());
+              values.data(), statuses.data(), /*sorted_input=*/true);
   for (size_t i = 0; i < keys.size(); i++) {
     if (statuses[i].IsNotFound()) continue;
     TALLY_RETURN_IF_ERROR(from_rocks(statuses[i], "prefetching from " + dir));
@@ -262,6 +287,8 @@ Status PartitionStore::prefetch_sagas(const std::vector<TransferId>& ids,
   for (TransferId id : ids) {
     if (state.find_saga(id) == nullptr) wanted.push_back(keys::saga(id));
   }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   return multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
     TALLY_ASSIGN_OR_RETURN(Saga s, decode_saga(v));
     state.load_saga(s);
@@ -275,6 +302,8 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
   for (const auto& [source, id] : ids) {
     if (state.find_leg(source, id) == nullptr) wanted.push_back(keys::leg(source, id));
   }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   return multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
     TALLY_ASSIGN_OR_RETURN(SagaLeg l, decode_leg(v));
     state.load_leg(l);
@@ -282,42 +311,12 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
   });
 }
 
-namespace {
-// Collects a batch's operations so they can be written in key order: the
-// memtable's skiplist then inserts each key next to the previous one.
-struct Collect : rocksdb::WriteBatch::Handler {
-  struct Op {
-    rocksdb::Slice key, value;
-    bool del;
-    uint32_t seq;
-  };
-  std::vector<Op> ops;
-  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
-    ops.push_back({k, v, false, static_cast<uint32_t>(ops.size())});
-    return rocksdb::Status::OK();
-  }
-  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice& k) override {
-    ops.push_back({k, {}, true, static_cast<uint32_t>(ops.size())});
-    return rocksdb::Status::OK();
-  }
-};
-}  // namespace
-
 Status PartitionStore::commit(StoreBatch& batch) {
   std::lock_guard lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
-  Collect c;
-  (void)batch.impl_->wb.Iterate(&c);
-  std::stable_sort(c.ops.begin(), c.ops.end(), [](const Collect::Op& a, const Collect::Op& b) {
-    return a.key.compare(b.key) < 0;
-  });
-  rocksdb::WriteBatch sorted(batch.impl_->wb.GetDataSize() + 1024);
-  for (const auto& op : c.ops) {
-    if (op.del) sorted.Delete(op.key); else sorted.Put(op.key, op.value);
-  }
-  const Status s = from_rocks(impl_->db->Write(wo, &sorted), "committing to " + options_.dir);
+  const Status s = from_rocks(impl_->db->Write(wo, &batch.impl_->wb), "committing to " + options_.dir);
   if (!s.ok()) impl_->sticky = s;
   return s;
 }

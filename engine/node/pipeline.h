@@ -26,7 +26,7 @@ namespace tally {
 
 struct PipelineOptions {
   size_t max_records_per_step = 64;       // records applied per RocksDB commit, at most
-  size_t max_cached_transfers = 1u << 20; // cached transfers kept between steps
+  size_t max_cached_transfers = 1u << 16; // cached transfers kept between steps
   std::chrono::milliseconds poll_wait{100};
   // Called on the pipeline thread after each commit that staged outbox
   // entries or timers (the relay and scheduler wake up).
