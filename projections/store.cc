@@ -150,7 +150,14 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     }
   }
   for (TransferId id : c.sagas) {
-    if (const Saga* s = state.find_saga(id)) wb.Put(keys::saga(id), encode(*s));
+    const Saga* s = state.find_saga(id);
+    if (s == nullptr) continue;
+    wb.Put(keys::saga(id), encode(*s));
+    if (s->state == SagaState::in_flight) {
+      wb.Put(keys::in_flight(id), "");
+    } else {
+      wb.Delete(keys::in_flight(id));
+    }
   }
   for (const auto& [source, id] : c.legs) {
     if (const SagaLeg* l = state.find_leg(source, id)) wb.Put(keys::leg(source, id), encode(*l));

@@ -29,7 +29,7 @@ Result<std::unique_ptr<Node>> Node::open(std::unique_ptr<Log> log, NodeOptions o
   }
   for (uint32_t p = 0; p < n; p++) {
     node->pipelines_.push_back(std::make_unique<PartitionPipeline>(
-        Partition{p}, *node->log_, *node->stores_[p], nullptr, node->options_.pipeline));
+        Partition{p}, *node->log_, *node->stores_[p], &node->sagas_, node->options_.pipeline));
   }
   return node;
 }

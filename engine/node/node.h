@@ -21,6 +21,7 @@
 #include "engine/log/log.h"
 #include "engine/node/pipeline.h"
 #include "projections/queries.h"
+#include "recovery/sagas.h"
 
 namespace tally {
 
@@ -108,6 +109,7 @@ class Node {
 
   std::unique_ptr<Log> log_;
   NodeOptions options_;
+  SagaCoordinator sagas_;  // stateless: one serves every partition
   std::vector<std::unique_ptr<PartitionStore>> stores_;
   std::vector<std::unique_ptr<PartitionPipeline>> pipelines_;
   std::vector<std::jthread> threads_;
