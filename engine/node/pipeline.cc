@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "engine/core/codec.h"
+#include "engine/core/crash_point.h"
 #include "engine/core/digest.h"
 
 namespace tally {
@@ -136,12 +137,14 @@ Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
   meta_.next_outbox_seq = state_.next_outbox_seq();
   meta_.commands_applied += commands;
   batch_.stage_meta(meta_);
+  crash_point(effects ? "pipeline.before_commit.effects" : "pipeline.before_commit");
   const Status committed = store_.commit(batch_);
   if (!committed.ok()) {
     std::lock_guard lock(mu_);
     fatal_ = committed.with_context("partition " + std::to_string(partition_.value));
     return fatal_;
   }
+  crash_point(effects ? "pipeline.after_commit.effects" : "pipeline.after_commit");
   if (state_.cached_transfers() > options_.max_cached_transfers) state_.forget_cached();
 
   metrics_.commands_applied += commands;
