@@ -1,0 +1,61 @@
+// Internals of the ledger state machine, shared by projections/ledger*.cc.
+// Not part of the projection's public interface: include ledger.h instead.
+//
+// Each function applies or checks one command kind against `state` and
+// returns its outcome. The order of the checks inside each is the order
+// documented in docs/outcomes.md; keep the two in step.
+#pragma once
+
+#include "projections/ledger.h"
+
+namespace tally::ledger_detail {
+
+// What one command applies with.
+struct Context {
+  PartitionState& state;
+  CommandExtension* extension;  // may be null
+  Timestamp timestamp;          // this command's
+  bool in_chain;                // part of a linked chain (also its last command)
+};
+
+// --- ledger_accounts.cc ---
+Outcome create_account(const Context& ctx, const CreateAccount& command);
+
+// --- ledger_transfers.cc ---
+Outcome create_transfer(const Context& ctx, const CreateTransfer& command);
+
+// --- ledger_pending.cc ---
+// A post_pending or void_pending create_transfer whose id is valid, owned
+// and free. Records nothing on rejection (the caller does).
+Outcome post_or_void(const Context& ctx, const CreateTransfer& command);
+Outcome expire_pending(const Context& ctx, const ExpirePending& command);
+
+// --- ledger_exists.cc ---
+// The outcome of a command whose id already has a record `existing`.
+Outcome account_exists(const CreateAccount& command, const Account& existing);
+Outcome transfer_exists(const PartitionState& state, const CreateTransfer& command,
+                        const Transfer& existing);
+
+// --- ledger_books.cc: small helpers ---
+inline bool is_post_or_void(uint16_t flags) {
+  return (flags & (transfer_flags::post_pending | transfer_flags::void_pending)) != 0;
+}
+// An account transfers may use: present and created (a rejected record
+// under that id is no account).
+const Account* live_account(const PartitionState& state, AccountId id);
+// A transfer record that was created (rejections are records, not transfers).
+const Transfer* live_transfer(const PartitionState& state, TransferId id);
+// a + b, asserting it does not overflow (callers checked the bounds).
+u128 add_checked(u128 a, u128 b);
+// a - b, asserting a >= b.
+u128 sub_checked(u128 a, u128 b);
+// Adds the history entry of `account` after `transfer` changed it.
+void add_history(PartitionState& state, AccountId account, Timestamp timestamp,
+                 TransferId transfer);
+// The expiry timer of a pending transfer with a timeout.
+Timer expiry_timer(const Transfer& pending);
+// Records `command` under its id as rejected with `outcome` (final for the id).
+void record_rejected_transfer(PartitionState& state, const CreateTransfer& command,
+                              Timestamp timestamp, Outcome outcome);
+
+}  // namespace tally::ledger_detail
