@@ -38,11 +38,12 @@ struct Violation {
   bool operator==(const Violation&) const = default;
 };
 
-// Violations in a deterministic order (accounts in the order given, then
-// ledgers in increasing order); empty when the books are consistent.
+// Violations in a deterministic order (per account in the order given, then
+// per ledger in increasing order); empty when the books are consistent.
 std::vector<Violation> check_invariants(std::span<const Account> accounts);
 
-// As above, plus the recomputation of every listed account's balances.
+// As above, then pending_state in the order of `transfers` and
+// balance_mismatch in the order of `accounts`.
 // REQUIRES: `transfers` holds every transfer record (created or rejected)
 // that names one of `accounts`; transfers naming accounts not listed only
 // count for the listed side.

@@ -143,7 +143,6 @@ Outcome post_or_void(const Context& ctx, const CreateTransfer& c) {
   t.requested_credit_account_id = c.credit_account_id;
   t.requested_ledger = c.ledger;
   t.requested_code = c.code;
-  // `p` is not used past this point: inserting may move records.
   ctx.state.insert_transfer(t);
   resolve(ctx, c.pending_id, amount, post ? PendingState::posted : PendingState::voided, c.id);
   return Outcome::created;
