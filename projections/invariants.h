@@ -18,7 +18,10 @@
 //                        pending state holds its amount in pending; one that
 //                        was pending and is resolved, and a void, hold
 //                        nothing; any other (single-phase, post, saga credit
-//                        leg) moves its amount to posted
+//                        leg) moves its amount to posted. A saga's
+//                        reservation (kind saga_source) is settled through
+//                        its Saga record, so the debits of its debit account
+//                        and the credits of transit accounts are not compared
 //   pending_state        a user's transfer whose `pending` flag and pending
 //                        state disagree
 // Sums are kept in 192 bits, so the check itself never overflows.

@@ -121,3 +121,22 @@ TEST_CASE("a transfer naming an account not listed counts for the listed side on
   const std::vector<Transfer> transfers = {transfer(17, 1, 9, 5)};
   CHECK(names(check_invariants(books, transfers)) == "posted_unbalanced");
 }
+
+TEST_CASE("saga reservations: the sides they touch are not recomputed, the others are") {
+  const u128 transit = make_u128(kReservedAccountHi, 7);
+  Transfer reservation = transfer(20, 1, 99, 30);  // credit account in another partition
+  reservation.kind = TransferKind::saga_source;
+  Transfer leg = transfer(21, transit, 2, 8);  // a credit leg applied here
+  leg.kind = TransferKind::saga_credit;
+  // Account 1 reserved 30 (pending) and sent 5 to 2; the transit account
+  // holds the 30 and paid 8 to account 2.
+  std::vector<Account> books = {account(1, {30, 5, 0, 0}), account(2, {0, 0, 0, 13}),
+                                account(transit, {0, 8, 30, 0})};
+  const std::vector<Transfer> transfers = {transfer(10, 1, 2, 5), reservation, leg};
+  CHECK(render(check_invariants(books, transfers)) == "");
+  books[0].balances.credits_posted = 1;  // the credit side of account 1 is still checked
+  books[1].balances.credits_posted = 14;
+  books[2].balances.debits_posted = 7;   // and the debit side of the transit account
+  CHECK(names(check_invariants(books, transfers)) ==
+        "posted_unbalanced balance_mismatch balance_mismatch balance_mismatch");
+}
