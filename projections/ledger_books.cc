@@ -27,17 +27,15 @@ u128 sub_checked(u128 a, u128 b) {
   return a - b;
 }
 
-void add_history(PartitionState& state, AccountId account, Timestamp timestamp,
+void add_history(PartitionState& state, const Account& account, Timestamp timestamp,
                  TransferId transfer) {
-  const Account* a = state.find_account(account);
-  assert(a != nullptr);
   HistoryEntry entry;
-  entry.account = account;
+  entry.account = account.id;
   entry.timestamp = timestamp;
   entry.transfer = transfer;
-  if ((a->flags & account_flags::history) != 0) {
+  if ((account.flags & account_flags::history) != 0) {
     entry.has_balances = true;
-    entry.balances = a->balances;
+    entry.balances = account.balances;
   }
   state.add_history(entry);
 }

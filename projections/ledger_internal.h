@@ -49,8 +49,9 @@ const Transfer* live_transfer(const PartitionState& state, TransferId id);
 u128 add_checked(u128 a, u128 b);
 // a - b, asserting a >= b.
 u128 sub_checked(u128 a, u128 b);
-// Adds the history entry of `account` after `transfer` changed it.
-void add_history(PartitionState& state, AccountId account, Timestamp timestamp,
+// Adds the history entry of `account` (as it is now, after `transfer`
+// changed it).
+void add_history(PartitionState& state, const Account& account, Timestamp timestamp,
                  TransferId transfer);
 // The expiry timer of a pending transfer with a timeout.
 Timer expiry_timer(const Transfer& pending);

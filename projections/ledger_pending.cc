@@ -100,8 +100,8 @@ void resolve(const Context& ctx, TransferId id, u128 posted, PendingState final_
   cr.balances.credits_posted = add_checked(cr.balances.credits_posted, posted);
   if (reopen && (p.flags & transfer_flags::closing_credit) != 0) cr.flags &= ~account_flags::closed;
 
-  add_history(ctx.state, p.debit_account_id, ctx.timestamp, cause);
-  add_history(ctx.state, p.credit_account_id, ctx.timestamp, cause);
+  add_history(ctx.state, dr, ctx.timestamp, cause);
+  add_history(ctx.state, cr, ctx.timestamp, cause);
 }
 
 }  // namespace

@@ -127,8 +127,8 @@ void apply_transfer(const Context& ctx, const CreateTransfer& c, u128 amount) {
     ctx.state.set_timer(expiry_timer(t));
   }
   ctx.state.insert_transfer(t);
-  add_history(ctx.state, c.debit_account_id, ctx.timestamp, c.id);
-  add_history(ctx.state, c.credit_account_id, ctx.timestamp, c.id);
+  add_history(ctx.state, dr, ctx.timestamp, c.id);
+  add_history(ctx.state, cr, ctx.timestamp, c.id);
 }
 
 // A single-phase or pending transfer with a valid, owned, free id.
