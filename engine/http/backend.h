@@ -1,0 +1,59 @@
+// Backend: what the API's handlers ask of the engine. A running Node answers
+// everything (NodeBackend); the read-only stores of a data directory answer
+// the queries only (StoreBackend, for `tally query --data`), so the same
+// router serves both and prints the same JSON and the same errors.
+//
+// Thread safety: implementations are called from many handler threads at once.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/core/command.h"
+#include "engine/core/status.h"
+#include "engine/node/node.h"
+#include "projections/queries.h"
+#include "projections/store.h"
+
+namespace tally::http {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual uint32_t partition_count() const = 0;
+
+  // Appends the commands (one Node::append: packed per partition in order).
+  // Read-only backends: failed_precondition.
+  virtual Result<std::vector<Placement>> append(std::span<const Command> commands) = 0;
+  // Whether the record at (p, o) is applied, waiting up to `wait` for it;
+  // an error when the partition's pipeline stopped. REQUIRES: p < partition_count().
+  virtual Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) = 0;
+  // The end of what this backend knows of partition p: the log's end offset
+  // (a node) or the next offset the store will apply (read-only stores).
+  virtual Result<Offset> known_end(Partition p) = 0;
+
+  virtual Result<std::optional<Account>> account(AccountId id) = 0;
+  virtual Result<std::optional<Transfer>> transfer(TransferId id) = 0;
+  virtual Result<HistoryPage> history(const HistoryQuery& query) = 0;
+  virtual Result<Balances> balance_at(AccountId id, Timestamp at) = 0;
+  // Still-pending transfers of one partition, in id order after `after`.
+  virtual Result<std::vector<Transfer>> pending(Partition p, size_t limit,
+                                                std::optional<TransferId> after) = 0;
+  // The outcomes of an applied record; nullopt if it was quarantined.
+  virtual Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) = 0;
+  virtual Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) = 0;
+
+  virtual HealthReport health() = 0;
+  // Prometheus text of the engine's own metrics.
+  virtual std::string metrics_text() = 0;
+};
+
+// The quarantine entry of the record at `o` in `store`, if there is one
+// (the backends share it).
+Result<std::optional<QuarantinedRecord>> find_quarantined(const PartitionStore& store, Offset o);
+
+}  // namespace tally::http

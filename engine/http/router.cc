@@ -1,0 +1,119 @@
+#include "engine/http/router.h"
+
+#include <chrono>
+#include <exception>
+
+#include "engine/http/handlers.h"
+#include "engine/http/api_limits.h"
+#include "engine/http/params.h"
+
+namespace tally::http {
+namespace {
+
+struct Route {
+  std::string_view method;
+  std::string_view pattern;  // "{...}" segments match any one segment
+  Handler handler;           // nullptr: /metrics, which the router answers
+};
+
+constexpr Route kRoutes[] = {
+    {"POST", "/v1/commands", post_commands},
+    {"GET", "/v1/accounts/{id}", get_account},
+    {"GET", "/v1/accounts/{id}/history", get_history},
+    {"GET", "/v1/accounts/{id}/balance", get_balance},
+    {"GET", "/v1/transfers/{id}", get_transfer},
+    {"GET", "/v1/offsets/{partition}/{offset}", get_offset},
+    {"GET", "/v1/pending", get_pending},
+    {"GET", "/health", get_health},
+    {"GET", "/metrics", nullptr},
+};
+constexpr size_t kRouteCount = std::size(kRoutes);
+
+std::vector<std::string> route_labels() {
+  std::vector<std::string> out;
+  for (const Route& r : kRoutes) out.emplace_back(r.pattern);
+  return out;
+}
+
+// Whether `segments` fit `pattern`; the wildcard segments go to `captures`.
+bool match(std::string_view pattern, const std::vector<std::string>& segments,
+           std::vector<std::string>& captures) {
+  captures.clear();
+  size_t i = 0;
+  size_t start = 1;  // past the leading '/'
+  for (;;) {
+    const size_t end = pattern.find('/', start);
+    const std::string_view seg = pattern.substr(start, end == std::string_view::npos ? end : end - start);
+    if (i >= segments.size()) return false;
+    if (!seg.empty() && seg.front() == '{') {
+      captures.push_back(segments[i]);
+    } else if (seg != segments[i]) {
+      return false;
+    }
+    i++;
+    if (end == std::string_view::npos) return i == segments.size();
+    start = end + 1;
+  }
+}
+
+uint64_t micros_since(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
+}  // namespace
+
+Router::Router(Backend& backend) : backend_(backend), metrics_(route_labels()) {}
+
+Response Router::handle(const Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  size_t route = kRouteCount;
+  Response r;
+  try {
+    r = dispatch(request, route);
+  } catch (const std::exception& e) {
+    r = error_response(500, std::string("internal error: ") + e.what());
+  }
+  metrics_.record(route, r.status, micros_since(start));
+  return r;
+}
+
+Response Router::dispatch(const Request& request, size_t& route) {
+  Result<Target> target = parse_target(request.target);
+  if (!target.ok()) return error_response(target.status());
+  std::vector<std::string> captures;
+  std::string allow;
+  for (size_t i = 0; i < kRouteCount; i++) {
+    const Route& r = kRoutes[i];
+    if (!match(r.pattern, target->segments, captures)) continue;
+    if (r.method != request.method) {
+      allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+      continue;
+    }
+    route = i;
+    if (request.body.size() > kMaxBodyBytes) {
+      return error_response(413, "the body has " + std::to_string(request.body.size()) +
+                                     " bytes, over the limit of " + std::to_string(kMaxBodyBytes));
+    }
+    if (r.handler == nullptr) {
+      Response m;
+      m.content_type = kPrometheusContentType;
+      m.body = metrics_text();
+      return m;
+    }
+    return r.handler(backend_, RouteArgs{std::move(captures), std::move(target->query), request.body});
+  }
+  const std::string path = request.target.substr(0, request.target.find('?'));
+  if (!allow.empty()) {
+    Response r = error_response(405, "method " + request.method + " is not allowed on " + path +
+                                         " (allowed: " + allow + ")");
+    r.allow = allow;
+    return r;
+  }
+  return error_response(404, "no route for " + request.method + " " + path);
+}
+
+std::string Router::metrics_text() { return backend_.metrics_text() + metrics_.prometheus(); }
+
+}  // namespace tally::http

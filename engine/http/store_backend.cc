@@ -1,0 +1,109 @@
+#include "engine/http/store_backend.h"
+
+#include <filesystem>
+
+#include "engine/core/partitioner.h"
+
+namespace tally::http {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The number of partition stores under `base` (directories 0 .. N-1), or 0.
+uint32_t count_partitions(const fs::path& base) {
+  uint32_t n = 0;
+  std::error_code ec;
+  while (fs::is_directory(base / std::to_string(n), ec)) n++;
+  return n;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StoreBackend>> StoreBackend::open(const std::string& data_dir) {
+  const fs::path base = fs::path(data_dir) / "partitions";
+  const uint32_t n = count_partitions(base);
+  if (n == 0) {
+    return Status::NotFound("no projection under " + base.string() +
+                            " (has tally serve or tally produce run with --data " + data_dir + "?)");
+  }
+  std::unique_ptr<StoreBackend> b(new StoreBackend());
+  for (uint32_t p = 0; p < n; p++) {
+    StoreOptions so;
+    so.dir = (base / std::to_string(p)).string();
+    so.partition = Partition{p};
+    so.partition_count = n;
+    so.create_if_missing = false;
+    so.read_only = true;
+    TALLY_ASSIGN_OR_RETURN(auto store, PartitionStore::open(so));
+    b->stores_.push_back(std::move(store));
+  }
+  return b;
+}
+
+const PartitionStore& StoreBackend::store_of(AccountId id) const {
+  return *stores_[partition_of(id, partition_count()).value];
+}
+
+Result<std::vector<Placement>> StoreBackend::append(std::span<const Command>) {
+  return Status::FailedPrecondition("the stores are open read-only; append through tally serve");
+}
+
+Result<bool> StoreBackend::wait_applied(Partition p, Offset o, std::chrono::milliseconds) {
+  TALLY_ASSIGN_OR_RETURN(PartitionMeta m, stores_.at(p.value)->meta());
+  return o < m.next_offset;
+}
+
+Result<Offset> StoreBackend::known_end(Partition p) {
+  TALLY_ASSIGN_OR_RETURN(PartitionMeta m, stores_.at(p.value)->meta());
+  return m.next_offset;
+}
+
+Result<std::optional<Account>> StoreBackend::account(AccountId id) { return store_of(id).account(id); }
+
+Result<std::optional<Transfer>> StoreBackend::transfer(TransferId id) {
+  // As Node::transfer: a transfer lives in its debit account's partition;
+  // the credit legs sagas apply elsewhere are not the producer's transfer.
+  for (const auto& store : stores_) {
+    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store->transfer(id));
+    if (t && t->kind != TransferKind::saga_credit) return t;
+  }
+  return std::optional<Transfer>();
+}
+
+Result<HistoryPage> StoreBackend::history(const HistoryQuery& query) {
+  return account_history(store_of(query.account), query);
+}
+
+Result<Balances> StoreBackend::balance_at(AccountId id, Timestamp at) {
+  return tally::balance_at(store_of(id), id, at);
+}
+
+Result<std::vector<Transfer>> StoreBackend::pending(Partition p, size_t limit,
+                                                    std::optional<TransferId> after) {
+  return pending_transfers(*stores_.at(p.value), limit, after);
+}
+
+Result<std::optional<OffsetOutcomes>> StoreBackend::outcomes(Partition p, Offset o) {
+  return stores_.at(p.value)->outcomes(o);
+}
+
+Result<std::optional<QuarantinedRecord>> StoreBackend::quarantined(Partition p, Offset o) {
+  return find_quarantined(*stores_.at(p.value), o);
+}
+
+HealthReport StoreBackend::health() {
+  HealthReport r{.status = "ok"};
+  for (const auto& s : stores_) {
+    ComponentHealth c{.name = "store/" + std::to_string(s->options().partition.value)};
+    auto m = s->meta();
+    c.ok = m.ok();
+    c.detail = m.ok() ? "read-only, applied through offset " + std::to_string(m->next_offset.value)
+                      : m.status().to_string();
+    if (!c.ok) r.status = "down";
+    r.components.push_back(std::move(c));
+  }
+  return r;
+}
+
+}  // namespace tally::http
