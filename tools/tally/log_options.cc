@@ -1,6 +1,7 @@
 #include "tools/tally/log_options.h"
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 
 #include "engine/log/embedded_log.h"
 #include "engine/log/kafka_log.h"
@@ -34,6 +35,9 @@ std::unique_ptr<Log> open_log(const LogOptions& options) {
     return check(open_kafka_log(k), "opening Kafka at " + options.kafka);
   }
   if (options.data_dir.empty()) throw UsageError("give --data DIR or --kafka BOOTSTRAP");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) throw Failure("cannot create the data directory " + options.data_dir + ": " + ec.message());
   EmbeddedLogOptions e;
   e.dir = options.data_dir + "/log";
   e.partitions = options.partitions;

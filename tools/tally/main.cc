@@ -18,6 +18,8 @@ struct Subcommand {
 };
 
 const Subcommand kSubcommands[] = {
+    {"serve", "run the pipelines and serve the HTTP/JSON API, /health and /metrics",
+     tally::cli::serve_main},
     {"demo", "run the ledger end to end on the embedded log and explain what happens",
      tally::cli::demo_main},
     {"produce", "append commands (JSON lines) to the log and print where each went",

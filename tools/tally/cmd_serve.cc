@@ -1,0 +1,99 @@
+// tally serve: the daemon. Opens the log, runs the pipeline of every
+// partition (Node) and serves the HTTP/JSON API (docs/http-api.md) until
+// SIGINT or SIGTERM; then it stops taking requests, lets the pipelines
+// commit what they applied, flushes the stores and exits 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <boost/program_options.hpp>
+#include <cstring>
+#include <iostream>
+
+#include "engine/http/node_backend.h"
+#include "engine/http/server.h"
+#include "engine/node/node.h"
+#include "tools/tally/cli.h"
+#include "tools/tally/log_options.h"
+
+namespace po = boost::program_options;
+
+namespace tally::cli {
+namespace {
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
+// so that only wait_for_stop() receives them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int wait_for_stop(const sigset_t& set) {
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+// The startup order, then the shutdown order in reverse. Each step that
+// fails throws Failure with one line naming what and where.
+int serve(const LogOptions& log_options, const http::HostPort& listen, const sigset_t& stop_signals) {
+  // 1. The command log (embedded in DATA/log, or Kafka).
+  std::unique_ptr<Log> log = open_log(log_options);
+  const std::string log_name = log->describe();
+  const uint32_t partitions = log->partition_count();
+  // 2. The projection stores and a pipeline per partition, resuming each at
+  //    its stored offset.
+  std::unique_ptr<Node> node =
+      check(Node::open(std::move(log), {.data_dir = log_options.data_dir}), "opening the projection");
+  check(node->start(), "starting the pipelines");
+  // 3. The HTTP/JSON API.
+  http::NodeBackend backend(*node);
+  http::Router router(backend);
+  std::unique_ptr<http::HttpServer> server =
+      check(http::HttpServer::start(router, {.listen = listen}), "starting the HTTP server");
+  std::cout << "tally serve: listening on " << http::format_host_port(server->local_address()) << " ("
+            << log_name << ", " << partitions << " partitions)" << std::endl;
+
+  const int sig = wait_for_stop(stop_signals);
+  std::cerr << "tally serve: " << strsignal(sig) << ", stopping" << std::endl;
+  server->stop();  // no new requests; those in progress finish
+  node->stop();    // pipelines commit what they applied and flush
+  return 0;
+}
+
+}  // namespace
+
+int serve_main(const Args& args) {
+  LogOptions log_options;
+  std::string http_address = "127.0.0.1:8080";
+  po::options_description desc(
+      "tally serve --data DIR [--http 127.0.0.1:8080] [--partitions 8]\n"
+      "            [--kafka BOOTSTRAP [--topic T] [-X key=value]...]\n"
+      "Runs the pipelines of every partition and serves the HTTP/JSON API\n"
+      "(docs/http-api.md) until SIGINT or SIGTERM. Prints one line when ready:\n"
+      "  tally serve: listening on HOST:PORT (<log>, N partitions)\nOptions");
+  desc.add_options()("help,h", "this help")
+      ("http", po::value(&http_address)->default_value("127.0.0.1:8080"),
+       "address to serve HTTP on (port 0: any free port)");
+  add_log_options(desc, log_options);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (log_options.data_dir.empty()) {
+    throw UsageError("--data DIR is required (the projection lives in DIR/partitions)");
+  }
+  Result<http::HostPort> listen = http::parse_host_port(http_address);
+  if (!listen.ok()) throw UsageError("--http: " + listen.status().message());
+  const sigset_t stop_signals = block_stop_signals();
+  return serve(log_options, *listen, stop_signals);
+}
+
+}  // namespace tally::cli
