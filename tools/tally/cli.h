@@ -36,6 +36,7 @@ T check(Result<T> r, const std::string& context = "") {
 int broker_main(const Args& args);
 int demo_main(const Args& args);
 int produce_main(const Args& args);
+int query_main(const Args& args);
 int serve_main(const Args& args);
 
 }  // namespace tally::cli

@@ -1,65 +1,127 @@
-// tally produce: append commands, given as JSON lines, to the log.
+// tally produce: append commands, given as JSON lines (docs/http-api.md has
+// the fields), and print each one's outcome.
 //
-// Each line is one command (see docs/http-api.md for the fields). Commands
-// are routed to their partition (murmur2 of the routing account's upper 64
-// bits), packed into records of at most 8,189 commands in input order, and
-// appended durably. For each command it prints where it went, as
-// "line N: partition P offset O index I" or, with --json, one JSON object.
-// A malformed line stops the run before anything is appended, naming the
-// line and the problem.
+//   --http ADDR       through a running `tally serve` (POST /v1/commands in
+//                     chunks of at most 8,189 commands, with "wait")
+//   --data DIR        no serve running: append to DIR's embedded log, apply
+//                     in this process (a Node over DIR) and report outcomes
+//   --kafka ... [--data DIR]   the same on a Kafka log; without --data there
+//                     is no projection here, so only placements are printed
+//   --no-wait         append straight to the log; print placements only
+//
+// Output per command: "line N: <type> <id> -> <outcome> (partition P offset O)",
+// or one JSON object per line with --json. A malformed line stops the run
+// before anything is appended (exit 1). Rejections are outcomes, not errors
+// (exit 0), unless --fail-on-reject (exit 3). Outcomes not known within the
+// timeout: exit 1 after printing the placements.
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <iostream>
 
-#include "engine/core/codec.h"
-#include "engine/core/partitioner.h"
-#include "engine/json/command_json.h"
+#include "engine/core/u128.h"
+#include "engine/http/node_backend.h"
+#include "engine/http/router.h"
+#include "projections/outcome.h"
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
+#include "tools/tally/produce_io.h"
 
 namespace po = boost::program_options;
 
 namespace tally::cli {
 namespace {
 
-constexpr size_t kMaxLineBytes = 64 * 1024;
-constexpr size_t kMaxCommands = 10'000'000;
-
-struct Routed {
-  size_t line;
-  Command command;
+struct ProduceOptions {
+  LogOptions log;
+  std::string file;
+  std::string http;
+  bool json_out = false;
+  bool no_wait = false;
+  bool fail_on_reject = false;
+  uint32_t timeout_ms = 60'000;
 };
 
-std::vector<Routed> read_commands(std::istream& in) {
-  std::vector<Routed> out;
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); n++) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (line.size() > kMaxLineBytes) {
-      throw Failure("line " + std::to_string(n) + ": " + std::to_string(line.size()) +
-                    " bytes, over the limit of " + std::to_string(kMaxLineBytes));
-    }
-    auto c = command_from_json_text(line);
-    if (!c.ok()) throw Failure("line " + std::to_string(n) + ": " + c.status().message());
-    out.push_back({n, std::move(*c)});
-    if (out.size() > kMaxCommands) {
-      throw Failure("more than " + std::to_string(kMaxCommands) + " commands in one run");
-    }
+std::unique_ptr<Log> open_local_log(const LogOptions& options) {
+  try {
+    return open_log(options);
+  } catch (const Failure& e) {
+    const std::string what = e.what();
+    if (what.find("lock") == std::string::npos) throw;
+    throw Failure(what + " (is tally serve running on " + options.data_dir + "? then use --http ADDR)");
   }
+}
+
+// Appends through a Node started in this process, which applies the
+// commands so their outcomes are known; stops it (flushing) afterwards.
+std::vector<Produced> produce_in_process(const ProduceOptions& o, const std::vector<InputCommand>& commands) {
+  std::unique_ptr<Node> node = check(Node::open(open_local_log(o.log), {.data_dir = o.log.data_dir}),
+                                     "opening the projection in " + o.log.data_dir);
+  check(node->start(), "starting the pipelines");
+  http::NodeBackend backend(*node);
+  http::Router router(backend);
+  std::vector<Produced> out = post_in_chunks(
+      commands, true, std::chrono::milliseconds(o.timeout_ms), [&](const std::string& body) {
+        http::Response r = router.handle(http::Request{"POST", "/v1/commands", body});
+        return HttpReply{r.status, std::move(r.body)};
+      });
+  node->stop();
   return out;
+}
+
+std::vector<Produced> produce(const ProduceOptions& o, const std::vector<InputCommand>& commands) {
+  const std::chrono::milliseconds timeout(o.timeout_ms);
+  if (!o.http.empty()) {
+    auto client = check(HttpClient::make(o.http));
+    return post_in_chunks(commands, !o.no_wait, timeout, [&](const std::string& body) {
+      return check(client->request("POST", "/v1/commands", body, timeout + std::chrono::seconds(15)));
+    });
+  }
+  const bool no_projection = !o.log.kafka.empty() && o.log.data_dir.empty();
+  if (no_projection && !o.no_wait) {
+    std::cerr << "tally produce: outcomes need a projection (--data DIR) or a serve (--http ADDR); "
+                 "printing placements only\n";
+  }
+  if (o.no_wait || no_projection) return append_direct(*open_local_log(o.log), commands);
+  return produce_in_process(o, commands);
+}
+
+void print(const ProduceOptions& o, const InputCommand& c, const Produced& p) {
+  const std::string_view type = command_type_name(c.command);
+  const std::string id = u128_to_string(command_subject(c.command));
+  const Placement& pl = p.placement;
+  if (o.json_out) {
+    boost::json::object j{{"line", c.line}, {"type", type}, {"id", id}, {"partition", pl.partition.value},
+                          {"offset", pl.offset.value}, {"index", pl.index}};
+    if (p.outcome) j["outcome"] = *p.outcome;
+    std::cout << boost::json::serialize(j) << "\n";
+    return;
+  }
+  std::cout << "line " << c.line << ": " << type << " " << id << " -> ";
+  const std::string where = "partition " + std::to_string(pl.partition.value) + " offset " +
+                            std::to_string(pl.offset.value);
+  if (p.outcome) {
+    std::cout << *p.outcome << " (" << where << ")\n";
+  } else {
+    std::cout << where << " index " << pl.index << "\n";
+  }
 }
 
 }  // namespace
 
 int produce_main(const Args& args) {
-  LogOptions log_options;
-  std::string file;
-  bool json_out = false;
-  po::options_description desc("tally produce [--data DIR | --kafka ...] < commands.jsonl\nOptions");
-  desc.add_options()("help,h", "this help")("file", po::value(&file), "read commands from FILE, not stdin")
-      ("json", po::bool_switch(&json_out), "print one JSON object per command");
-  add_log_options(desc, log_options);
+  ProduceOptions o;
+  po::options_description desc(
+      "tally produce [--http ADDR | --data DIR | --kafka ...] [--file F] < commands.jsonl\nOptions");
+  desc.add_options()("help,h", "this help")
+      ("file", po::value(&o.file), "read commands from FILE, not stdin")
+      ("http", po::value(&o.http), "send through a running tally serve at HOST:PORT")
+      ("json", po::bool_switch(&o.json_out), "print one JSON object per command")
+      ("no-wait", po::bool_switch(&o.no_wait), "do not wait for outcomes; print placements only")
+      ("fail-on-reject", po::bool_switch(&o.fail_on_reject), "exit 3 if any command was rejected")
+      ("timeout-ms", po::value(&o.timeout_ms)->default_value(60'000),
+       "how long to wait for outcomes (per chunk of 8,189 commands; at most 60000)");
+  add_log_options(desc, o.log);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
@@ -67,56 +129,35 @@ int produce_main(const Args& args) {
     std::cout << desc << "\n";
     return 0;
   }
-  std::vector<Routed> commands;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) throw Failure("cannot open " + file);
+  if (!o.http.empty() && (!o.log.data_dir.empty() || !o.log.kafka.empty())) {
+    throw UsageError("give --http ADDR or --data/--kafka, not both");
+  }
+  if (o.timeout_ms < 1 || o.timeout_ms > 60'000) throw UsageError("--timeout-ms must be in 1..60000");
+  std::vector<InputCommand> commands;
+  if (!o.file.empty()) {
+    std::ifstream in(o.file);
+    if (!in) throw Failure("cannot open " + o.file);
     commands = read_commands(in);
   } else {
     commands = read_commands(std::cin);
   }
-  auto log = open_log(log_options);
-  const uint32_t n = log->partition_count();
-
-  // Group by partition, keeping input order within each.
-  std::vector<std::vector<size_t>> by_partition(n);
+  const std::vector<Produced> produced = produce(o, commands);
+  size_t rejected = 0, unknown = 0;
   for (size_t i = 0; i < commands.size(); i++) {
-    by_partition[partition_of(routing_account(commands[i].command), n).value].push_back(i);
-  }
-  struct Placed {
-    Partition partition;
-    Offset offset;
-    size_t index;
-  };
-  std::vector<Placed> placed(commands.size());
-  for (uint32_t p = 0; p < n; p++) {
-    const auto& idx = by_partition[p];
-    for (size_t start = 0; start < idx.size(); start += kMaxBatchCommands) {
-      const size_t end = std::min(idx.size(), start + kMaxBatchCommands);
-      BatchBuilder b;
-      for (size_t k = start; k < end; k++) b.add(commands[idx[k]].command);
-      const std::vector<uint8_t> record = b.finish();
-      const RoutingKey key = routing_key(routing_account(commands[idx[start]].command));
-      const Offset o = check(log->append_one(Partition{p}, record,
-                                             std::span(reinterpret_cast<const uint8_t*>(key.bytes), 8)),
-                             "appending to partition " + std::to_string(p));
-      for (size_t k = start; k < end; k++) placed[idx[k]] = {Partition{p}, o, k - start};
+    print(o, commands[i], produced[i]);
+    if (!produced[i].outcome) {
+      unknown++;
+    } else if (*produced[i].outcome != "created" && *produced[i].outcome != "exists") {
+      rejected++;
     }
   }
-  for (size_t i = 0; i < commands.size(); i++) {
-    const Placed& pl = placed[i];
-    if (json_out) {
-      boost::json::object o{{"line", commands[i].line},
-                            {"partition", pl.partition.value},
-                            {"offset", pl.offset.value},
-                            {"index", pl.index}};
-      std::cout << boost::json::serialize(o) << "\n";
-    } else {
-      std::cout << "line " << commands[i].line << ": partition " << pl.partition.value
-                << " offset " << pl.offset.value << " index " << pl.index << "\n";
-    }
+  std::cout.flush();
+  const bool waited = !o.no_wait && (!o.http.empty() || !o.log.data_dir.empty());
+  if (waited && unknown > 0) {
+    throw Failure(std::to_string(unknown) + " outcomes were not known within " +
+                  std::to_string(o.timeout_ms) + " ms; ask later with tally query offset P O");
   }
-  return 0;
+  return o.fail_on_reject && rejected > 0 ? 3 : 0;
 }
 
 }  // namespace tally::cli

@@ -20,9 +20,11 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"serve", "run the pipelines and serve the HTTP/JSON API, /health and /metrics",
      tally::cli::serve_main},
+    {"query", "read accounts, transfers, history, balances and outcomes (HTTP or local stores)",
+     tally::cli::query_main},
     {"demo", "run the ledger end to end on the embedded log and explain what happens",
      tally::cli::demo_main},
-    {"produce", "append commands (JSON lines) to the log and print where each went",
+    {"produce", "append commands (JSON lines) and print each one's outcome",
      tally::cli::produce_main},
     {"broker", "run librdkafka's in-memory mock Kafka cluster (development and tests only)",
      tally::cli::broker_main},

@@ -1,0 +1,122 @@
+#include "tools/tally/produce_io.h"
+
+#include <boost/json.hpp>
+
+#include "engine/core/codec.h"
+#include "engine/core/partitioner.h"
+#include "engine/json/command_json.h"
+#include "tools/tally/cli.h"
+
+namespace tally::cli {
+namespace json = boost::json;
+
+namespace {
+
+constexpr size_t kMaxLineBytes = 64 * 1024;
+constexpr size_t kMaxCommands = 10'000'000;
+// Chunks stay well under the API's 4 MiB body limit.
+constexpr size_t kChunkBodyBytes = 3u << 20;
+constexpr size_t kChunkCommands = 8189;
+
+// The results of one chunk's answer, appended to `out`.
+void read_results(const HttpReply& reply, size_t expected, std::vector<Produced>& out) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(reply.body, ec);
+  const json::value* results = !ec && v.is_object() ? v.as_object().if_contains("results") : nullptr;
+  if (results == nullptr || !results->is_array() || results->as_array().size() != expected) {
+    throw Failure("unexpected answer (" + std::to_string(reply.status) + "): " + reply.body);
+  }
+  for (const json::value& r : results->as_array()) {
+    const json::object& o = r.as_object();
+    Produced p;
+    p.placement.partition = Partition{static_cast<uint32_t>(o.at("partition").to_number<uint64_t>())};
+    p.placement.offset = Offset{o.at("offset").to_number<uint64_t>()};
+    p.placement.index = static_cast<uint32_t>(o.at("index").to_number<uint64_t>());
+    if (const json::value* outcome = o.if_contains("outcome")) p.outcome = std::string(outcome->as_string());
+    out.push_back(std::move(p));
+  }
+}
+
+std::string error_of(const HttpReply& reply) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(reply.body, ec);
+  if (!ec && v.is_object() && v.as_object().contains("error") && v.at("error").is_string()) {
+    return std::string(v.at("error").as_string());
+  }
+  return reply.body;
+}
+
+}  // namespace
+
+std::vector<InputCommand> read_commands(std::istream& in) {
+  std::vector<InputCommand> out;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); n++) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.size() > kMaxLineBytes) {
+      throw Failure("line " + std::to_string(n) + ": " + std::to_string(line.size()) +
+                    " bytes, over the limit of " + std::to_string(kMaxLineBytes));
+    }
+    auto c = command_from_json_text(line);
+    if (!c.ok()) throw Failure("line " + std::to_string(n) + ": " + c.status().message());
+    out.push_back({n, std::move(*c)});
+    if (out.size() > kMaxCommands) {
+      throw Failure("more than " + std::to_string(kMaxCommands) + " commands in one run");
+    }
+  }
+  return out;
+}
+
+std::vector<Produced> post_in_chunks(const std::vector<InputCommand>& commands, bool wait,
+                                     std::chrono::milliseconds timeout, const PostFn& post) {
+  std::vector<Produced> out;
+  size_t next = 0;
+  while (next < commands.size()) {
+    const size_t first = next;
+    json::array chunk;
+    size_t bytes = 0;
+    while (next < commands.size() && chunk.size() < kChunkCommands && bytes < kChunkBodyBytes) {
+      json::object c = command_to_json(commands[next++].command);
+      bytes += json::serialize(c).size() + 1;
+      chunk.emplace_back(std::move(c));
+    }
+    const size_t n = chunk.size();
+    const json::object body{{"commands", std::move(chunk)}, {"wait", wait}, {"timeout_ms", timeout.count()}};
+    const HttpReply reply = post(json::serialize(body));
+    if (reply.status != 200 && reply.status != 504) {
+      throw Failure("lines " + std::to_string(commands[first].line) + ".." +
+                    std::to_string(commands[next - 1].line) + " (" + std::to_string(first) +
+                    " commands before them were appended): " + error_of(reply));
+    }
+    read_results(reply, n, out);
+  }
+  return out;
+}
+
+std::vector<Produced> append_direct(Log& log, const std::vector<InputCommand>& commands) {
+  const uint32_t n = log.partition_count();
+  std::vector<std::vector<size_t>> by_partition(n);
+  for (size_t i = 0; i < commands.size(); i++) {
+    by_partition[partition_of(routing_account(commands[i].command), n).value].push_back(i);
+  }
+  std::vector<Produced> out(commands.size());
+  BatchBuilder b;
+  for (uint32_t p = 0; p < n; p++) {
+    const auto& idx = by_partition[p];
+    for (size_t start = 0; start < idx.size(); start += kMaxBatchCommands) {
+      const size_t end = std::min(idx.size(), start + kMaxBatchCommands);
+      for (size_t k = start; k < end; k++) b.add(commands[idx[k]].command);
+      const std::vector<uint8_t> record = b.finish();
+      const RoutingKey key = routing_key(routing_account(commands[idx[start]].command));
+      const Offset o = check(log.append_one(Partition{p}, record,
+                                            std::span(reinterpret_cast<const uint8_t*>(key.bytes), 8)),
+                             "appending to partition " + std::to_string(p));
+      for (size_t k = start; k < end; k++) {
+        out[idx[k]].placement = Placement{Partition{p}, o, static_cast<uint32_t>(k - start)};
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tally::cli
