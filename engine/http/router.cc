@@ -89,6 +89,7 @@ Response Router::dispatch(const Request& request, size_t& route) {
     if (!match(r.pattern, target->segments, captures)) continue;
     if (r.method != request.method) {
       allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+      route = i;  // a 405 counts under the path's route
       continue;
     }
     route = i;

@@ -1,0 +1,51 @@
+// Test support: a tiny synchronous HTTP/1.1 client (Boost.Beast) for
+// speaking to a `tally serve` under test. It sends exactly what a test asks
+// for (any method, target, body, Connection header) on one kept-alive
+// connection and returns the raw answer, so tests can check status codes,
+// headers and error bodies. Reads and writes time out after 30 s so a
+// broken server fails the test instead of hanging it.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace tally::test {
+
+struct HttpResult {
+  unsigned status = 0;
+  std::string content_type;
+  std::string allow;
+  bool keep_alive = false;
+  std::string body;
+  // The body as JSON; throws if it is not JSON.
+  boost::json::value json() const;
+  // The "error" message of an error body, or "" if there is none.
+  std::string error() const;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(uint16_t port);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
+                     bool keep_alive = true);
+  HttpResult get(const std::string& target) { return request("GET", target); }
+  HttpResult post(const std::string& target, const std::string& body) {
+    return request("POST", target, body);
+  }
+  // Writes raw bytes and reads one answer (for malformed requests).
+  HttpResult raw(const std::string& bytes);
+  // Whether the server has closed the connection (a read sees EOF).
+  bool closed_by_server();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tally::test

@@ -1,0 +1,30 @@
+#include "tests/support/serve.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "tests/support/temp_dir.h"
+
+namespace tally::test {
+
+Serve::Serve(const std::string& data_dir, std::vector<std::string> extra_args) {
+  std::vector<std::string> argv = {tally_bin(), "serve", "--data", data_dir, "--http", "127.0.0.1:0"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(argv);
+  auto line = process_->read_line(std::chrono::seconds(30));
+  if (!line) throw std::runtime_error("tally serve printed no listening line");
+  ready_line_ = *line;
+  const std::string marker = "listening on 127.0.0.1:";
+  const size_t at = ready_line_.find(marker);
+  if (at == std::string::npos) throw std::runtime_error("unexpected first line: " + ready_line_);
+  port_ = static_cast<uint16_t>(std::stoul(ready_line_.substr(at + marker.size())));
+}
+
+int Serve::stop() {
+  process_->signal(SIGTERM);
+  return process_->wait();
+}
+
+}  // namespace tally::test
