@@ -115,6 +115,8 @@ Response Router::dispatch(const Request& request, size_t& route) {
   return error_response(404, "no route for " + request.method + " " + path);
 }
 
+void Router::count_unrouted(unsigned status) { metrics_.record(kRouteCount, status, 0); }
+
 std::string Router::metrics_text() { return backend_.metrics_text() + metrics_.prometheus(); }
 
 }  // namespace tally::http

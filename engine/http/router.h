@@ -21,6 +21,10 @@ class Router {
   // over kMaxBodyBytes: 413; otherwise the route's handler. Never throws.
   Response handle(const Request& request);
 
+  // Counts a request the transport answered itself (413, 431, malformed
+  // HTTP) without routing it, under route "unmatched".
+  void count_unrouted(unsigned status);
+
   // The backend's metrics followed by the API's own.
   std::string metrics_text();
 

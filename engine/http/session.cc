@@ -133,6 +133,7 @@ void Session::on_write(bool keep_alive, beast::error_code ec, size_t) {
 
 void Session::reject(unsigned status, const std::string& message) {
   drain_buffer_ = std::make_unique<char[]>(kDrainBufferBytes);
+  shared_.router.count_unrouted(status);
   version_ = parser_->get().version() == 10 ? 10 : 11;
   respond(error_response(status, message), false);
 }

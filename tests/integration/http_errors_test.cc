@@ -93,6 +93,8 @@ TEST_CASE("request limits: 4 MiB bodies (413) and 8,189 commands (400), each nam
   CHECK_FALSE(r.keep_alive);
 
   HttpClient fresh(serve.port());
+  CHECK(fresh.get("/metrics").body.find("tally_http_requests_total{route=\"unmatched\",code=\"413\"} 1") !=
+        std::string::npos);
   const HttpResult over = fresh.post("/v1/commands", many_accounts(8190));
   CHECK(over.status == 400);
   CHECK(over.error() == "field \"commands\" holds 8190 commands, over the limit of 8189 per request");

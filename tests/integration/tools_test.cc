@@ -154,3 +154,19 @@ TEST_CASE("tally query over --http and --data gives the same answers, human or J
   CHECK(run_tally({"query", "--data", dir.sub("data"), "balance", "7"}).exit_code == 2);  // needs --at
   CHECK(run_tally({"query", "account", "7"}).exit_code == 2);  // needs --http or --data
 }
+
+TEST_CASE("serve over Kafka (tally broker) applies what it is sent and answers queries") {
+  TempDir dir;
+  Process broker({tally_bin(), "broker", "--partitions", "4"});
+  const auto bootstrap = broker.read_line(std::chrono::seconds(20));
+  REQUIRE(bootstrap);
+  Serve serve(dir.sub("data"), {"--kafka", *bootstrap});
+  CHECK(serve.ready_line().find("4 partitions") != std::string::npos);
+  HttpClient http(serve.port());
+  const HttpResult r = http.post("/v1/commands", commands_body({account_json("7"), account_json("8"),
+                                                                transfer_json("1001", "8", "7", "3")}, true));
+  REQUIRE(r.status == 200);
+  CHECK(outcomes_of(r.json()) == "created created created");
+  CHECK(str(http.get("/v1/accounts/7").json(), "credits_posted") == "3");
+  CHECK(serve.stop() == 0);
+}

@@ -16,6 +16,10 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+constexpr uint64_t kMaxReplyBytes = 1ull << 30;  // far above any answer the API gives
+}  // namespace
+
 struct HttpClient::Impl {
   http::HostPort host;
   asio::io_context io;
@@ -70,7 +74,7 @@ Result<HttpReply> HttpClient::exchange(std::string_view method, const std::strin
   req.keep_alive(true);
   req.prepare_payload();
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(std::numeric_limits<uint64_t>::max());
+  parser.body_limit(kMaxReplyBytes);
   boost::system::error_code ec;
   i.stream->expires_after(timeout);
   bhttp::async_write(*i.stream, req, [&](boost::system::error_code e, size_t) {
