@@ -150,7 +150,10 @@ TEST_CASE("tally query over --http and --data gives the same answers, human or J
   CHECK(run_tally({"query", "--data", dir.sub("data"), "account", "7", "--json"}).output == account_body + "\n");
   CHECK(run_tally({"query", "--data", dir.sub("data"), "history", "7", "--limit", "5", "--json"}).output ==
         history_body + "\n");
-  CHECK(run_tally({"query", "--data", dir.sub("data"), "account", "99"}).exit_code == 1);
+  const RunResult local_missing = run_tally({"query", "--data", dir.sub("data"), "account", "99"});
+  CHECK(local_missing.exit_code == 1);
+  CHECK(local_missing.output.rfind("tally query: account 99 not found (in what " + dir.sub("data") +
+                                   " has flushed to disk", 0) == 0);
   CHECK(run_tally({"query", "--data", dir.sub("data"), "balance", "7"}).exit_code == 2);  // needs --at
   CHECK(run_tally({"query", "account", "7"}).exit_code == 2);  // needs --http or --data
 }

@@ -127,8 +127,11 @@ int query_main(const Args& args) {
   if (ec || !answer.is_object()) throw Failure("unexpected answer (" + std::to_string(reply.status) + "): " + reply.body);
   if (reply.status != 200) {
     const boost::json::value* e = answer.as_object().if_contains("error");
-    const std::string message = e && e->is_string() ? std::string(e->as_string()) : reply.body;
+    std::string message = e && e->is_string() ? std::string(e->as_string()) : reply.body;
     if (reply.status == 400) throw UsageError(message);
+    if (reply.status == 404 && !data.empty()) {
+      message += " (in what " + data + " has flushed to disk; if tally serve runs there, ask it with --http)";
+    }
     throw Failure(message);
   }
   if (json_out) {
