@@ -133,9 +133,14 @@ TEST_CASE("balance at a time: before the account existed, at a change, and the e
   REQUIRE(b.status == 200);
   CHECK(str(b.json(), "account_id") == "7");
   CHECK(str(b.json(), "at") == str(item, "timestamp"));
-  if (item.as_object().contains("balances")) {  // recorded for `history` accounts
-    CHECK(str(b.json(), "credits_posted") == str(item.at("balances"), "credits_posted"));
-  }
+  REQUIRE(item.as_object().contains("balances"));  // recorded for `history` accounts
+  CHECK(str(item.at("balances"), "credits_posted") == "500");
+  CHECK(str(b.json(), "credits_posted") == "500");
+  CHECK(str(b.json(), "debits_posted") == "0");
+  // A later change does not alter the balances at the earlier time.
+  f.post_wait({transfer_json("1003", "7", "8", "120")});
+  CHECK(str(f.http.get("/v1/accounts/7").json(), "debits_posted") == "120");
+  CHECK(str(f.http.get("/v1/accounts/7/balance?at=" + str(item, "timestamp")).json(), "debits_posted") == "0");
   CHECK(f.http.get("/v1/accounts/9/balance?at=" + std::to_string(created)).status == 409);
   CHECK(f.http.get("/v1/accounts/7/balance").error() ==
         "query parameter \"at\" (a timestamp in ns) is required");
