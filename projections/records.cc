@@ -1,5 +1,6 @@
 #include "projections/records.h"
 
+#include <bit>
 #include <cstring>
 
 #include "engine/core/bytes.h"
@@ -30,7 +31,9 @@ class Out {
 
  private:
   Out& le(uint64_t v, int n) {
-    for (int i = 0; i < n; i++) s_.push_back(static_cast<char>(v >> (8 * i)));
+    // The stored format is little-endian; so is every machine Tally builds on.
+    static_assert(std::endian::native == std::endian::little);
+    s_.append(reinterpret_cast<const char*>(&v), static_cast<size_t>(n));
     return *this;
   }
   std::string own_;

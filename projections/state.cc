@@ -41,25 +41,21 @@ void PartitionState::insert_account(const Account& account) {
   mark(changes_.accounts, dirty_accounts_, account.id);
 }
 
-const Transfer* PartitionState::find_transfer(TransferId id) const {
-  auto it = transfers_.find(id);
-  return it == transfers_.end() ? nullptr : &it->second;
-}
+const Transfer* PartitionState::find_transfer(TransferId id) const { return transfers_.find(id); }
 
 Transfer& PartitionState::mutable_transfer(TransferId id) {
-  auto it = transfers_.find(id);
-  assert(it != transfers_.end());
-  if (scope_) scope_->undo.emplace_back(std::pair{id, std::optional<Transfer>(it->second)});
-  mark(changes_.transfers, dirty_transfers_, id);
-  return it->second;
+  Transfer* t = transfers_.find(id);
+  assert(t != nullptr);
+  if (scope_) scope_->undo.emplace_back(std::pair{id, std::optional<Transfer>(*t)});
+  if (transfers_.mark(id)) changes_.transfers.push_back(id);
+  return *t;
 }
 
 void PartitionState::insert_transfer(const Transfer& transfer) {
-  const bool inserted = transfers_.emplace(transfer.id, transfer).second;
-  assert(inserted);
-  (void)inserted;
+  assert(transfers_.find(transfer.id) == nullptr);
+  transfers_.insert(transfer);
   if (scope_) scope_->undo.emplace_back(std::pair{transfer.id, std::optional<Transfer>()});
-  mark(changes_.transfers, dirty_transfers_, transfer.id);
+  if (transfers_.mark(transfer.id)) changes_.transfers.push_back(transfer.id);
 }
 
 const Saga* PartitionState::find_saga(TransferId id) const {
@@ -139,7 +135,11 @@ void PartitionState::rollback_scope() {
           if constexpr (std::is_same_v<T, std::pair<AccountId, std::optional<Account>>>) {
             restore(accounts_, u.first, u.second);
           } else if constexpr (std::is_same_v<T, std::pair<TransferId, std::optional<Transfer>>>) {
-            restore(transfers_, u.first, u.second);
+            if (u.second) {
+              transfers_.insert_or_assign(*u.second);
+            } else {
+              transfers_.erase(u.first);
+            }
           } else if constexpr (std::is_same_v<T, std::pair<TransferId, std::optional<Saga>>>) {
             restore(sagas_, u.first, u.second);
           } else {
@@ -159,14 +159,14 @@ void PartitionState::rollback_scope() {
 
 void PartitionState::clear_changes() {
   assert(!scope_);
+  for (TransferId id : changes_.transfers) transfers_.unmark(id);
   changes_ = ChangeSet();
   dirty_accounts_.clear();
-  dirty_transfers_.clear();
   dirty_sagas_.clear();
 }
 
 void PartitionState::load_account(const Account& a) { accounts_.insert_or_assign(a.id, a); }
-void PartitionState::load_transfer(const Transfer& t) { transfers_.insert_or_assign(t.id, t); }
+void PartitionState::load_transfer(const Transfer& t) { transfers_.insert_or_assign(t); }
 void PartitionState::load_saga(const Saga& s) { sagas_.insert_or_assign(s.id, s); }
 void PartitionState::load_leg(const SagaLeg& l) {
   legs_.insert_or_assign(LegKey{l.source.value, l.saga_id}, l);

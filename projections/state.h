@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "projections/model.h"
+#include "projections/transfer_table.h"
 
 namespace tally {
 
@@ -140,13 +141,12 @@ class PartitionState {
   uint64_t next_outbox_seq_ = 0;
 
   std::unordered_map<AccountId, Account> accounts_;
-  std::unordered_map<TransferId, Transfer> transfers_;
+  TransferTable transfers_;
   std::unordered_map<TransferId, Saga> sagas_;
   std::unordered_map<LegKey, SagaLeg, LegKeyHash> legs_;
 
   ChangeSet changes_;
   std::unordered_set<AccountId> dirty_accounts_;
-  std::unordered_set<TransferId> dirty_transfers_;
   std::unordered_set<TransferId> dirty_sagas_;
   std::optional<Scope> scope_;
 };

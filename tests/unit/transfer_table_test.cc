@@ -1,0 +1,71 @@
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "bench/workload.h"
+#include "projections/transfer_table.h"
+
+using namespace tally;
+
+TEST_CASE("transfer table agrees with a std::map under random inserts, erases and clears") {
+  TransferTable table;
+  std::map<u128, u128> model;  // id -> amount
+  uint64_t rng = 7;
+  for (int step = 0; step < 200000; step++) {
+    const uint64_t r = bench::splitmix64(rng);
+    const u128 id = make_u128(r % 3, (r >> 8) % 5000 + 1);  // collisions on purpose
+    switch (r % 16) {
+      case 0: case 1: case 2: case 3: case 4: case 5: {
+        Transfer t;
+        t.id = TransferId(id);
+        t.amount = Amount(r);
+        if (model.count(id)) {
+          table.insert_or_assign(t);
+        } else {
+          table.insert(t);
+        }
+        model[id] = r;
+        break;
+      }
+      case 6: case 7: case 8:
+        table.erase(TransferId(id));
+        model.erase(id);
+        break;
+      case 9:
+        if (step % 1000 == 9) {
+          table.clear();
+          model.clear();
+        }
+        break;
+      default: {
+        const Transfer* t = table.find(TransferId(id));
+        REQUIRE((t != nullptr) == (model.count(id) == 1));
+        if (t != nullptr) CHECK(t->amount.value() == model[id]);
+      }
+    }
+    REQUIRE(table.size() == model.size());
+  }
+  for (const auto& [id, amount] : model) {
+    const Transfer* t = table.find(TransferId(id));
+    REQUIRE(t != nullptr);
+    CHECK(t->amount.value() == amount);
+  }
+}
+
+TEST_CASE("references survive inserts; marks are set once") {
+  TransferTable table;
+  Transfer first;
+  first.id = TransferId(1);
+  Transfer& ref = table.insert(first);
+  for (u128 i = 2; i < 5000; i++) {
+    Transfer t;
+    t.id = TransferId(i);
+    table.insert(t);
+  }
+  ref.amount = Amount(9);
+  CHECK(table.find(TransferId(1))->amount.value() == 9);
+  CHECK(table.mark(TransferId(7)));
+  CHECK_FALSE(table.mark(TransferId(7)));
+  table.unmark(TransferId(7));
+  CHECK(table.mark(TransferId(7)));
+}
