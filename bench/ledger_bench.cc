@@ -4,6 +4,7 @@
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -34,6 +35,7 @@ struct Options {
   bool keep = false;
   bool apply_only = false;  // append everything first (untimed), then time applying it
   int appenders = 4;
+  size_t window = 32;  // records appended but not yet applied, at most
 };
 
 struct PreparedRecord {
@@ -100,14 +102,40 @@ struct Latencies {
   std::vector<double> micros;
 };
 
-// Appends every record with `appenders` threads; each record's latency is
-// from its append call until its partition applied it.
+// Keeps at most `window` records appended but not yet applied: appenders
+// wait for a slot; a watcher releases it when the record is applied.
+class Window {
+ public:
+  explicit Window(size_t slots) : free_(slots) {}
+  void acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return free_ > 0; });
+    free_--;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      free_++;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t free_;
+};
+
+// Appends every record with `appenders` threads, at most `window` records
+// in flight; each record's latency runs from its append call until its
+// partition applied it.
 Status run_appends(Node& node, const std::vector<PreparedRecord>& records, int appenders,
-                   Latencies& lat) {
+                   size_t window, Latencies& lat) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   Status first_error;
   std::mutex err_mu;
+  Window slots(window);
   std::vector<std::thread> threads;
   for (int t = 0; t < appenders; t++) {
     threads.emplace_back([&] {
@@ -115,21 +143,31 @@ Status run_appends(Node& node, const std::vector<PreparedRecord>& records, int a
         const size_t i = next.fetch_add(1);
         if (i >= records.size() || failed) return;
         const PreparedRecord& r = records[i];
+        slots.acquire();
         const auto t0 = Clock::now();
         auto o = node.log().append_one(r.partition, r.value);
         if (!o.ok()) {
           std::lock_guard lock(err_mu);
           first_error = o.status();
           failed = true;
+          slots.release();
           return;
         }
-        node.wait_applied(r.partition, *o, std::chrono::minutes(10));
-        std::lock_guard lock(lat.mu);
-        lat.micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        // Watch for the apply on a short-lived thread so this one appends on.
+        std::thread([&node, &lat, &slots, p = r.partition, off = *o, t0] {
+          node.wait_applied(p, off, std::chrono::minutes(10));
+          const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+          {
+            std::lock_guard lock(lat.mu);
+            lat.micros.push_back(us);
+          }
+          slots.release();
+        }).detach();
       }
     });
   }
   for (auto& t : threads) t.join();
+  for (size_t i = 0; i < window; i++) slots.acquire();  // every watcher is done
   return first_error;
 }
 
@@ -214,7 +252,7 @@ int run(const Options& o) {
   }
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
-  if (!o.apply_only) s = run_appends(n, records, o.appenders, lat);
+  if (!o.apply_only) s = run_appends(n, records, o.appenders, o.window, lat);
   if (s.ok()) s = n.wait_caught_up(std::chrono::minutes(10));
   const double secs = seconds_since(t0);
   const double cpu = cpu_seconds() - cpu0;
@@ -256,6 +294,7 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("zipf", po::value(&o.workload.zipf)->default_value(0), "Zipf exponent for the debit account (0: uniform)")
       ("partitions", po::value(&o.partitions)->default_value(8), "log partitions")
       ("appenders", po::value(&o.appenders)->default_value(4), "concurrent appending threads")
+      ("window", po::value(&o.window)->default_value(32), "records in flight (appended, not yet applied), at most")
       ("seed", po::value(&o.workload.seed)->default_value(42), "workload seed")
       ("data", po::value(&o.dir), "directory (default: a fresh temporary one, removed after)")
       ("keep", po::bool_switch(&o.keep), "keep the temporary directory")

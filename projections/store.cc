@@ -103,10 +103,16 @@ namespace {
 // order of the accounts' first change: deterministic, no map iteration.
 void stage_history(const std::vector<HistoryEntry>& history, rocksdb::WriteBatch& wb) {
   if (history.empty()) return;
-  std::vector<uint32_t> order(history.size());
-  for (uint32_t i = 0; i < order.size(); i++) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return history[a].account < history[b].account;
+  // (account, position) pairs sorted: each account's entries stay in time
+  // order, and the order of blocks depends only on the ids.
+  struct Ref {
+    AccountId account;
+    uint32_t index;
+  };
+  std::vector<Ref> order(history.size());
+  for (uint32_t i = 0; i < order.size(); i++) order[i] = {history[i].account, i};
+  std::sort(order.begin(), order.end(), [](const Ref& a, const Ref& b) {
+    return a.account != b.account ? a.account < b.account : a.index < b.index;
   });
   HistoryBlock block;
   std::string value;
@@ -117,9 +123,9 @@ void stage_history(const std::vector<HistoryEntry>& history, rocksdb::WriteBatch
     block.entries.clear();
   };
   for (size_t k = 0; k < order.size(); k++) {
-    const HistoryEntry& h = history[order[k]];
+    const HistoryEntry& h = history[order[k].index];
     block.entries.push_back({h.timestamp, h.transfer, h.has_balances, h.balances});
-    const bool last = k + 1 == order.size() || history[order[k + 1]].account != h.account;
+    const bool last = k + 1 == order.size() || order[k + 1].account != h.account;
     if (last || block.entries.size() == kHistoryBlockEntries) emit(h.account);
   }
 }
