@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -12,9 +13,23 @@ namespace {
 
 using Props = std::vector<std::pair<std::string, std::string>>;
 
+// librdkafka's own log lines. Its errors reach callers as statuses, so by
+// default they are dropped instead of written to stderr (one failed call is
+// one error line, not a stream of reconnect attempts). With `-X debug=...`
+// the user asked for them: then librdkafka prints as it always does.
+void drop_log(const rd_kafka_t*, int, const char*, const char*) {}
+
+bool user_asked_for_logs(const KafkaLogOptions& o) {
+  for (const auto& [k, v] : o.properties) {
+    if (k == "debug" || k == "log_level") return true;
+  }
+  return false;
+}
+
 // Builds a librdkafka configuration: Tally's defaults, then the user's.
 Result<rd_kafka_conf_t*> make_conf(const KafkaLogOptions& o, const Props& defaults) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (!user_asked_for_logs(o)) rd_kafka_conf_set_log_cb(conf, drop_log);
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> Status {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
@@ -36,8 +51,10 @@ Result<rd_kafka_conf_t*> make_conf(const KafkaLogOptions& o, const Props& defaul
   return conf;
 }
 
-Status kafka_error(rd_kafka_resp_err_t err, const std::string& what) {
-  const std::string m = what + ": " + rd_kafka_err2str(err);
+// "what: librdkafka's reason[detail]", classified so callers can retry.
+Status kafka_error(rd_kafka_resp_err_t err, const std::string& what,
+                   const std::string& detail = "") {
+  const std::string m = what + ": " + rd_kafka_err2str(err) + detail;
   switch (err) {
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
@@ -59,6 +76,27 @@ Status kafka_error(rd_kafka_resp_err_t err, const std::string& what) {
   }
 }
 
+// What the client reports on its own, through the error callback: served by
+// rd_kafka_poll (the poller thread, or the open loop before it starts).
+// Lives as long as the producer handle.
+struct ClientEvents {
+  std::mutex mu;
+  std::string last_error;         // GUARDED_BY(mu): the latest error the client reported
+  bool all_brokers_down = false;  // GUARDED_BY(mu): since the last successful request
+
+  std::string describe_last() {
+    std::lock_guard lock(mu);
+    return last_error.empty() ? "" : " (last client error: " + last_error + ")";
+  }
+};
+
+void on_client_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* events = static_cast<ClientEvents*>(opaque);
+  std::lock_guard lock(events->mu);
+  events->last_error = reason;
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) events->all_brokers_down = true;
+}
+
 // One append call's records, waiting for their delivery reports.
 struct Delivery {
   std::mutex mu;
@@ -72,12 +110,17 @@ struct Slot {
   size_t index;
 };
 
-void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* slot = static_cast<Slot*>(m->_private);
   Delivery& d = *slot->delivery;
+  const std::string detail =
+      m->err == RD_KAFKA_RESP_ERR_NO_ERROR ? "" : static_cast<ClientEvents*>(opaque)->describe_last();
   std::lock_guard lock(d.mu);
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (d.status.ok()) d.status = kafka_error(m->err, "delivering a record");
+    if (d.status.ok()) {
+      d.status = kafka_error(m->err, "delivering a record to partition " +
+                                         std::to_string(m->partition), detail);
+    }
   } else {
     d.offsets[slot->index] = Offset{static_cast<uint64_t>(m->offset)};
   }
@@ -141,8 +184,12 @@ class KafkaReader final : public LogReader {
 
 class KafkaLog final : public Log {
  public:
-  KafkaLog(KafkaLogOptions options, rd_kafka_t* producer, uint32_t partitions)
-      : options_(std::move(options)), producer_(producer), partitions_(partitions) {
+  KafkaLog(KafkaLogOptions options, rd_kafka_t* producer, std::unique_ptr<ClientEvents> events,
+           uint32_t partitions)
+      : options_(std::move(options)),
+        producer_(producer),
+        events_(std::move(events)),
+        partitions_(partitions) {
     poller_ = std::thread([this] {
       while (!stop_.load()) rd_kafka_poll(producer_, 50);
     });
@@ -192,7 +239,9 @@ class KafkaLog final : public Log {
     }
     std::unique_lock lock(d.mu);
     d.cv.wait(lock, [&] { return d.remaining == 0; });
-    if (!d.status.ok()) return d.status;
+    if (!d.status.ok()) {
+      return d.status.with_context("appending to " + describe());
+    }
     return std::move(d.offsets);
   }
 
@@ -211,7 +260,10 @@ class KafkaLog final : public Log {
                                                 {"group.id", "tally-reader"}}));
     char err[512];
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (rk == nullptr) return Status::InvalidArgument(std::string("creating a consumer: ") + err);
+    if (rk == nullptr) {
+      rd_kafka_conf_destroy(conf);
+      return Status::InvalidArgument(std::string("creating a consumer: ") + err);
+    }
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), static_cast<int32_t>(p.value))
         ->offset = static_cast<int64_t>(from.value);
@@ -238,26 +290,50 @@ class KafkaLog final : public Log {
  private:
   const KafkaLogOptions options_;
   rd_kafka_t* producer_;
+  std::unique_ptr<ClientEvents> events_;  // the producer's callbacks point here
   const uint32_t partitions_;
   std::atomic<bool> stop_{false};
   std::thread poller_;
 };
 
-Result<uint32_t> topic_partitions(rd_kafka_t* rk, const KafkaLogOptions& o) {
-  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
+// The topic's partition count from the cluster's metadata. It asks for all
+// topics rather than this one: a request naming a missing topic lets a
+// broker with auto.create.topics.enable create it with the broker's default
+// partition count, and a typo in --topic must not create a ledger's log.
+// Gives up early once the client reports every broker down (connection
+// refused, unknown host): waiting longer would not change the answer.
+Result<uint32_t> topic_partitions(rd_kafka_t* rk, ClientEvents& events, const KafkaLogOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + o.metadata_timeout;
   const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t e =
-      rd_kafka_metadata(rk, 0, t, &md, static_cast<int>(o.metadata_timeout.count()));
-  rd_kafka_topic_destroy(t);
+  rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    const auto step = std::min(left, std::chrono::milliseconds(250));
+    e = rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(step.count()));
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    rd_kafka_poll(rk, 0);  // serves the error callback
+    std::lock_guard lock(events.mu);
+    if (events.all_brokers_down) break;
+  }
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Status::Unavailable("cannot reach Kafka at " + o.bootstrap + " within " +
                                std::to_string(o.metadata_timeout.count()) +
-                               " ms: " + rd_kafka_err2str(e));
+                               " ms: " + rd_kafka_err2str(e) + events.describe_last());
   }
   Result<uint32_t> out = Status::NotFound("topic " + o.topic + " does not exist at " + o.bootstrap);
-  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-      md->topics[0].partition_cnt > 0) {
-    out = static_cast<uint32_t>(md->topics[0].partition_cnt);
+  for (int i = 0; i < md->topic_cnt; i++) {
+    const rd_kafka_metadata_topic_t& t = md->topics[i];
+    if (o.topic != t.topic) continue;
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      out = kafka_error(t.err, "reading the metadata of topic " + o.topic);
+    } else if (t.partition_cnt <= 0) {
+      out = Status::Unavailable("topic " + o.topic + " has no partitions yet");
+    } else {
+      out = static_cast<uint32_t>(t.partition_cnt);
+    }
   }
   rd_kafka_metadata_destroy(md);
   return out;
@@ -274,16 +350,26 @@ Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options) {
                                              {"linger.ms", "1"},
                                              {"message.max.bytes", "2000000"},
                                              {"allow.auto.create.topics", "false"}}));
+  auto events = std::make_unique<ClientEvents>();
+  rd_kafka_conf_set_opaque(conf, events.get());
+  rd_kafka_conf_set_error_cb(conf, on_client_error);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (rk == nullptr) return Status::InvalidArgument(std::string("creating a producer: ") + err);
-  auto partitions = topic_partitions(rk, options);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument(std::string("creating a producer: ") + err);
+  }
+  auto partitions = topic_partitions(rk, *events, options);
   if (!partitions.ok()) {
     rd_kafka_destroy(rk);
     return partitions.status();
   }
-  return std::unique_ptr<Log>(new KafkaLog(options, rk, *partitions));
+  {
+    std::lock_guard lock(events->mu);
+    events->all_brokers_down = false;
+  }
+  return std::unique_ptr<Log>(new KafkaLog(options, rk, std::move(events), *partitions));
 }
 
 }  // namespace tally

@@ -47,4 +47,17 @@ struct RunResult {
 };
 RunResult run(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
+// Runs a command to completion with stdout and stderr kept apart, feeding it
+// `stdin_text`. A child still running after `timeout` is killed (SIGKILL;
+// exit_code 128 + 9), so a command that hangs fails its test instead of
+// hanging it. `elapsed` is the wall time until it exited or was killed.
+struct Captured {
+  int exit_code;
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds elapsed;
+};
+Captured run_captured(const std::vector<std::string>& argv, const std::string& stdin_text = "",
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 }  // namespace tally::test
