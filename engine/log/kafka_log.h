@@ -8,7 +8,9 @@
 // assigned one partition at an explicit offset (no group needed).
 //
 // Any librdkafka property can be passed through (`-X key=value`, as kcat
-// does); those given win over Tally's defaults.
+// does); those given win over Tally's defaults. librdkafka's own log lines
+// are dropped (its errors reach callers as statuses, with the client's last
+// error appended) unless a `debug` or `log_level` property is given.
 #pragma once
 
 #include <chrono>
@@ -31,8 +33,11 @@ struct KafkaLogOptions {
 };
 
 // Connects and reads the topic's partition count. Fails with unavailable if
-// the cluster cannot be reached within metadata_timeout, not_found if the
-// topic does not exist, invalid_argument for a bad property.
+// the cluster cannot be reached within metadata_timeout (sooner, as soon as
+// the client reports every bootstrap broker down, e.g. connection refused),
+// not_found if the topic does not exist (it is never auto-created: a typo
+// must not create a ledger's log with the broker's default partition count),
+// invalid_argument for a bad property.
 Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options);
 
 }  // namespace tally
