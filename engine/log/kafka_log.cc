@@ -93,8 +93,11 @@ struct ClientEvents {
 void on_client_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* events = static_cast<ClientEvents*>(opaque);
   std::lock_guard lock(events->mu);
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    events->all_brokers_down = true;
+    if (!events->last_error.empty()) return;  // keep the more specific reason
+  }
   events->last_error = reason;
-  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) events->all_brokers_down = true;
 }
 
 // One append call's records, waiting for their delivery reports.
@@ -307,6 +310,7 @@ Result<uint32_t> topic_partitions(rd_kafka_t* rk, ClientEvents& events, const Ka
   const auto deadline = Clock::now() + o.metadata_timeout;
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  bool all_down = false;
   for (;;) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -316,12 +320,15 @@ Result<uint32_t> topic_partitions(rd_kafka_t* rk, ClientEvents& events, const Ka
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     rd_kafka_poll(rk, 0);  // serves the error callback
     std::lock_guard lock(events.mu);
-    if (events.all_brokers_down) break;
+    all_down = events.all_brokers_down;
+    if (all_down) break;
   }
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::Unavailable("cannot reach Kafka at " + o.bootstrap + " within " +
-                               std::to_string(o.metadata_timeout.count()) +
-                               " ms: " + rd_kafka_err2str(e) + events.describe_last());
+    const std::string why = all_down ? " (every bootstrap broker is down)"
+                                     : " within " + std::to_string(o.metadata_timeout.count()) +
+                                           " ms";
+    return Status::Unavailable("cannot reach Kafka at " + o.bootstrap + why + ": " +
+                               rd_kafka_err2str(e) + events.describe_last());
   }
   Result<uint32_t> out = Status::NotFound("topic " + o.topic + " does not exist at " + o.bootstrap);
   for (int i = 0; i < md->topic_cnt; i++) {

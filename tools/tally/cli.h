@@ -4,6 +4,8 @@
 // "tally <subcommand>: <what is wrong>", and a non-zero exit (2 for usage).
 #pragma once
 
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,6 +34,12 @@ T check(Result<T> r, const std::string& context = "") {
   check(r.status(), context);
   return std::move(r).value();
 }
+
+// Parses `args` against `desc` and runs the options' notifiers. Positional
+// arguments are refused (no subcommand takes any): a stray word is an error,
+// not silently ignored. Throws boost::program_options::error or UsageError.
+boost::program_options::variables_map parse_options(
+    const Args& args, const boost::program_options::options_description& desc);
 
 int broker_main(const Args& args);
 int demo_main(const Args& args);

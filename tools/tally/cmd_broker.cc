@@ -72,9 +72,7 @@ int broker_main(const Args& args) {
       ("partitions", po::value(&partitions)->default_value(8), "partitions of the topic")
       ("topic", po::value(&topic)->default_value("tally.commands"), "topic to create")
       ("brokers", po::value(&brokers)->default_value(1), "mock brokers in the cluster");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

@@ -22,9 +22,7 @@ int demo_main(const Args& args) {
   std::string dir;
   po::options_description desc("tally demo [--data DIR]\nOptions");
   desc.add_options()("help,h", "this help")("data", po::value(&dir), "data directory (default: a fresh temporary one)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

@@ -78,11 +78,15 @@ std::vector<Produced> produce(const ProduceOptions& o, const std::vector<InputCo
     });
   }
   const bool no_projection = !o.log.kafka.empty() && o.log.data_dir.empty();
-  if (no_projection && !o.no_wait) {
-    std::cerr << "tally produce: outcomes need a projection (--data DIR) or a serve (--http ADDR); "
-                 "printing placements only\n";
+  if (o.no_wait || no_projection) {
+    // The log first: a log that cannot be opened is the one error line.
+    const std::unique_ptr<Log> log = open_local_log(o.log);
+    if (no_projection && !o.no_wait) {
+      std::cerr << "tally produce: outcomes need a projection (--data DIR) or a serve (--http ADDR); "
+                   "printing placements only\n";
+    }
+    return append_direct(*log, commands);
   }
-  if (o.no_wait || no_projection) return append_direct(*open_local_log(o.log), commands);
   return produce_in_process(o, commands);
 }
 
@@ -122,9 +126,7 @@ int produce_main(const Args& args) {
       ("timeout-ms", po::value(&o.timeout_ms)->default_value(60'000),
        "how long to wait for outcomes (per chunk of 8,189 commands; at most 60000)");
   add_log_options(desc, o.log);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;
@@ -133,6 +135,10 @@ int produce_main(const Args& args) {
     throw UsageError("give --http ADDR or --data/--kafka, not both");
   }
   if (o.timeout_ms < 1 || o.timeout_ms > 60'000) throw UsageError("--timeout-ms must be in 1..60000");
+  // Before waiting on stdin: with no log to go to, say so at once.
+  if (o.http.empty() && o.log.data_dir.empty() && o.log.kafka.empty()) {
+    throw UsageError("give --http ADDR, --data DIR or --kafka BOOTSTRAP");
+  }
   std::vector<InputCommand> commands;
   if (!o.file.empty()) {
     std::ifstream in(o.file);

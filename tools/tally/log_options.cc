@@ -1,6 +1,7 @@
 #include "tools/tally/log_options.h"
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <filesystem>
 
 #include "engine/log/embedded_log.h"
@@ -10,6 +11,24 @@
 namespace po = boost::program_options;
 
 namespace tally::cli {
+namespace {
+
+constexpr uint32_t kMaxPartitions = 4096;  // the embedded log's limit
+
+// "1".."4096" -> the count; anything else (0, -1, 1e3, 99999999999) is a
+// usage error naming the value. Parsed here, not by lexical_cast, which
+// would wrap "-1" to 4294967295.
+uint32_t parse_partitions(const std::string& text) {
+  uint32_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n == 0 || n > kMaxPartitions) {
+    throw UsageError("--partitions must be a whole number in 1.." + std::to_string(kMaxPartitions) +
+                     ", got \"" + text + "\"");
+  }
+  return n;
+}
+
+}  // namespace
 
 void add_log_options(po::options_description& desc, LogOptions& out) {
   desc.add_options()
@@ -17,7 +36,10 @@ void add_log_options(po::options_description& desc, LogOptions& out) {
       ("kafka", po::value(&out.kafka), "Kafka bootstrap servers, instead of the embedded log")
       ("topic", po::value(&out.topic)->default_value("tally.commands"), "Kafka topic of commands")
       (",X", po::value(&out.kafka_props)->composing(), "librdkafka property key=value (repeatable)")
-      ("partitions", po::value(&out.partitions), "partition count (default: the log's own, 8 when new)");
+      ("partitions",
+       po::value<std::string>()->value_name("N")->notifier(
+           [&out](const std::string& v) { out.partitions = parse_partitions(v); }),
+       "partition count, 1..4096 (default: the log's own, 8 when new)");
 }
 
 std::unique_ptr<Log> open_log(const LogOptions& options) {
@@ -36,6 +58,10 @@ std::unique_ptr<Log> open_log(const LogOptions& options) {
   }
   if (options.data_dir.empty()) throw UsageError("give --data DIR or --kafka BOOTSTRAP");
   std::error_code ec;
+  if (std::filesystem::exists(options.data_dir, ec) &&
+      !std::filesystem::is_directory(options.data_dir, ec)) {
+    throw UsageError("--data " + options.data_dir + " is not a directory");
+  }
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) throw Failure("cannot create the data directory " + options.data_dir + ": " + ec.message());
   EmbeddedLogOptions e;

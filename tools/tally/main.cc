@@ -42,7 +42,7 @@ void usage(std::FILE* out) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    usage(stderr);
+    std::fprintf(stderr, "tally: no command given (tally --help lists them)\n");
     return 2;
   }
   const std::string_view name = argv[1];

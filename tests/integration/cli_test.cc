@@ -1,0 +1,124 @@
+// Bad input to every entry point of the `tally` binary: each is refused with
+// exactly one line on stderr, "tally[ <command>]: <what is wrong>", naming
+// the offending value, and a non-zero exit (2 for usage, 1 for a failure),
+// in bounded time: nothing hangs, not even on a Kafka that is not there.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "tests/support/broker.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+using namespace tally::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct BadRun {
+  std::vector<std::string> args;  // after `tally`
+  std::string stdin_text;
+  int exit_code;
+  std::string says;               // a piece of the one stderr line
+};
+
+void check_refused(const BadRun& b) {
+  std::vector<std::string> argv = {tally_bin()};
+  argv.insert(argv.end(), b.args.begin(), b.args.end());
+  std::string shown;
+  for (const std::string& a : b.args) shown += " " + a;
+  CAPTURE(shown);
+  const Captured c = run_captured(argv, b.stdin_text, 20s);
+  CAPTURE(c.err);
+  CHECK(c.exit_code == b.exit_code);
+  REQUIRE_FALSE(c.err.empty());
+  CHECK(c.err.back() == '\n');
+  CHECK(c.err.find('\n') == c.err.size() - 1);  // exactly one line
+  CHECK(c.err.rfind("tally", 0) == 0);
+  CHECK(c.err.find(b.says) != std::string::npos);
+  CHECK(c.out.empty());
+  CHECK(c.elapsed < 12s);
+}
+
+const std::string kAccount = R"({"type":"create_account","id":"7","ledger":1,"code":1})";
+
+}  // namespace
+
+TEST_CASE("the harness itself: a good produce exits 0 with nothing on stderr") {
+  TempDir dir;
+  const Captured c = run_captured({tally_bin(), "produce", "--data", dir.path()}, kAccount + "\n");
+  CHECK(c.exit_code == 0);
+  CHECK(c.err.empty());
+  CHECK(c.out.rfind("line 1: create_account 7 -> created (partition ", 0) == 0);
+}
+
+TEST_CASE("usage errors of the tally binary and its commands") {
+  TempDir dir;
+  const std::string data = dir.path();
+  const std::vector<BadRun> runs = {
+      {{}, "", 2, "no command given"},
+      {{"frobnicate"}, "", 2, "unknown command 'frobnicate'"},
+      {{"produce", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
+      {{"broker", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
+      {{"demo", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
+      {{"produce", "--data", data, "stray"}, "", 2, "unexpected argument \"stray\""},
+      {{"produce", "--data"}, "", 2, "'--data'"},
+      {{"produce"}, kAccount + "\n", 2, "give --http ADDR, --data DIR or --kafka BOOTSTRAP"},
+      {{"produce", "--data", data, "--partitions", "0"}, "", 2, "--partitions must be"},
+      {{"produce", "--data", data, "--partitions", "-1"}, "", 2, "got \"-1\""},
+      {{"produce", "--data", data, "--partitions", "99999999999"}, "", 2, "1..4096"},
+      {{"broker", "--partitions", "0"}, "", 2, "--partitions must be in 1..1000"},
+      {{"produce", "--kafka", "127.0.0.1:1", "-X", "novalue"}, "", 2, "-X expects key=value"},
+  };
+  for (const BadRun& b : runs) check_refused(b);
+}
+
+TEST_CASE("tally produce names the line and the problem of bad JSON input") {
+  TempDir dir;
+  const std::string data = dir.path();
+  const std::vector<BadRun> runs = {
+      {{"produce", "--data", data}, kAccount + "\n{\"type\":\"create_account\",\n", 1,
+       "line 2: malformed JSON"},
+      {{"produce", "--data", data}, "\n\nnot json at all\n", 1, "line 3: malformed JSON"},
+      {{"produce", "--data", data},
+       R"({"type":"create_account","id":"8","ledger":1,"code":1,"colour":"red"})" "\n", 1,
+       "line 1: unknown field \"colour\""},
+      {{"produce", "--data", data},
+       R"({"type":"create_account","id":"8","ledger":4294967296,"code":1})" "\n", 1,
+       "line 1: field \"ledger\" is out of range 0..4294967295"},
+      {{"produce", "--data", data},
+       R"({"type":"create_account","id":"340282366920938463463374607431768211456","ledger":1,"code":1})"
+       "\n",
+       1, "line 1: field \"id\""},
+      {{"produce", "--data", data}, R"({"type":"launch_rocket","id":"1"})" "\n", 1, "line 1: "},
+      {{"produce", "--data", data, "--file", dir.sub("missing.jsonl")}, "", 1, "cannot open"},
+  };
+  for (const BadRun& b : runs) check_refused(b);
+  // Nothing was appended by the refused runs: the log is still empty.
+  const Captured c = run_captured({tally_bin(), "produce", "--data", data}, kAccount + "\n");
+  REQUIRE(c.exit_code == 0);
+  CHECK(c.out.find(" -> created (partition ") != std::string::npos);
+  CHECK(c.out.find(" offset 0)") != std::string::npos);
+}
+
+TEST_CASE("a data directory that is a file is refused") {
+  TempDir dir;
+  const std::string file = dir.sub("plain-file");
+  std::ofstream(file) << "not a directory\n";
+  check_refused({{"produce", "--data", file}, kAccount + "\n", 2, "is not a directory"});
+  check_refused({{"demo", "--data", file}, "", 1, "Not a directory"});
+}
+
+TEST_CASE("a Kafka that is not there fails fast with one line, not a hang") {
+  check_refused({{"produce", "--kafka", "127.0.0.1:1"}, kAccount + "\n", 1,
+                 "cannot reach Kafka at 127.0.0.1:1"});
+  check_refused({{"produce", "--kafka", "127.0.0.1:1", "-X", "no.such.property=1"}, "", 1,
+                 "no.such.property"});
+
+  Broker broker(2);
+  check_refused({{"produce", "--kafka", broker.bootstrap(), "--topic", "no.such.topic"},
+                 kAccount + "\n", 1, "topic no.such.topic does not exist"});
+  REQUIRE(broker.control("down 1") == "ok down 1");
+  check_refused({{"produce", "--kafka", broker.bootstrap()}, kAccount + "\n", 1,
+                 "cannot reach Kafka at " + broker.bootstrap()});
+}
