@@ -41,6 +41,8 @@ T check(Result<T> r, const std::string& context = "") {
 boost::program_options::variables_map parse_options(
     const Args& args, const boost::program_options::options_description& desc);
 
+int bench_main(const Args& args);
+int bench_log_main(const Args& args);  // tally bench log
 int broker_main(const Args& args);
 int demo_main(const Args& args);
 int produce_main(const Args& args);

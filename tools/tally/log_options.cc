@@ -42,19 +42,23 @@ void add_log_options(po::options_description& desc, LogOptions& out) {
        "partition count, 1..4096 (default: the log's own, 8 when new)");
 }
 
+KafkaLogOptions kafka_log_options(const LogOptions& options) {
+  KafkaLogOptions k;
+  k.bootstrap = options.kafka;
+  k.topic = options.topic;
+  for (const std::string& kv : options.kafka_props) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError("-X expects key=value, got \"" + kv + "\"");
+    }
+    k.properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return k;
+}
+
 std::unique_ptr<Log> open_log(const LogOptions& options) {
   if (!options.kafka.empty()) {
-    KafkaLogOptions k;
-    k.bootstrap = options.kafka;
-    k.topic = options.topic;
-    for (const std::string& kv : options.kafka_props) {
-      const size_t eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw UsageError("-X expects key=value, got \"" + kv + "\"");
-      }
-      k.properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    return check(open_kafka_log(k), "opening Kafka at " + options.kafka);
+    return check(open_kafka_log(kafka_log_options(options)), "opening Kafka at " + options.kafka);
   }
   if (options.data_dir.empty()) throw UsageError("give --data DIR or --kafka BOOTSTRAP");
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/log/kafka_log.h"
 #include "engine/log/log.h"
 
 namespace tally::cli {
@@ -23,6 +24,10 @@ struct LogOptions {
 
 // Adds --data, --kafka, --topic, -X, --partitions to `desc`, bound to `out`.
 void add_log_options(boost::program_options::options_description& desc, LogOptions& out);
+
+// The KafkaLog options that --kafka, --topic and -X name. Throws UsageError
+// for a -X that is not key=value.
+KafkaLogOptions kafka_log_options(const LogOptions& options);
 
 // Opens the log the options name. Throws UsageError when neither --data nor
 // --kafka is given, Failure when it cannot be opened.

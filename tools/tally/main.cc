@@ -28,6 +28,8 @@ const Subcommand kSubcommands[] = {
      tally::cli::produce_main},
     {"broker", "run librdkafka's in-memory mock Kafka cluster (development and tests only)",
      tally::cli::broker_main},
+    {"bench", "measure: `tally bench log` appends to the embedded log and to Kafka",
+     tally::cli::bench_main},
 };
 
 void usage(std::FILE* out) {

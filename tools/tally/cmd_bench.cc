@@ -1,0 +1,51 @@
+// tally bench: benchmarks, one mode each, `tally bench <mode> [options]`.
+// Without a mode (or with only options) it runs the first mode of the table.
+// Each mode prints what it ran and its figures; docs/benchmarks.md records
+// the results on the reference machine.
+#include <cstdio>
+#include <functional>
+#include <string_view>
+
+#include "tools/tally/cli.h"
+
+namespace tally::cli {
+namespace {
+
+struct BenchMode {
+  std::string_view name;
+  std::string_view summary;
+  std::function<int(const Args&)> run;
+};
+
+const BenchMode kModes[] = {
+    {"log", "appends of records of 8,189 transfers to the embedded log and to Kafka",
+     bench_log_main},
+};
+
+void list_modes(std::FILE* out) {
+  std::fprintf(out, "usage: tally bench <mode> [options]   (tally bench <mode> --help)\n\n");
+  for (const BenchMode& m : kModes) {
+    std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(m.name.size()), m.name.data(),
+                 static_cast<int>(m.summary.size()), m.summary.data());
+  }
+}
+
+}  // namespace
+
+int bench_main(const Args& args) {
+  if (args.empty() || args[0].starts_with("-")) {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+      list_modes(stdout);
+      return 0;
+    }
+    return kModes[0].run(args);
+  }
+  for (const BenchMode& m : kModes) {
+    if (m.name == args[0]) return m.run(Args(args.begin() + 1, args.end()));
+  }
+  std::string names;
+  for (const BenchMode& m : kModes) names += (names.empty() ? "" : ", ") + std::string(m.name);
+  throw UsageError("unknown bench mode '" + args[0] + "' (modes: " + names + ")");
+}
+
+}  // namespace tally::cli
