@@ -229,7 +229,9 @@ class KafkaLog final : public Log {
             RD_KAFKA_V_PARTITION(static_cast<int32_t>(r.partition.value)),
             RD_KAFKA_V_KEY(const_cast<uint8_t*>(r.key.data()), r.key.size()),
             RD_KAFKA_V_VALUE(const_cast<uint8_t*>(r.value.data()), r.value.size()),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&slots[i]), RD_KAFKA_V_END);
+            // No copy: append() waits for every delivery report below, so
+            // the caller's bytes outlive librdkafka's use of them.
+            RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_OPAQUE(&slots[i]), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the poller drains
       }

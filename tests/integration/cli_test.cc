@@ -69,6 +69,11 @@ TEST_CASE("usage errors of the tally binary and its commands") {
       {{"produce", "--data", data, "--partitions", "99999999999"}, "", 2, "1..4096"},
       {{"broker", "--partitions", "0"}, "", 2, "--partitions must be in 1..1000"},
       {{"produce", "--kafka", "127.0.0.1:1", "-X", "novalue"}, "", 2, "-X expects key=value"},
+      {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: log)"},
+      {{"bench", "log", "--target", "moon"}, "", 2, "--target must be embedded, kafka or both"},
+      {{"bench", "log", "--threads", "0"}, "", 2, "--threads must be in 1..64"},
+      {{"bench", "log", "--commands", "8190"}, "", 2, "--commands must be in 1..8189"},
+      {{"bench", "log", "--seconds", "-1"}, "", 2, "--seconds must be in"},
   };
   for (const BadRun& b : runs) check_refused(b);
 }
@@ -121,4 +126,20 @@ TEST_CASE("a Kafka that is not there fails fast with one line, not a hang") {
   REQUIRE(broker.control("down 1") == "ok down 1");
   check_refused({{"produce", "--kafka", broker.bootstrap()}, kAccount + "\n", 1,
                  "cannot reach Kafka at " + broker.bootstrap()});
+}
+
+TEST_CASE("tally bench log runs briefly on both logs and reports its figures") {
+  TempDir dir;
+  const Captured c = run_captured({tally_bin(), "bench", "log", "--seconds", "0.5", "--commands",
+                                   "500", "--threads", "2", "--data", dir.path()},
+                                  "", 60s);
+  CAPTURE(c.out);
+  CAPTURE(c.err);
+  REQUIRE(c.exit_code == 0);
+  CHECK(c.err.empty());
+  CHECK(c.out.find("\nembedded, 8 partitions, fsync'd: ") != std::string::npos);
+  CHECK(c.out.find("\nkafka (tally broker at 127.0.0.1:") != std::string::npos);
+  size_t figures = 0;
+  for (size_t at = 0; (at = c.out.find(" commands/s ", at)) != std::string::npos; at++) figures++;
+  CHECK(figures == 2);
 }
