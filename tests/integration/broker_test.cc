@@ -52,6 +52,14 @@ TEST_CASE("tally broker prints its bootstrap address and creates the topic as as
   CHECK(broker.process().wait() == 0);
 }
 
+TEST_CASE("tally broker's help says plainly what it is") {
+  const Captured c = run_captured({tally_bin(), "broker", "--help"});
+  CHECK(c.exit_code == 0);
+  CHECK(c.out.find("in memory") != std::string::npos);
+  CHECK(c.out.find("about 5 MiB kept per") != std::string::npos);
+  CHECK(c.out.find("for development and tests only") != std::string::npos);
+}
+
 TEST_CASE("tally broker answers control lines, one reply each") {
   Broker broker(2);
   CHECK(broker.control("rtt 1 5") == "ok rtt 1 5");
