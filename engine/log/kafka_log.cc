@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -81,12 +82,18 @@ Status kafka_error(rd_kafka_resp_err_t err, const std::string& what,
 // Lives as long as the producer handle.
 struct ClientEvents {
   std::mutex mu;
-  std::string last_error;         // GUARDED_BY(mu): the latest error the client reported
-  bool all_brokers_down = false;  // GUARDED_BY(mu): since the last successful request
+  std::string last_error;                          // GUARDED_BY(mu): the latest one reported
+  std::chrono::steady_clock::time_point last_at;   // GUARDED_BY(mu): when
+  bool all_brokers_down = false;  // GUARDED_BY(mu): reported during open (reset after it)
 
+  // " (last client error 3 s ago: ...)", or "" when there was none; the age
+  // tells a stale error from the cause of the failure at hand.
   std::string describe_last() {
     std::lock_guard lock(mu);
-    return last_error.empty() ? "" : " (last client error: " + last_error + ")";
+    if (last_error.empty()) return "";
+    const auto age = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - last_at);
+    return " (last client error " + std::to_string(age.count()) + " s ago: " + last_error + ")";
   }
 };
 
@@ -98,6 +105,7 @@ void on_client_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
     if (!events->last_error.empty()) return;  // keep the more specific reason
   }
   events->last_error = reason;
+  events->last_at = std::chrono::steady_clock::now();
 }
 
 // One append call's records, waiting for their delivery reports.
