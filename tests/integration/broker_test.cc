@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
-#include <regex>
 
 #include "engine/log/kafka_log.h"
 #include "tests/support/broker.h"
@@ -34,7 +33,12 @@ std::unique_ptr<Log> open_log(const Broker& broker, const std::string& topic = "
 
 TEST_CASE("tally broker prints its bootstrap address and creates the topic as asked") {
   Broker broker(5, "ledger.test");
-  CHECK(std::regex_match(broker.bootstrap(), std::regex(R"(127\.0\.0\.1:[0-9]{2,5})")));
+  // "127.0.0.1:PORT", nothing else on the line.
+  const std::string& b = broker.bootstrap();
+  REQUIRE(b.rfind("127.0.0.1:", 0) == 0);
+  const std::string port = b.substr(10);
+  CHECK((!port.empty() && port.size() <= 5 &&
+         port.find_first_not_of("0123456789") == std::string::npos));
   auto log = open_log(broker, "ledger.test");
   CHECK(log->partition_count() == 5);
   auto o = log->append_one(Partition{4}, bytes_of("hello"));
