@@ -80,9 +80,7 @@ int serve_main(const Args& args) {
       ("http", po::value(&http_address)->default_value("127.0.0.1:8080"),
        "address to serve HTTP on (port 0: any free port)");
   add_log_options(desc, log_options);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

@@ -62,10 +62,6 @@ std::unique_ptr<Log> open_log(const LogOptions& options) {
   }
   if (options.data_dir.empty()) throw UsageError("give --data DIR or --kafka BOOTSTRAP");
   std::error_code ec;
-  if (std::filesystem::exists(options.data_dir, ec) &&
-      !std::filesystem::is_directory(options.data_dir, ec)) {
-    throw UsageError("--data " + options.data_dir + " is not a directory");
-  }
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) throw Failure("cannot create the data directory " + options.data_dir + ": " + ec.message());
   EmbeddedLogOptions e;
