@@ -6,6 +6,7 @@
 #include <functional>
 #include <string_view>
 
+#include "bench/ledger_bench.h"
 #include "tools/tally/cli.h"
 
 namespace tally::cli {
@@ -18,6 +19,8 @@ struct BenchMode {
 };
 
 const BenchMode kModes[] = {
+    {"transfers", "end to end: transfers appended durably and applied (TigerBeetle-style workload)",
+     bench::ledger_bench_main},
     {"log", "appends of records of 8,189 transfers to the embedded log and to Kafka",
      bench_log_main},
 };
