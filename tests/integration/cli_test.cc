@@ -78,7 +78,9 @@ TEST_CASE("usage errors of the tally binary and its commands") {
       {{"query", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
       {{"query", "frobnicate", "7", "--data", data}, "", 2, "unknown query \"frobnicate\""},
       {{"demo", "stray"}, "", 2, "unexpected argument \"stray\""},
-      {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: log)"},
+      {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: transfers, log)"},
+      {{"bench", "transfers", "--batch", "8190"}, "", 2, "--batch must be in 1..8189"},
+      {{"bench", "--accounts", "15", "--group", "10"}, "", 2, "--accounts must be a multiple of --group"},
       {{"bench", "log", "--target", "moon"}, "", 2, "--target must be embedded, kafka or both"},
       {{"bench", "log", "--threads", "0"}, "", 2, "--threads must be in 1..64"},
       {{"bench", "log", "--commands", "8190"}, "", 2, "--commands must be in 1..8189"},
@@ -159,4 +161,16 @@ TEST_CASE("tally bench log runs briefly on both logs and reports its figures") {
   size_t figures = 0;
   for (size_t at = 0; (at = c.out.find(" commands/s ", at)) != std::string::npos; at++) figures++;
   CHECK(figures == 2);
+}
+
+TEST_CASE("tally bench transfers applies a small workload and validates every account and transfer") {
+  const Captured c = run_captured({tally_bin(), "bench", "transfers", "--accounts", "100", "--group",
+                                   "10", "--transfers", "30000", "--batch", "1000", "--validate"},
+                                  "", 120s);
+  CAPTURE(c.out);
+  CAPTURE(c.err);
+  REQUIRE(c.exit_code == 0);
+  CHECK(c.out.find(" transfers/s (30000 in ") != std::string::npos);
+  CHECK(c.out.find("record latency (append to applied): p50 ") != std::string::npos);
+  CHECK(c.out.find("validate: every account and transfer checked") != std::string::npos);
 }
