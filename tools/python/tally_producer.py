@@ -105,7 +105,7 @@ def flags(names):
             raise InputError(f'field "{field}" must be a list of flag names')
         bits = 0
         for name in value:
-            if name not in names:
+            if not isinstance(name, str) or name not in names:
                 raise InputError(f'field "{field}" has unknown flag {json.dumps(name)} '
                                  f'(known: {", ".join(names)})')
             bits |= names[name]
@@ -126,7 +126,7 @@ FIELDS = {
 
 def command_from_json(obj):
     """A dict of every struct field (absent ones 0), with "type" and "route"."""
-    if not isinstance(obj, dict) or obj.get("type") not in FIELDS:
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or obj["type"] not in FIELDS:
         raise InputError('a command is an object with "type": "create_account" or "create_transfer"')
     kind = obj["type"]
     parsers = FIELDS[kind]
