@@ -13,6 +13,7 @@
 
 #include "engine/core/partitioner.h"
 #include "tests/integration/http_helpers.h"
+#include "tests/support/broker.h"
 #include "tests/support/serve.h"
 #include "tests/support/temp_dir.h"
 
@@ -135,8 +136,8 @@ std::pair<uint64_t, uint64_t> two_tenants() {
 
 struct Cluster {
   TempDir dir;
-  Process broker{{tally_bin(), "broker", "--partitions", std::to_string(kPartitions)}};
-  std::string bootstrap = broker.read_line(std::chrono::seconds(20)).value_or("");
+  Broker broker{kPartitions};
+  std::string bootstrap = broker.bootstrap();
   Serve serve{dir.sub("data"), {"--kafka", bootstrap}};
 };
 
@@ -195,7 +196,6 @@ TEST_CASE("records the Python producer appends are applied: outcomes, balances a
           other2 + R"(","amount":"5","ledger":700,"code":4})",
   };
   Cluster c;
-  REQUIRE(!c.bootstrap.empty());
   const Produced p = produce(c.bootstrap, input);
   REQUIRE_MESSAGE(p.exit_code == 0, p.out);
 
@@ -241,7 +241,6 @@ TEST_CASE("records the Python producer appends are applied: outcomes, balances a
 
 TEST_CASE("a record produced into the wrong partition is answered wrong_partition and changes nothing") {
   Cluster c;
-  REQUIRE(!c.bootstrap.empty());
   const std::string acct = id(0xC0FFEE, 1);
   const uint32_t right = tally::partition_of(tally::AccountId(make_u128(0xC0FFEE, 1)), kPartitions).value;
   const std::string wrong = std::to_string((right + 1) % kPartitions);
