@@ -289,10 +289,14 @@ def produce(args, commands):
     for p, group in records(commands, partition_count, args.to_partition):
         lines = [line for line, _ in group]
         value = encode_batch([c for _, c in group])
-        key = routing_key(group[0][1]["route"])
+        key = routing_key(group[0][1]["route"])  # the first command's, as Tally keys its records
         explicit = {} if args.to_partition is None else {"partition": p}
-        producer.produce(args.topic, value=value, key=key, **explicit,
-                         on_delivery=lambda err, msg, p=p, lines=lines: delivered(p, lines, err, msg))
+        try:
+            producer.produce(args.topic, value=value, key=key, **explicit,
+                             on_delivery=lambda err, msg, p=p, lines=lines: delivered(p, lines, err, msg))
+        except (KafkaException, BufferError) as e:  # e.g. over message.max.bytes, queue full
+            failures.append(f"partition {p}, input lines {line_ranges(lines)}: {e}")
+            break
         producer.poll(0)
     left = producer.flush(args.timeout_ms / 1000 + 5)
     if left:
