@@ -1,5 +1,6 @@
 #include "engine/node/pipeline.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "engine/core/codec.h"
@@ -41,22 +42,76 @@ Status PartitionPipeline::recover() {
   return Status::Ok();
 }
 
+void PartitionPipeline::set_limit(const ApplyLimit& limit) {
+  limit_ = limit;
+  time_limit_reached_ = false;
+}
+
+bool PartitionPipeline::at_limit() const {
+  return time_limit_reached_ || meta_.next_offset >= limit_.end;
+}
+
 Result<size_t> PartitionPipeline::step(std::chrono::milliseconds wait) {
-  TALLY_ASSIGN_OR_RETURN(std::vector<LogRecord> records,
-                         reader_->next(options_.max_records_per_step, wait));
+  if (at_limit()) return size_t{0};
+  if (reader_stale_) {
+    TALLY_ASSIGN_OR_RETURN(reader_, log_.read(partition_, meta_.next_offset));
+    reader_stale_ = false;
+  }
+  const uint64_t room = limit_.end.value - meta_.next_offset.value;
+  const size_t max = static_cast<size_t>(std::min<uint64_t>(options_.max_records_per_step, room));
+  TALLY_ASSIGN_OR_RETURN(std::vector<LogRecord> records, reader_->next(max, wait));
   if (records.empty()) return size_t{0};
   TALLY_RETURN_IF_ERROR(apply_records(records));
   return records.size();
 }
 
-Status PartitionPipeline::prefetch(const std::vector<std::vector<Command>>& decoded,
-                                   const std::vector<bool>& good) {
+void PartitionPipeline::Decoded::resize(size_t n) {
+  commands.resize(n);
+  good.resize(n, false);
+  reasons.resize(n);
+}
+
+void PartitionPipeline::decode_records(const std::vector<LogRecord>& records, Decoded& out) const {
+  out.resize(records.size());
+  for (size_t i = 0; i < records.size(); i++) {
+    auto commands = decode_batch(records[i].value);
+    if (commands.ok()) {
+      out.commands[i] = std::move(*commands);
+      out.good[i] = true;
+    } else {
+      out.reasons[i] = commands.status().message();
+    }
+  }
+}
+
+size_t PartitionPipeline::records_within_time(const std::vector<LogRecord>& records,
+                                              const Decoded& decoded) const {
+  if (limit_.until.ns == ~uint64_t{0}) return records.size();
+  // The ledger's clock as apply_record will move it: each command gets
+  // max(previous + 1, append time), so a record's last command gets
+  // max(clock + 1, append time) + commands - 1.
+  uint64_t clock = state_.last_timestamp().ns;
+  for (size_t i = 0; i < records.size(); i++) {
+    const uint64_t append = records[i].append_time.ns;
+    const size_t n = decoded.good[i] ? decoded.commands[i].size() : 0;
+    if (n == 0) {
+      if (append > limit_.until.ns) return i;
+      continue;
+    }
+    const uint64_t last = std::max(clock + 1, append) + (n - 1);
+    if (last > limit_.until.ns) return i;
+    clock = last;
+  }
+  return records.size();
+}
+
+Status PartitionPipeline::prefetch(const Decoded& decoded) {
   std::vector<TransferId> transfers, sagas;
   std::vector<std::pair<Partition, TransferId>> legs;
-  for (size_t i = 0; i < decoded.size(); i++) {
-    if (!good[i]) continue;
-    referenced_transfers(decoded[i], transfers);
-    for (const Command& c : decoded[i]) {
+  for (size_t i = 0; i < decoded.commands.size(); i++) {
+    if (!decoded.good[i]) continue;
+    referenced_transfers(decoded.commands[i], transfers);
+    for (const Command& c : decoded.commands[i]) {
       if (auto* r = std::get_if<SagaReply>(&c)) sagas.push_back(r->saga_id);
       if (auto* t = std::get_if<SagaTimeout>(&c)) sagas.push_back(t->saga_id);
       if (auto* k = std::get_if<SagaCredit>(&c)) legs.emplace_back(k->source_partition, k->saga_id);
@@ -90,28 +145,31 @@ void PartitionPipeline::digest_record(const LogRecord& record, const std::vector
 }
 
 Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::vector<Command>> decoded(records.size());
-  std::vector<bool> good(records.size(), false);
-  std::vector<std::string> reasons(records.size());
-  for (size_t i = 0; i < records.size(); i++) {
-    auto commands = decode_batch(records[i].value);
-    if (commands.ok()) {
-      decoded[i] = std::move(*commands);
-      good[i] = true;
-    } else {
-      reasons[i] = commands.status().message();
-    }
+  const auto started = std::chrono::steady_clock::now();
+  Decoded decoded;
+  decode_records(records, decoded);
+  const size_t within = records_within_time(records, decoded);
+  if (within < records.size()) {
+    time_limit_reached_ = reader_stale_ = true;
+    records.resize(within);
+    decoded.resize(within);
+    if (within == 0) return Status::Ok();
   }
-  TALLY_RETURN_IF_ERROR(prefetch(decoded, good));
-
+  TALLY_RETURN_IF_ERROR(prefetch(decoded));
   batch_.clear();
-  bool effects = false;
   uint64_t commands = 0;
+  const bool effects = stage_records(records, decoded, commands);
+  return commit(records.size(), commands, effects, started);
+}
+
+bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
+                                      const Decoded& decoded, uint64_t& commands) {
+  bool effects = false;
   for (size_t i = 0; i < records.size(); i++) {
     const LogRecord& r = records[i];
-    if (!good[i]) {
-      batch_.stage_quarantine({r.offset, reasons[i], std::string(r.value.begin(), r.value.end())});
+    if (!decoded.good[i]) {
+      batch_.stage_quarantine(
+          {r.offset, decoded.reasons[i], std::string(r.value.begin(), r.value.end())});
       Digest d(meta_.digest);
       d.add(r.offset.value);
       d.add(kQuarantineMark);
@@ -119,20 +177,25 @@ Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
       meta_.records_quarantined++;
       metrics_.records_quarantined++;
     } else {
-      apply_record(state_, decoded[i], r.append_time, extension_, outcome_);
+      apply_record(state_, decoded.commands[i], r.append_time, extension_, outcome_);
       const Timestamp first = outcome_.timestamps.empty() ? Timestamp{} : outcome_.timestamps[0];
       batch_.stage_outcomes(r.offset, OffsetOutcomes{first, outcome_.outcomes});
       batch_.stage_changes(state_);
-      digest_record(r, decoded[i], outcome_);
+      digest_record(r, decoded.commands[i], outcome_);
       effects = effects || !state_.changes().outbox.empty() || !state_.changes().timers.empty();
       state_.clear_changes();
       for (Outcome o : outcome_.outcomes) {
         metrics_.outcomes[static_cast<uint16_t>(o) & 127].fetch_add(1, std::memory_order_relaxed);
       }
-      commands += decoded[i].size();
+      commands += decoded.commands[i].size();
     }
     meta_.next_offset = r.offset.next();
   }
+  return effects;
+}
+
+Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects,
+                                 std::chrono::steady_clock::time_point started) {
   meta_.last_timestamp = state_.last_timestamp();
   meta_.next_outbox_seq = state_.next_outbox_seq();
   meta_.commands_applied += commands;
@@ -148,10 +211,10 @@ Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
   if (state_.cached_transfers() > options_.max_cached_transfers) state_.forget_cached();
 
   metrics_.commands_applied += commands;
-  metrics_.records_applied += records.size();
+  metrics_.records_applied += records;
   metrics_.commits++;
-  const uint64_t per_record = micros_since(t0) / records.size();
-  for (size_t i = 0; i < records.size(); i++) metrics_.apply_latency.record(per_record);
+  const uint64_t per_record = micros_since(started) / records;
+  for (size_t i = 0; i < records; i++) metrics_.apply_latency.record(per_record);
   {
     std::lock_guard lock(mu_);
     digest_published_ = meta_.digest;

@@ -24,6 +24,17 @@
 
 namespace tally {
 
+// A bound on what a pipeline applies, for replays to an offset or a time.
+// The default bounds nothing.
+struct ApplyLimit {
+  // Only records below this offset are read.
+  Offset end{~uint64_t{0}};
+  // A record whose commands would get a timestamp past this (ns since the
+  // epoch) is not applied, nor anything after it. A record without
+  // commands (quarantined) counts at its append time.
+  Timestamp until{~uint64_t{0}};
+};
+
 struct PipelineOptions {
   size_t max_records_per_step = 64;       // records applied per RocksDB commit, at most
   size_t max_cached_transfers = 1u << 16; // cached transfers kept between steps
@@ -49,6 +60,15 @@ class PartitionPipeline {
   // are retried with backoff. Flushes the store on a clean stop.
   void run(std::stop_token stop);
 
+  // Bounds what later steps apply (a step that would cross the limit
+  // applies only the records before it). Called on the driving thread
+  // between steps; a new limit replaces the old one, and the pipeline goes
+  // on from where it stopped.
+  void set_limit(const ApplyLimit& limit);
+  // Whether the limit stops the next record: everything below limit.end is
+  // applied, or the next record would pass limit.until. Driving thread only.
+  bool at_limit() const;
+
   Partition partition() const { return partition_; }
   // Records below this offset are applied and committed.
   Offset applied() const { return Offset{metrics_.applied_next_offset.load()}; }
@@ -63,11 +83,28 @@ class PartitionPipeline {
   Status last_transient_error() const;
 
  private:
+  // A step's records, decoded. A record that does not decode is quarantined.
+  struct Decoded {
+    std::vector<std::vector<Command>> commands;  // per record; empty when quarantined
+    std::vector<bool> good;
+    std::vector<std::string> reasons;            // why a record is quarantined
+    void resize(size_t n);
+  };
+
   Status apply_records(std::vector<LogRecord>& records);
-  Status prefetch(const std::vector<std::vector<Command>>& decoded,
-                  const std::vector<bool>& good);
+  void decode_records(const std::vector<LogRecord>& records, Decoded& out) const;
+  // How many of `records`, from the front, stay within limit_.until.
+  size_t records_within_time(const std::vector<LogRecord>& records, const Decoded& decoded) const;
+  Status prefetch(const Decoded& decoded);
+  // Applies the records to state_ and stages their writes in batch_;
+  // returns whether any staged outbox entries or timers.
+  bool stage_records(const std::vector<LogRecord>& records, const Decoded& decoded,
+                     uint64_t& commands);
   void digest_record(const LogRecord& record, const std::vector<Command>& commands,
                      const RecordOutcome& outcome);
+  // Commits batch_ and publishes the new progress.
+  Status commit(size_t records, uint64_t commands, bool effects,
+                std::chrono::steady_clock::time_point started);
 
   const Partition partition_;
   Log& log_;
@@ -81,6 +118,11 @@ class PartitionPipeline {
   StoreBatch batch_;
   RecordOutcome outcome_;
   PartitionMetrics metrics_;
+
+  // Driving thread only.
+  ApplyLimit limit_;
+  bool time_limit_reached_ = false;  // a step stopped before a record past limit_.until
+  bool reader_stale_ = false;        // the reader read past what was applied
 
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;
