@@ -107,6 +107,9 @@ class EmbeddedLog final : public Log {
 };
 
 Result<std::vector<Offset>> EmbeddedLog::append(std::span<const AppendRequest> records) {
+  if (options_.read_only) {
+    return Status::FailedPrecondition(describe() + " is open for reading only");
+  }
   TALLY_RETURN_IF_ERROR(check_append(*this, records));
   Writer w;
   w.records = records;
@@ -269,7 +272,7 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
                                    " is over the limit of 4096");
   }
   rocksdb::Options ro;
-  ro.create_if_missing = true;
+  ro.create_if_missing = !options.read_only;
   ro.enable_blob_files = true;  // records live in blob files; compaction moves only keys
   ro.min_blob_size = 1024;
   ro.blob_file_size = 256u << 20;
@@ -284,13 +287,19 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
   ro.max_background_jobs = 2;
   ro.compression = rocksdb::kNoCompression;
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(ro, options.dir, &raw);
+  // Read-only: no lock, no writes; the WAL is replayed into memory, so the
+  // snapshot includes what the writer has appended but not yet flushed.
+  const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
+                                              : rocksdb::DB::Open(ro, options.dir, &raw);
   if (!s.ok()) return from_rocks(s, "opening the embedded log at " + options.dir);
   std::unique_ptr<rocksdb::DB> db(raw);
 
   EmbeddedLogOptions effective = options;
   std::string stored;
   const rocksdb::Status g = db->Get(rocksdb::ReadOptions(), kPartitionsKey, &stored);
+  if (g.IsNotFound() && options.read_only) {
+    return Status::NotFound("no embedded log at " + options.dir + " (no partition count stored)");
+  }
   if (g.IsNotFound()) {
     if (effective.partitions == 0) effective.partitions = kDefaultPartitions;
     rocksdb::WriteOptions wo;

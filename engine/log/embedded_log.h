@@ -30,6 +30,13 @@ struct EmbeddedLogOptions {
   uint32_t partitions = 0;
   bool sync = true;                 // fsync each group commit; false only for tests of speed
   size_t max_record_bytes = 1u << 20;
+  // Open for reading only, without the directory's lock, so tools (replay,
+  // reconcile) can read the log while a `tally serve` appends to it. The
+  // log is then a snapshot: it holds every record appended before the open
+  // (RocksDB replays the writer's WAL into memory) and none appended after;
+  // end_offset() stays where it was. Appends fail with failed_precondition.
+  // The directory must hold a log already (nothing is created).
+  bool read_only = false;
 };
 
 // Opens or creates the log. Fails if `dir` holds a log with a different

@@ -67,6 +67,7 @@ std::unique_ptr<Log> open_log(const LogOptions& options) {
   EmbeddedLogOptions e;
   e.dir = options.data_dir + "/log";
   e.partitions = options.partitions;
+  e.read_only = options.read_only;
   return check(open_embedded_log(e));
 }
 

@@ -20,6 +20,9 @@ struct LogOptions {
   std::string topic = "tally.commands";
   std::vector<std::string> kafka_props;  // key=value, passed to librdkafka
   uint32_t partitions = 0;               // 0 = the log's own count (default 8 when new)
+  // Open the embedded log read-only (no lock, a snapshot as of the open;
+  // see EmbeddedLogOptions::read_only), for tools that only read it.
+  bool read_only = false;
 };
 
 // Adds --data, --kafka, --topic, -X, --partitions to `desc`, bound to `out`.
