@@ -47,6 +47,7 @@ int broker_main(const Args& args);
 int demo_main(const Args& args);
 int produce_main(const Args& args);
 int query_main(const Args& args);
+int reconcile_main(const Args& args);
 int replay_main(const Args& args);
 int serve_main(const Args& args);
 

@@ -28,6 +28,8 @@ const Subcommand kSubcommands[] = {
      tally::cli::produce_main},
     {"replay", "rebuild a projection from the log into a fresh directory; print or verify digests",
      tally::cli::replay_main},
+    {"reconcile", "recompute balances from the recorded postings and check every invariant",
+     tally::cli::reconcile_main},
     {"broker", "run librdkafka's in-memory mock Kafka cluster (development and tests only)",
      tally::cli::broker_main},
     {"bench", "measure: `tally bench log` appends to the embedded log and to Kafka",

@@ -1,0 +1,178 @@
+// The checks across partitions: per-ledger totals, each saga against its
+// destination's decision, and the transit accounts of each partition pair.
+#include <map>
+#include <tuple>
+
+#include "tools/reconcile/checker.h"
+
+namespace tally::reconcile::detail {
+namespace {
+
+using SagaKey = std::pair<uint32_t, TransferId>;                 // (source, saga id)
+using PairKey = std::tuple<uint32_t, uint32_t, Ledger>;          // (source, destination, ledger)
+
+std::string pair_name(const PairKey& k) {
+  return std::to_string(std::get<0>(k)) + "->" + std::to_string(std::get<1>(k)) + " ledger " +
+         std::to_string(std::get<2>(k));
+}
+
+void totals(const std::vector<PartitionFacts>& parts, Sink& sink) {
+  std::map<Ledger, LedgerSums> all;
+  for (const PartitionFacts& p : parts) {
+    for (const auto& [ledger, s] : p.sums) all[ledger].add(s);
+  }
+  for (const auto& [ledger, s] : all) {
+    if (!(s.debits_posted == s.credits_posted)) {
+      sink.add({.kind = "posted_unbalanced", .subject = "ledger", .id = std::to_string(ledger),
+                .expected = "credits posted " + s.debits_posted.str() + " (= debits posted)",
+                .found = "credits posted " + s.credits_posted.str(),
+                .detail = "over all partitions, posted debits and credits of the ledger differ"});
+    }
+    if (!(s.debits_pending == s.credits_pending)) {
+      sink.add({.kind = "pending_unbalanced", .subject = "ledger", .id = std::to_string(ledger),
+                .expected = "credits pending " + s.debits_pending.str() + " (= debits pending)",
+                .found = "credits pending " + s.credits_pending.str(),
+                .detail = "over all partitions, pending debits and credits of the ledger differ"});
+    }
+  }
+}
+
+struct Destination {
+  std::map<SagaKey, const LegFacts*> legs;       // keyed by (source, id)
+  std::map<SagaKey, const CreditFacts*> credits;
+};
+
+void saga_mismatch(Sink& sink, const PartitionFacts& p, TransferId id, Timestamp when,
+                   std::string expected, std::string found, std::string detail) {
+  sink.add({.kind = "saga_mismatch", .partition = p.partition.value, .subject = "saga",
+            .id = id.str(), .expected = std::move(expected), .found = std::move(found),
+            .first_offset = p.offsets.offset_of(when), .detail = std::move(detail)});
+}
+
+void check_source(const PartitionFacts& p, const SagaFacts& s,
+                  const std::vector<Destination>& dest, Sink& sink) {
+  if (!s.has_reservation) {
+    saga_mismatch(sink, p, s.id, s.started, "a saga_source transfer", "none",
+                  "a saga without its reservation");
+  }
+  if (s.destination.value >= dest.size()) return;
+  const Destination& d = dest[s.destination.value];
+  const SagaKey key{p.partition.value, s.id};
+  auto leg = d.legs.find(key);
+  const bool credited = leg != d.legs.end() && leg->second->decision == LegDecision::credited;
+  const std::string where = " in partition " + std::to_string(s.destination.value);
+  if (s.state == SagaState::completed && !credited) {
+    saga_mismatch(sink, p, s.id, s.started, "a credited leg" + where,
+                  leg == d.legs.end() ? "no decision" : "not credited",
+                  "a completed saga whose destination did not credit");
+  }
+  if (s.state == SagaState::compensated && credited) {
+    saga_mismatch(sink, p, s.id, s.started, "no credit" + where, "credited",
+                  "a compensated saga whose destination credited (a void after a credit)");
+  }
+  auto credit = d.credits.find(key);
+  if (credit != d.credits.end() && s.has_reservation && credit->second->amount != s.amount) {
+    saga_mismatch(sink, p, s.id, s.started, "credit of " + s.amount.str(),
+                  credit->second->amount.str(), "the destination credited another amount");
+  }
+}
+
+void check_destination(const PartitionFacts& p, const Destination& d,
+                       const std::map<SagaKey, const SagaFacts*>& sagas, Sink& sink) {
+  for (const auto& [key, leg] : d.legs) {
+    if (leg->decision != LegDecision::credited) continue;
+    if (!sagas.count(key)) {
+      saga_mismatch(sink, p, key.second, leg->timestamp,
+                    "a saga in partition " + std::to_string(key.first), "none",
+                    "a credit for a saga its source does not know");
+    }
+    if (!d.credits.count(key)) {
+      saga_mismatch(sink, p, key.second, leg->timestamp, "a saga_credit transfer", "none",
+                    "a leg decided credited without its credit transfer");
+    }
+  }
+  for (const auto& [key, credit] : d.credits) {
+    auto leg = d.legs.find(key);
+    if (leg == d.legs.end() || leg->second->decision != LegDecision::credited) {
+      saga_mismatch(sink, p, key.second, credit->timestamp, "a leg decided credited",
+                    leg == d.legs.end() ? "no decision" : "not credited",
+                    "a credit transfer without the decision that made it");
+    }
+  }
+}
+
+void sagas(const std::vector<PartitionFacts>& parts, Sink& sink) {
+  std::vector<Destination> dest(parts.size());
+  std::map<SagaKey, std::vector<uint32_t>> credited_in;
+  for (const PartitionFacts& p : parts) {
+    Destination& d = dest[p.partition.value];
+    for (const LegFacts& l : p.legs) d.legs[{l.source.value, l.id}] = &l;
+    for (const CreditFacts& c : p.credits) {
+      const uint32_t source = c.source ? c.source->value : ~0u;
+      d.credits[{source, c.id}] = &c;
+      credited_in[{source, c.id}].push_back(p.partition.value);
+    }
+  }
+  std::map<SagaKey, const SagaFacts*> by_key;
+  for (const PartitionFacts& p : parts) {
+    for (const SagaFacts& s : p.sagas) {
+      by_key[{p.partition.value, s.id}] = &s;
+      check_source(p, s, dest, sink);
+    }
+  }
+  for (const PartitionFacts& p : parts) check_destination(p, dest[p.partition.value], by_key, sink);
+  for (const auto& [key, where] : credited_in) {
+    if (where.size() < 2) continue;
+    std::string list;
+    for (uint32_t w : where) list += (list.empty() ? "" : ", ") + std::to_string(w);
+    sink.add({.kind = "saga_credited_twice", .subject = "saga", .id = key.second.str(),
+              .expected = "one credit", .found = "credits in partitions " + list,
+              .detail = "one saga was credited in more than one partition"});
+  }
+}
+
+void transit(const std::vector<PartitionFacts>& parts, Sink& sink) {
+  std::map<PairKey, WideSum> completed, credited, in_flight_credited;
+  std::map<SagaKey, bool> leg_credited;
+  for (const PartitionFacts& p : parts) {
+    for (const LegFacts& l : p.legs) {
+      leg_credited[{l.source.value, l.id}] = l.decision == LegDecision::credited;
+    }
+  }
+  for (const PartitionFacts& p : parts) {
+    for (const TransitFacts& t : p.transits) {
+      completed[{p.partition.value, t.peer.value, t.ledger}].add(t.balances.credits_posted);
+      credited[{t.peer.value, p.partition.value, t.ledger}].add(t.balances.debits_posted);
+    }
+    for (const SagaFacts& s : p.sagas) {
+      if (s.state != SagaState::in_flight || !s.has_reservation) continue;
+      auto l = leg_credited.find({p.partition.value, s.id});
+      if (l == leg_credited.end() || !l->second) continue;
+      in_flight_credited[{p.partition.value, s.destination.value, s.ledger}].add(s.amount.value());
+    }
+  }
+  std::map<PairKey, bool> keys;
+  for (const auto* m : {&completed, &credited, &in_flight_credited}) {
+    for (const auto& [k, v] : *m) keys[k] = true;
+  }
+  for (const auto& [k, unused] : keys) {
+    WideSum expected = completed[k];
+    expected.add(in_flight_credited[k]);
+    if (expected == credited[k]) continue;
+    sink.add({.kind = "transit_imbalance", .subject = "transit", .id = pair_name(k),
+              .expected = "credited at the destination " + expected.str() +
+                          " (completed at the source + credited sagas still in flight)",
+              .found = credited[k].str(),
+              .detail = "the pair's transit accounts do not net to zero"});
+  }
+}
+
+}  // namespace
+
+void cross_check(const std::vector<PartitionFacts>& parts, Sink& sink) {
+  totals(parts, sink);
+  sagas(parts, sink);
+  transit(parts, sink);
+}
+
+}  // namespace tally::reconcile::detail

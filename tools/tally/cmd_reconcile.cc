@@ -1,0 +1,60 @@
+// tally reconcile: recompute every balance from the recorded postings and
+// check the design's invariants over the stores in DIR/partitions (opened
+// read-only, so it runs beside `tally serve`); the log (DIR/log, read-only,
+// or --kafka) is read for the outcome counts. See tools/reconcile/reconcile.h
+// for every check and docs/operations.md for reading the report.
+//
+// Exit: 0 clean, 1 any discrepancy (or a failure to read), 2 bad usage.
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "tools/reconcile/reconcile.h"
+#include "tools/tally/cli.h"
+#include "tools/tally/log_options.h"
+
+namespace po = boost::program_options;
+
+namespace tally::cli {
+
+int reconcile_main(const Args& args) {
+  LogOptions log_options;
+  bool json = false;
+  size_t jobs = 0;
+  size_t max_listed = 1000;
+  po::options_description desc("tally reconcile --data DIR [--json]\nOptions");
+  desc.add_options()("help,h", "this help")
+      ("json", po::bool_switch(&json), "print the report as one JSON object")
+      ("jobs", po::value(&jobs), "partitions checked at once (default: one per CPU)")
+      ("max-listed", po::value(&max_listed)->default_value(1000),
+       "discrepancies listed at most (all are counted)");
+  add_log_options(desc, log_options);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  const std::string& data = log_options.data_dir;
+  if (data.empty()) throw UsageError("give --data DIR, whose partitions/ hold the stores");
+  if (!std::filesystem::is_directory(data)) throw UsageError("--data " + data + " is not a directory");
+  if (!std::filesystem::is_directory(data + "/partitions")) {
+    throw UsageError("no projection stores under " + data + "/partitions");
+  }
+  std::unique_ptr<Log> log;
+  if (!log_options.kafka.empty() || std::filesystem::is_directory(data + "/log")) {
+    log_options.read_only = true;
+    log = open_log(log_options);
+  }
+  const reconcile::Report report = check(reconcile::reconcile({.data_dir = data,
+                                                               .log = log.get(),
+                                                               .partitions = log_options.partitions,
+                                                               .jobs = jobs,
+                                                               .max_listed = max_listed}),
+                                         "reconciling " + data);
+  std::cout << (json ? reconcile::render_json(report) : reconcile::render_text(report));
+  return report.clean() ? 0 : 1;
+}
+
+}  // namespace tally::cli
