@@ -8,6 +8,9 @@
 // with --verify, then one line per partition and a summary:
 //   verify partition 3: offset 1200 live 5f0c...e1 replay 5f0c...e1 match
 //   verify: 8 of 8 partitions match
+// Each partition is compared at the live store's own offset (beside a
+// running serve: what it has flushed), which the line says when it is short
+// of the log's end.
 // Exit: 0 done (and every partition matched), 1 a mismatch or a partition
 // that could not be compared, or a failure; 2 bad usage.
 #include <boost/program_options.hpp>
@@ -154,7 +157,7 @@ void print_report(const replay::Report& report, const replay::ReplayOptions& o) 
 // Prints one line per partition; returns how many matched.
 size_t print_verify(const replay::Report& report,
                     const std::vector<std::optional<PartitionMeta>>& metas) {
-  size_t matched = 0;
+  size_t matched = 0, behind = 0;
   for (const replay::PartitionResult& r : report.partitions) {
     const auto& live = metas[r.partition.value];
     std::printf("verify partition %u: ", r.partition.value);
@@ -169,10 +172,21 @@ size_t print_verify(const replay::Report& report,
     }
     const bool same = r.checkpoint->digest == live->digest;
     matched += same ? 1 : 0;
-    std::printf("offset %llu live %s replay %s %s\n", at, Digest::hex(live->digest).c_str(),
+    std::printf("offset %llu live %s replay %s %s", at, Digest::hex(live->digest).c_str(),
                 Digest::hex(r.checkpoint->digest).c_str(), same ? "match" : "MISMATCH");
+    if (live->next_offset < r.applied) {
+      behind++;
+      std::printf(" (the live store is at offset %llu of %llu)", at,
+                  static_cast<unsigned long long>(r.applied.value));
+    }
+    std::printf("\n");
   }
   std::printf("verify: %zu of %zu partitions match\n", matched, report.partitions.size());
+  if (behind > 0) {
+    std::printf("note: %zu live stores were compared before the log's end: a live store shows what "
+                "its writer (tally serve) has flushed; stop it, or run again later, to compare more\n",
+                behind);
+  }
   return matched;
 }
 
