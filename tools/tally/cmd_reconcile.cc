@@ -29,9 +29,7 @@ int reconcile_main(const Args& args) {
       ("max-listed", po::value(&max_listed)->default_value(1000),
        "discrepancies listed at most (all are counted)");
   add_log_options(desc, log_options);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

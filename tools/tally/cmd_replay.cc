@@ -73,9 +73,7 @@ std::optional<ReplayArgs> parse_args(const Args& args) {
        "compare each partition's digest with the live store in DIR/partitions")
       ("jobs", po::value(&a.jobs), "partitions replayed at once (default: one per CPU)");
   add_log_options(desc, a.log);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return std::nullopt;

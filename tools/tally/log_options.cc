@@ -62,7 +62,7 @@ std::unique_ptr<Log> open_log(const LogOptions& options) {
   }
   if (options.data_dir.empty()) throw UsageError("give --data DIR or --kafka BOOTSTRAP");
   std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
+  if (!options.read_only) std::filesystem::create_directories(options.data_dir, ec);
   if (ec) throw Failure("cannot create the data directory " + options.data_dir + ": " + ec.message());
   EmbeddedLogOptions e;
   e.dir = options.data_dir + "/log";
