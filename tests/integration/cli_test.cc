@@ -78,7 +78,7 @@ TEST_CASE("usage errors of the tally binary and its commands") {
       {{"query", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
       {{"query", "frobnicate", "7", "--data", data}, "", 2, "unknown query \"frobnicate\""},
       {{"demo", "stray"}, "", 2, "unexpected argument \"stray\""},
-      {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: transfers, log)"},
+      {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: transfers, log, replay, reconcile)"},
       {{"bench", "transfers", "--batch", "8190"}, "", 2, "--batch must be in 1..8189"},
       {{"bench", "--accounts", "15", "--group", "10"}, "", 2, "--accounts must be a multiple of --group"},
       {{"bench", "log", "--target", "moon"}, "", 2, "--target must be embedded, kafka or both"},

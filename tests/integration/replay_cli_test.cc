@@ -181,3 +181,19 @@ TEST_CASE("tally replay refuses bad input with one line and a non-zero exit") {
     CHECK(r.output.rfind("tally replay: ", 0) == 0);
   }
 }
+
+TEST_CASE("tally bench replay and tally bench reconcile run on a small generated log") {
+  TempDir dir;
+  const RunResult r = run({tally_bin(), "bench", "replay", "--transfers", "20000", "--data", dir.sub("b")});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "replay: 30,000 commands"));
+  CHECK(contains(r.output, "s CPU"));
+  const RunResult c = run({tally_bin(), "bench", "reconcile", "--transfers", "20000", "--data", dir.sub("b")});
+  INFO(c.output);
+  CHECK(c.exit_code == 0);
+  CHECK(contains(c.output, "using the log at"));  // prepared by the replay run, reused
+  CHECK(contains(c.output, "reconcile: clean; 20,000 transfers"));
+  const RunResult bad = run({tally_bin(), "bench", "replay", "--batch", "0"});
+  CHECK(bad.exit_code == 2);
+}

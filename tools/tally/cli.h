@@ -42,7 +42,9 @@ boost::program_options::variables_map parse_options(
     const Args& args, const boost::program_options::options_description& desc);
 
 int bench_main(const Args& args);
-int bench_log_main(const Args& args);  // tally bench log
+int bench_log_main(const Args& args);        // tally bench log
+int bench_reconcile_main(const Args& args);  // tally bench reconcile
+int bench_replay_main(const Args& args);     // tally bench replay
 int broker_main(const Args& args);
 int demo_main(const Args& args);
 int produce_main(const Args& args);

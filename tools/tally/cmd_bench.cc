@@ -23,12 +23,16 @@ const BenchMode kModes[] = {
      bench::ledger_bench_main},
     {"log", "appends of records of 8,189 transfers to the embedded log and to Kafka",
      bench_log_main},
+    {"replay", "tally replay of a prepared log of transfers into a fresh directory",
+     bench_replay_main},
+    {"reconcile", "tally reconcile of the stores a replay of that log built",
+     bench_reconcile_main},
 };
 
 void list_modes(std::FILE* out) {
   std::fprintf(out, "usage: tally bench <mode> [options]   (tally bench <mode> --help)\n\n");
   for (const BenchMode& m : kModes) {
-    std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(m.name.size()), m.name.data(),
+    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(m.name.size()), m.name.data(),
                  static_cast<int>(m.summary.size()), m.summary.data());
   }
 }
