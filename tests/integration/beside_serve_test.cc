@@ -75,3 +75,31 @@ TEST_CASE("replay and reconcile run beside tally serve, and match it once it has
   CHECK(contains(clean.output, "reconcile: clean"));
   CHECK_FALSE(contains(clean.output, "note:"));
 }
+
+TEST_CASE("replay --kafka and reconcile --kafka read the log from Kafka (tally broker)") {
+  TempDir dir;
+  Process broker({tally_bin(), "broker", "--partitions", "4"});
+  const auto bootstrap = broker.read_line(std::chrono::seconds(20));
+  REQUIRE(bootstrap);
+  {
+    Serve serve(dir.sub("data"), {"--kafka", *bootstrap});
+    HttpClient http(serve.port());
+    const auto answer = http.post("/v1/commands", commands_body({account_json("7"), account_json("8"),
+                                                                 transfer_json("1001", "8", "7", "3"),
+                                                                 transfer_json("1002", "7", "8", "2")},
+                                                                true));
+    REQUIRE(answer.status == 200);
+    REQUIRE(serve.stop() == 0);
+  }
+  const RunResult r = run_tally({"replay", "--kafka", *bootstrap, "--data", dir.sub("data"), "--into",
+                                 dir.sub("r"), "--verify"});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "verify: 4 of 4 partitions match"));
+  CHECK(contains(r.output, "4 commands in"));
+  const RunResult c = run_tally({"reconcile", "--kafka", *bootstrap, "--data", dir.sub("data")});
+  INFO(c.output);
+  CHECK(c.exit_code == 0);
+  CHECK(contains(c.output, "reconcile: clean"));
+  CHECK_FALSE(contains(c.output, "no log given"));
+}
