@@ -288,9 +288,15 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
   ro.compression = rocksdb::kNoCompression;
   rocksdb::DB* raw = nullptr;
   // Read-only: no lock, no writes; the WAL is replayed into memory, so the
-  // snapshot includes what the writer has appended but not yet flushed.
-  const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
-                                              : rocksdb::DB::Open(ro, options.dir, &raw);
+  // snapshot includes what the writer has appended but not yet flushed. A
+  // writer may delete a WAL file it has just flushed while a reader opens:
+  // the reader then tries again, a few times.
+  rocksdb::Status s;
+  for (int attempt = 0; attempt < (options.read_only ? 3 : 1); attempt++) {
+    s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
+                          : rocksdb::DB::Open(ro, options.dir, &raw);
+    if (s.ok() || !s.IsIOError()) break;
+  }
   if (!s.ok()) return from_rocks(s, "opening the embedded log at " + options.dir);
   std::unique_ptr<rocksdb::DB> db(raw);
 
