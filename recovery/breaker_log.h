@@ -1,0 +1,82 @@
+// BreakerLog: a Log whose appends pass through a CircuitBreaker
+// (recovery/breaker.h). The node wraps its log in one, so every append the
+// engine makes — producers' through Node::append, the outbox relay's and
+// the timer scheduler's — is guarded by the same breaker. Reads, end
+// offsets and everything else pass straight through: pipelines keep
+// reading and queries keep working while appends fail fast.
+//
+// What counts as a failure: any append error except a caller's mistake
+// (invalid_argument, not_found, failed_precondition), which says nothing
+// about the log's health. While the breaker refuses, append() returns
+// `unavailable` at once, naming the breaker's state, the failures that
+// opened it, the last error and when it will try again.
+//
+// Thread-safe: any thread may call any method.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/log/log.h"
+#include "recovery/breaker.h"
+
+namespace tally {
+
+struct BreakerLogOptions {
+  BreakerOptions breaker;
+  // The breaker's clock; default std::chrono::steady_clock::now.
+  std::function<std::chrono::steady_clock::time_point()> clock;
+};
+
+// What /health and /metrics show about the breaker.
+struct BreakerSnapshot {
+  BreakerState state = BreakerState::closed;
+  uint32_t consecutive_failures = 0;
+  uint64_t transitions = 0;          // since the process started
+  uint64_t rejected = 0;             // appends refused without trying
+  std::string last_error;            // the last append error seen ("" if none)
+  std::chrono::nanoseconds in_state{0};       // how long it has been in `state`
+  std::chrono::nanoseconds until_half_open{0};  // while open
+};
+
+// Whether an append error says the log is unhealthy (and so counts).
+bool counts_against_log(const Status& status);
+
+class BreakerLog final : public Log {
+ public:
+  // REQUIRES: inner != nullptr.
+  BreakerLog(std::unique_ptr<Log> inner, BreakerLogOptions options);
+
+  uint32_t partition_count() const override { return inner_->partition_count(); }
+  Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
+  Result<std::unique_ptr<LogReader>> read(Partition partition, Offset from) override {
+    return inner_->read(partition, from);
+  }
+  Result<Offset> end_offset(Partition partition) override { return inner_->end_offset(partition); }
+  size_t max_record_bytes() const override { return inner_->max_record_bytes(); }
+  std::string describe() const override { return inner_->describe(); }
+
+  BreakerSnapshot snapshot() const;
+  // "circuit breaker open for 2.1 s after 5 consecutive append failures
+  // (last: unavailable: ...); half-open in 27.9 s" — or "circuit breaker closed".
+  std::string describe_breaker() const;
+  Log& inner() { return *inner_; }
+
+ private:
+  std::string describe_locked(std::chrono::steady_clock::time_point now) const;
+
+  const std::unique_ptr<Log> inner_;
+  const std::function<std::chrono::steady_clock::time_point()> clock_;
+
+  mutable std::mutex mu_;
+  // mutable: reading the state at a time may turn open into half-open.
+  mutable CircuitBreaker breaker_;  // GUARDED_BY(mu_)
+  uint32_t opened_after_ = 0;  // GUARDED_BY(mu_): failures that opened it last
+  uint64_t rejected_ = 0;     // GUARDED_BY(mu_)
+  std::string last_error_;    // GUARDED_BY(mu_)
+};
+
+}  // namespace tally
