@@ -1,0 +1,280 @@
+#include "recovery/relay.h"
+
+#include <algorithm>
+#include <cassert>
+#include <map>
+
+#include "engine/core/bytes.h"
+#include "recovery/pack.h"
+
+namespace tally {
+
+namespace {
+Timestamp system_now() {
+  return Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count())};
+}
+Timestamp plus(Timestamp t, std::chrono::nanoseconds d) {
+  return Timestamp{t.ns + static_cast<uint64_t>(std::max<int64_t>(d.count(), 0))};
+}
+constexpr char kProgressVersion = 1;
+}  // namespace
+
+std::string encode_relay_progress(uint64_t next_seq) {
+  std::string v(9, '\0');
+  v[0] = kProgressVersion;
+  put_le64(v.data() + 1, next_seq);
+  return v;
+}
+
+Result<uint64_t> decode_relay_progress(std::string_view value) {
+  if (value.size() != 9 || value[0] != kProgressVersion) {
+    return Status::Corruption("relay progress has " + std::to_string(value.size()) +
+                              " bytes or an unknown version; expected 9 bytes of version 1");
+  }
+  return get_le64(value.data() + 1);
+}
+
+// One partition's relay state. Everything is GUARDED_BY(mu).
+struct OutboxRelay::Work {
+  explicit Work(uint64_t seed) : jitter(seed) {}
+  std::mutex mu;
+  Jitter jitter;
+  bool loaded = false;     // next_seq read from "R"
+  uint64_t next_seq = 0;
+  bool dirty = true;       // there may be entries to relay
+  uint32_t failures = 0;   // consecutive failed attempts
+  Timestamp retry_at;
+  Timestamp first_failure;
+  Timestamp stuck_since;   // 0 unless stuck
+  Status error;
+  std::vector<StuckOperation> stuck;  // listed, at most max_stuck_listed
+  uint64_t stuck_count = 0;
+};
+
+OutboxRelay::OutboxRelay(RelayDeps deps, RelayOptions options)
+    : deps_([&] {
+        if (!deps.clock) deps.clock = system_now;
+        return std::move(deps);
+      }()),
+      options_(options),
+      waker_(static_cast<uint32_t>(deps_.stores.size())) {
+  assert(deps_.log != nullptr && deps_.stores.size() == deps_.log->partition_count());
+  std::random_device rd;
+  for (uint32_t p = 0; p < deps_.stores.size(); p++) {
+    work_.push_back(std::make_unique<Work>(options_.jitter_seed != 0 ? options_.jitter_seed + p : rd()));
+  }
+}
+
+OutboxRelay::~OutboxRelay() { stop(); }
+
+void OutboxRelay::start() {
+  assert(!running());
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void OutboxRelay::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+}
+
+void OutboxRelay::wake(Partition partition) { waker_.wake(partition); }
+
+Result<RelayTickReport> OutboxRelay::tick(Partition partition) {
+  assert(!running());
+  const std::vector<bool> marks = waker_.take();
+  for (uint32_t p = 0; p < work_.size(); p++) {
+    if (!marks[p]) continue;
+    std::lock_guard lock(work_[p]->mu);
+    work_[p]->dirty = true;
+  }
+  Work& w = *work_.at(partition.value);
+  std::lock_guard lock(w.mu);
+  return tick_locked(partition.value, w, deps_.clock());
+}
+
+void OutboxRelay::failed(uint32_t p, Work& w, const Status& error,
+                         const std::vector<OutboxEntry>& entries, Timestamp now) {
+  if (w.failures == 0) w.first_failure = now;
+  w.failures++;
+  w.error = error;
+  w.retry_at = plus(now, backoff_delay(options_.backoff, w.failures, w.jitter.next()));
+  if (w.failures < options_.backoff.max_attempts) return;
+  if (w.stuck_since.ns == 0) w.stuck_since = now;
+  w.stuck.clear();
+  auto add = [&](uint64_t seq, std::optional<Partition> target, u128 id) {
+    StuckOperation op;
+    op.kind = "outbox";
+    op.partition = Partition{p};
+    op.id = id;
+    op.seq = seq;
+    op.target = target;
+    op.attempts = w.failures;
+    op.last_error = error.to_string();
+    op.first_attempt = w.first_failure;
+    op.stuck_since = w.stuck_since;
+    w.stuck.push_back(std::move(op));
+  };
+  for (const OutboxEntry& e : entries) {
+    if (w.stuck.size() >= options_.max_stuck_listed) break;
+    add(e.seq, e.target, command_subject(e.command));
+  }
+  if (entries.empty()) add(w.next_seq, std::nullopt, 0);  // unreadable: the head entry
+  w.stuck_count = std::max<uint64_t>(entries.size(), 1);
+}
+
+Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp now) {
+  RelayTickReport report;
+  PartitionStore& store = *deps_.stores[p];
+  if (w.failures > 0 && now < w.retry_at) return report;
+  if (!w.loaded) {
+    auto progress = store.get(keys::kRelay);
+    Result<uint64_t> seq = progress.ok() ? (*progress ? decode_relay_progress(**progress) : uint64_t{0})
+                                         : Result<uint64_t>(progress.status());
+    if (!seq.ok()) {
+      failed(p, w, seq.status(), {}, now);
+      return seq.status();
+    }
+    w.next_seq = *seq;
+    w.loaded = true;
+  }
+  if (!w.dirty && w.failures == 0) return report;
+
+  // 1. Read entries in seq order.
+  std::vector<OutboxEntry> entries;
+  Status bad;
+  auto read = store.scan(keys::outbox(w.next_seq), keys::kRelay, false, options_.max_entries_per_tick,
+                         [&](std::string_view, std::string_view value) {
+                           auto e = decode_outbox(value);
+                           if (!e.ok()) {
+                             bad = e.status().with_context("outbox of partition " + std::to_string(p));
+                             return false;
+                           }
+                           if (e->target.value >= deps_.log->partition_count()) {
+                             bad = Status::Corruption("outbox entry " + std::to_string(e->seq) +
+                                                      " of partition " + std::to_string(p) +
+                                                      " targets partition " +
+                                                      std::to_string(e->target.value) +
+                                                      ", which does not exist");
+                             return false;
+                           }
+                           entries.push_back(std::move(*e));
+                           return true;
+                         });
+  if (!read.ok()) {
+    failed(p, w, read.status(), {}, now);
+    return read.status();
+  }
+  report.read = entries.size();
+  if (entries.empty()) {
+    if (!bad.ok()) {
+      failed(p, w, bad, {}, now);
+      return bad;
+    }
+    w.dirty = false;
+    return report;
+  }
+
+  // 2. Group by target, seq order kept within each; append everything at once.
+  std::map<uint32_t, std::vector<Command>> by_target;
+  for (const OutboxEntry& e : entries) by_target[e.target.value].push_back(e.command);
+  std::vector<PackedRecord> records;
+  for (const auto& [target, commands] : by_target) {
+    for (PackedRecord& r : pack_records(Partition{target}, commands, deps_.log->max_record_bytes())) {
+      records.push_back(std::move(r));
+    }
+  }
+  auto offsets = deps_.log->append(append_requests(records));
+  if (!offsets.ok()) {
+    append_failures_++;
+    report.failed = true;
+    failed(p, w, offsets.status(), entries, now);
+    return report;
+  }
+  appends_++;
+  report.records = records.size();
+
+  // 3. Remove what the log now holds, and record the progress.
+  StoreBatch batch;
+  for (const OutboxEntry& e : entries) batch.remove(keys::outbox(e.seq));
+  const uint64_t next = entries.back().seq + 1;
+  batch.put(keys::kRelay, encode_relay_progress(next));
+  const Status removed = store.commit(batch);
+  // Delivered either way; a lost removal only means a re-send later.
+  w.next_seq = next;
+  w.failures = 0;
+  w.error = Status::Ok();
+  w.stuck.clear();
+  w.stuck_count = 0;
+  w.stuck_since = Timestamp{};
+  w.dirty = !bad.ok() || entries.size() >= options_.max_entries_per_tick;
+  report.relayed = entries.size();
+  relayed_ += entries.size();
+  if (!removed.ok()) return removed.with_context("removing relayed outbox entries");
+  return report;
+}
+
+Timestamp OutboxRelay::next_wake_locked(const Work& w, Timestamp now) const {
+  Timestamp wake = plus(now, options_.max_sleep);
+  if (w.failures > 0) return std::min(wake, w.retry_at);
+  if (w.dirty) return now;
+  return wake;
+}
+
+void OutboxRelay::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    const std::vector<bool> marks = waker_.take();
+    const Timestamp now = deps_.clock();
+    Timestamp wake = plus(now, options_.max_sleep);
+    for (uint32_t p = 0; p < work_.size() && !stop.stop_requested(); p++) {
+      Work& w = *work_[p];
+      std::lock_guard lock(w.mu);
+      if (marks[p]) w.dirty = true;
+      (void)tick_locked(p, w, now);
+      wake = std::min(wake, next_wake_locked(w, now));
+    }
+    const Timestamp after = deps_.clock();
+    if (wake > after) waker_.wait(std::chrono::nanoseconds(wake.ns - after.ns), stop);
+  }
+}
+
+std::vector<StuckOperation> OutboxRelay::stuck(size_t limit) const {
+  std::vector<StuckOperation> out;
+  for (const auto& w : work_) {
+    std::lock_guard lock(w->mu);
+    for (const StuckOperation& op : w->stuck) {
+      if (out.size() >= limit) return out;
+      out.push_back(op);
+    }
+  }
+  return out;
+}
+
+uint64_t OutboxRelay::next_seq(Partition partition) const {
+  Work& w = *work_.at(partition.value);
+  std::lock_guard lock(w.mu);
+  return w.next_seq;
+}
+
+RelayStats OutboxRelay::stats() const {
+  RelayStats s;
+  s.relayed = relayed_;
+  s.appends = appends_;
+  s.append_failures = append_failures_;
+  for (uint32_t p = 0; p < work_.size(); p++) {
+    uint64_t next = 0;
+    {
+      std::lock_guard lock(work_[p]->mu);
+      next = work_[p]->next_seq;
+      s.stuck += work_[p]->stuck_count;
+      if (!work_[p]->error.ok()) s.error = work_[p]->error;
+    }
+    auto meta = deps_.stores[p]->meta();
+    if (meta.ok() && meta->next_outbox_seq > next) s.pending += meta->next_outbox_seq - next;
+  }
+  return s;
+}
+
+}  // namespace tally

@@ -1,0 +1,132 @@
+// OutboxRelay: appends the commands that applying produced for the log
+// (saga steps and replies; DESIGN.md "Exactly once") and removes them from
+// the outbox once the log has them.
+//
+// The outbox of partition P is the keys 'Q' seq(8) → OutboxEntry in P's
+// store, written by the pipeline in the same RocksDB write as the state that
+// produced them, so an entry exists exactly when its cause is committed.
+// Per partition, a tick
+//   1. reads entries in seq order from the relay's progress, at most
+//      max_entries_per_tick;
+//   2. groups them by target partition into records (at most
+//      kMaxBatchCommands commands and the log's record size), keeping seq
+//      order within each target, and appends them all in one call through
+//      the node's circuit-broken log;
+//   3. on success deletes the relayed entries and stores the progress "R"
+//      in one small write of its own.
+// A failed append keeps the entries and retries with exponential backoff and
+// jitter; after backoff.max_attempts failures they are reported stuck
+// (listed, counted) and retried every backoff.max until they go through.
+//
+// Delivery is at least once. A crash between the append and the delete, or
+// the loss of the delete (the store has no WAL; see projections/store.h),
+// sends the same entries again; so does a pipeline that replays the records
+// that produced them. Receivers are idempotent by contract: every outbox
+// command carries an id derived from what caused it (a saga's id, the
+// pending transfer's id), and applying it a second time is answered
+// `exists` or as already settled, changing nothing (docs/recovery.md).
+//
+// Relay progress and the outbox are operational state, outside the
+// partition's digest: the digest covers what was applied, not what was
+// delivered. The progress key "R" is version 1: byte 1, then the next seq
+// to relay as u64 little-endian. Because RocksDB keeps a prefix of writes
+// across a crash, a surviving "R" implies every entry below it was
+// delivered; scans start there instead of walking deleted keys.
+//
+// Thread safety: as TimerScheduler: start()/stop() by the owner, wake(),
+// stuck() and stats() from any thread, tick() only while not running.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/log/log.h"
+#include "projections/store.h"
+#include "recovery/backoff.h"
+#include "recovery/stuck.h"
+#include "recovery/waker.h"
+
+namespace tally {
+
+struct RelayOptions {
+  BackoffPolicy backoff;                  // retries of a failed append; stuck after max_attempts
+  size_t max_entries_per_tick = 65'536;   // entries read per partition per tick
+  size_t max_stuck_listed = 100;          // stuck entries listed per partition (all are counted)
+  std::chrono::milliseconds max_sleep{5'000};  // longest sleep: a safety net
+  uint64_t jitter_seed = 0;               // 0: a random seed
+};
+
+struct RelayDeps {
+  std::vector<PartitionStore*> stores;  // one per partition, in order
+  Log* log = nullptr;
+  std::function<Timestamp()> clock;     // wall clock; default: the system clock
+};
+
+struct RelayStats {
+  uint64_t relayed = 0;         // entries appended and removed
+  uint64_t appends = 0;         // successful appends
+  uint64_t append_failures = 0;
+  uint64_t stuck = 0;           // entries stuck now
+  uint64_t pending = 0;         // entries waiting now (from each store's outbox seq)
+  Status error;                 // the last error of any partition that is failing now, or ok
+};
+
+struct RelayTickReport {
+  size_t read = 0;      // entries read
+  size_t relayed = 0;   // entries appended and removed
+  size_t records = 0;   // records appended
+  bool failed = false;
+};
+
+// The relay progress value ("R"): the next seq to relay.
+std::string encode_relay_progress(uint64_t next_seq);
+Result<uint64_t> decode_relay_progress(std::string_view value);
+
+class OutboxRelay {
+ public:
+  // REQUIRES: deps.stores.size() == deps.log->partition_count(); stores and
+  // log outlive the relay.
+  OutboxRelay(RelayDeps deps, RelayOptions options);
+  ~OutboxRelay();
+  OutboxRelay(const OutboxRelay&) = delete;
+  OutboxRelay& operator=(const OutboxRelay&) = delete;
+
+  void start();
+  // Returns once the thread has finished its tick: nothing is appended after.
+  void stop();
+  bool running() const { return thread_.joinable(); }
+  // The partition's outbox grew: relay it on the next tick.
+  void wake(Partition partition);
+
+  // One tick of `partition`. REQUIRES: !running().
+  Result<RelayTickReport> tick(Partition partition);
+
+  std::vector<StuckOperation> stuck(size_t limit) const;
+  RelayStats stats() const;
+  // The next seq the relay will send from `partition`.
+  uint64_t next_seq(Partition partition) const;
+
+ private:
+  struct Work;
+  void run(std::stop_token stop);
+  Result<RelayTickReport> tick_locked(uint32_t p, Work& w, Timestamp now);
+  void failed(uint32_t p, Work& w, const Status& error, const std::vector<OutboxEntry>& entries,
+              Timestamp now);
+  Timestamp next_wake_locked(const Work& w, Timestamp now) const;
+
+  const RelayDeps deps_;
+  const RelayOptions options_;
+  std::vector<std::unique_ptr<Work>> work_;
+  Waker waker_;
+  std::jthread thread_;
+  std::atomic<uint64_t> relayed_{0}, appends_{0}, append_failures_{0};
+};
+
+}  // namespace tally

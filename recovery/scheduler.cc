@@ -1,0 +1,248 @@
+#include "recovery/scheduler.h"
+
+#include <algorithm>
+#include <cassert>
+#include <map>
+
+#include "recovery/pack.h"
+
+namespace tally {
+
+namespace {
+Timestamp system_now() {
+  return Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count())};
+}
+Timestamp plus(Timestamp t, std::chrono::nanoseconds d) {
+  return Timestamp{t.ns + static_cast<uint64_t>(std::max<int64_t>(d.count(), 0))};
+}
+}  // namespace
+
+// One partition's scheduling state. Everything is GUARDED_BY(mu).
+struct TimerScheduler::Work {
+  Work(Partition p, const SchedulerOptions& o, uint64_t seed)
+      : tracker(p, o.backoff, o.max_tracked), jitter(seed) {}
+  std::mutex mu;
+  TimerTracker tracker;
+  ScanCursor cursor;
+  Jitter jitter;
+  Status error;            // the last scan error, or ok
+  uint32_t errors = 0;     // consecutive scan errors
+  Timestamp error_retry_at;
+};
+
+TimerScheduler::TimerScheduler(SchedulerDeps deps, SchedulerOptions options)
+    : deps_([&] {
+        if (!deps.clock) deps.clock = system_now;
+        return std::move(deps);
+      }()),
+      options_(options),
+      waker_(static_cast<uint32_t>(deps_.stores.size())) {
+  assert(deps_.log != nullptr && deps_.applied);
+  assert(deps_.stores.size() == deps_.log->partition_count());
+  std::random_device rd;
+  for (uint32_t p = 0; p < deps_.stores.size(); p++) {
+    const uint64_t seed = options_.jitter_seed != 0 ? options_.jitter_seed + p : rd();
+    work_.push_back(std::make_unique<Work>(Partition{p}, options_, seed));
+  }
+}
+
+TimerScheduler::~TimerScheduler() { stop(); }
+
+void TimerScheduler::start() {
+  assert(!running());
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void TimerScheduler::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+}
+
+void TimerScheduler::wake(Partition partition) { waker_.wake(partition); }
+
+Result<TickReport> TimerScheduler::tick(Partition partition) {
+  assert(!running());
+  const std::vector<bool> marks = waker_.take();
+  for (uint32_t p = 0; p < work_.size(); p++) {
+    if (!marks[p]) continue;
+    std::lock_guard lock(work_[p]->mu);
+    work_[p]->cursor.mark_dirty();
+  }
+  Work& w = *work_.at(partition.value);
+  std::lock_guard lock(w.mu);
+  return tick_locked(partition.value, w, deps_.clock());
+}
+
+void TimerScheduler::check_tracked(uint32_t p, Work& w, Timestamp now,
+                                   std::vector<Timer>& to_append, TickReport& report) {
+  const PartitionStore& store = *deps_.stores[p];
+  std::map<uint64_t, std::optional<OffsetOutcomes>> outcomes;  // per record, read once
+  for (const TimerTracker::Check& c : w.tracker.due_checks(deps_.applied(Partition{p}), now)) {
+    report.checked++;
+    auto value = store.get(keys::timer(c.timer));
+    // A failed read counts as "still set": at worst the command is appended
+    // again, which the apply path answers without changing anything.
+    const bool present = !value.ok() || value->has_value();
+    std::string outcome;
+    if (present && c.offset) {
+      auto it = outcomes.find(c.offset->value);
+      if (it == outcomes.end()) {
+        auto o = store.outcomes(*c.offset);
+        it = outcomes.emplace(c.offset->value, o.ok() ? *o : std::nullopt).first;
+      }
+      if (it->second && c.index < it->second->outcomes.size()) {
+        outcome = outcome_name(it->second->outcomes[c.index]);
+      } else {
+        outcome = "(outcome not readable)";
+      }
+    }
+    if (w.tracker.checked(c, present, outcome, now, w.jitter.next())) to_append.push_back(c.timer);
+  }
+  checks_ += report.checked;
+}
+
+Status TimerScheduler::scan(uint32_t p, Work& w, Timestamp now, std::vector<Timer>& to_append,
+                            TickReport& report) {
+  const PartitionStore& store = *deps_.stores[p];
+  if (!w.cursor.in_pass()) {
+    // The ledger clock first, then the scan (see recovery/timer_scan.h).
+    TALLY_ASSIGN_OR_RETURN(PartitionMeta meta, store.meta());
+    w.cursor.begin_pass(meta.last_timestamp, now);
+  }
+  report.scanned = true;
+  TALLY_ASSIGN_OR_RETURN(
+      TimerScan s, scan_due_timers(store, w.cursor.key(), w.cursor.pass_now(),
+                                   options_.max_visits_per_tick, [&](const Timer& t) {
+                                     if (w.tracker.tracked(t)) return true;
+                                     if (w.tracker.full()) return false;
+                                     w.tracker.track(t, now);
+                                     to_append.push_back(t);
+                                     report.found++;
+                                     return true;
+                                   }));
+  report.visited = s.visited;
+  visited_ += s.visited;
+  scans_++;
+  if (s.complete) {
+    w.cursor.completed(s.next_deadline);
+  } else {
+    w.cursor.interrupted(std::move(s.resume_key));
+  }
+  return Status::Ok();
+}
+
+void TimerScheduler::append(uint32_t p, Work& w, const std::vector<Timer>& timers, Timestamp now,
+                            TickReport& report) {
+  if (timers.empty()) return;
+  std::vector<Command> commands;
+  commands.reserve(timers.size());
+  for (const Timer& t : timers) commands.push_back(timer_command(t));
+  const std::vector<PackedRecord> records =
+      pack_records(Partition{p}, commands, deps_.log->max_record_bytes());
+  auto offsets = deps_.log->append(append_requests(records));
+  if (!offsets.ok()) {
+    append_failures_++;
+    report.append_failed = true;
+    for (const Timer& t : timers) w.tracker.append_failed(t, offsets.status(), now, w.jitter.next());
+    return;
+  }
+  for (size_t r = 0; r < records.size(); r++) {
+    for (size_t i = 0; i < records[r].count; i++) {
+      w.tracker.appended(timers[records[r].first + i], (*offsets)[r], static_cast<uint32_t>(i));
+    }
+  }
+  for (const Timer& t : timers) {
+    (t.kind == TimerKind::pending_expiry ? expiries_ : saga_timeouts_)++;
+  }
+  report.appended = timers.size();
+}
+
+Result<TickReport> TimerScheduler::tick_locked(uint32_t p, Work& w, Timestamp now) {
+  ticks_++;
+  TickReport report;
+  std::vector<Timer> to_append;
+  check_tracked(p, w, now, to_append, report);
+  Status scanned = Status::Ok();
+  if (w.cursor.should_scan(now, !w.tracker.full())) {
+    scanned = scan(p, w, now, to_append, report);
+  }
+  // Timers handed out above are appended even when the scan failed.
+  append(p, w, to_append, now, report);
+  if (!scanned.ok()) {
+    w.errors++;
+    w.error = scanned;
+    w.error_retry_at = plus(now, backoff_delay(options_.backoff, w.errors, w.jitter.next()));
+    return scanned;
+  }
+  if (report.scanned) {
+    w.errors = 0;
+    w.error = Status::Ok();
+  }
+  return report;
+}
+
+Timestamp TimerScheduler::next_wake_locked(Work& w, Timestamp now) const {
+  Timestamp wake = plus(now, options_.max_sleep);
+  auto consider = [&](std::optional<Timestamp> t) {
+    if (t && *t < wake) wake = *t;
+  };
+  if (!w.error.ok()) {
+    consider(w.error_retry_at);
+    return wake;
+  }
+  consider(w.tracker.next_wake(now, options_.apply_poll));
+  if (w.cursor.in_pass() && !w.tracker.full()) consider(now);
+  consider(w.cursor.next_deadline());
+  return wake;
+}
+
+void TimerScheduler::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    const std::vector<bool> marks = waker_.take();
+    const Timestamp now = deps_.clock();
+    Timestamp wake = plus(now, options_.max_sleep);
+    for (uint32_t p = 0; p < work_.size() && !stop.stop_requested(); p++) {
+      Work& w = *work_[p];
+      std::lock_guard lock(w.mu);
+      if (marks[p]) w.cursor.mark_dirty();
+      if (w.error.ok() || now >= w.error_retry_at) (void)tick_locked(p, w, now);
+      wake = std::min(wake, next_wake_locked(w, now));
+    }
+    const Timestamp after = deps_.clock();
+    if (wake > after) waker_.wait(std::chrono::nanoseconds(wake.ns - after.ns), stop);
+  }
+}
+
+std::vector<StuckOperation> TimerScheduler::stuck(size_t limit) const {
+  std::vector<StuckOperation> out;
+  for (const auto& w : work_) {
+    if (out.size() >= limit) break;
+    std::lock_guard lock(w->mu);
+    for (StuckOperation& op : w->tracker.stuck(limit - out.size())) out.push_back(std::move(op));
+  }
+  return out;
+}
+
+SchedulerStats TimerScheduler::stats() const {
+  SchedulerStats s;
+  s.ticks = ticks_;
+  s.scans = scans_;
+  s.keys_visited = visited_;
+  s.checks = checks_;
+  s.expiries_appended = expiries_;
+  s.saga_timeouts_appended = saga_timeouts_;
+  s.append_failures = append_failures_;
+  for (const auto& w : work_) {
+    std::lock_guard lock(w->mu);
+    s.timers_due += w->tracker.size();
+    s.awaiting_apply += w->tracker.awaiting_apply();
+    s.stuck += w->tracker.stuck_count();
+    if (!w->error.ok()) s.error = w->error;
+  }
+  return s;
+}
+
+}  // namespace tally

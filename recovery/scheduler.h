@@ -1,0 +1,140 @@
+// TimerScheduler: appends the commands that due timers stand for
+// (DESIGN.md "Recovery scheduler"). It runs outside the deterministic apply
+// path: it reads the wall clock, draws random jitter, and only ever acts by
+// appending commands to the log, which the pipelines then apply in log
+// order. So a post racing an expiry is decided by the log, and an expiry
+// appended early is answered not_yet_due and changes nothing.
+//
+// Per partition, a tick
+//   1. asks its TimerTracker what to check: timers whose expiry record the
+//      pipeline has applied (cleared? then done; still set? re-append after
+//      backoff) and timers whose retry time came (still set? append again);
+//   2. if the partition's timers changed since the last scan (wake(), from
+//      the pipeline's on_effects) or the next known deadline came, scans the
+//      timer index from where a scan must start (recovery/timer_scan.h) up to
+//      the first deadline after now: work proportional to the due timers;
+//   3. appends the commands of the new and re-driven timers, in records of
+//      at most kMaxBatchCommands, through the node's (circuit-broken) log.
+// The thread sleeps until a wake(), the earliest next deadline or retry, or
+// max_sleep (a safety net against wall-clock jumps); it never polls a
+// partition that has nothing due. An idle tick with millions of timers and
+// none due reads one index key per partition, and only when woken.
+//
+// Thread safety: start()/stop() from one owner thread; wake(), stuck(),
+// stats() from any thread. tick() is for tests and benchmarks and
+// REQUIRES that the thread is not running.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/log/log.h"
+#include "projections/store.h"
+#include "recovery/backoff.h"
+#include "recovery/stuck.h"
+#include "recovery/timer_scan.h"
+#include "recovery/timer_tracker.h"
+#include "recovery/waker.h"
+
+namespace tally {
+
+struct SchedulerOptions {
+  // Re-appends of a timer's command; stuck after backoff.max_attempts
+  // appends that did not clear the timer.
+  BackoffPolicy backoff;
+  // Due timers tracked (appended, awaiting apply or retry) per partition;
+  // a scan pauses when full.
+  size_t max_tracked = 65'536;
+  // Index keys one tick reads per partition, at most.
+  size_t max_visits_per_tick = 65'536;
+  // Longest sleep of the thread: a safety net for wall-clock jumps.
+  std::chrono::milliseconds max_sleep{5'000};
+  // How often to look whether appended commands were applied while any are
+  // waiting (an expiry answered not_yet_due wakes nothing by itself).
+  std::chrono::milliseconds apply_poll{100};
+  uint64_t jitter_seed = 0;  // 0: a random seed
+};
+
+struct SchedulerDeps {
+  std::vector<const PartitionStore*> stores;  // one per partition, in order
+  Log* log = nullptr;                          // where commands are appended
+  // Every record of the partition below this offset is applied.
+  std::function<Offset(Partition)> applied;
+  // Wall clock; default: the system clock.
+  std::function<Timestamp()> clock;
+};
+
+struct SchedulerStats {
+  uint64_t ticks = 0;
+  uint64_t scans = 0;
+  uint64_t keys_visited = 0;         // index keys read by scans
+  uint64_t checks = 0;               // point lookups of tracked timers
+  uint64_t expiries_appended = 0;    // ExpirePending commands appended (re-appends too)
+  uint64_t saga_timeouts_appended = 0;
+  uint64_t append_failures = 0;      // failed appends (each may carry many timers)
+  uint64_t timers_due = 0;           // tracked now: due and not yet cleared
+  uint64_t awaiting_apply = 0;       // appended, record not yet applied
+  uint64_t stuck = 0;
+  Status error;                      // the last scan error of any partition, or ok
+};
+
+struct TickReport {
+  bool scanned = false;
+  size_t visited = 0;   // index keys read
+  size_t found = 0;     // newly due timers
+  size_t checked = 0;   // tracked timers looked up
+  size_t appended = 0;  // commands appended
+  bool append_failed = false;
+};
+
+class TimerScheduler {
+ public:
+  // REQUIRES: deps.stores.size() == deps.log->partition_count(); stores and
+  // log outlive the scheduler.
+  TimerScheduler(SchedulerDeps deps, SchedulerOptions options);
+  ~TimerScheduler();
+  TimerScheduler(const TimerScheduler&) = delete;
+  TimerScheduler& operator=(const TimerScheduler&) = delete;
+
+  void start();
+  // Returns once the thread has finished its tick: nothing is appended after.
+  void stop();
+  bool running() const { return thread_.joinable(); }
+
+  // The partition's timers changed (or may have): scan it on the next tick.
+  void wake(Partition partition);
+
+  // One tick of `partition` at the clock's now. REQUIRES: !running().
+  Result<TickReport> tick(Partition partition);
+
+  std::vector<StuckOperation> stuck(size_t limit) const;
+  SchedulerStats stats() const;
+
+ private:
+  struct Work;
+  void run(std::stop_token stop);
+  Result<TickReport> tick_locked(uint32_t p, Work& w, Timestamp now);
+  void check_tracked(uint32_t p, Work& w, Timestamp now, std::vector<Timer>& to_append,
+                     TickReport& report);
+  Status scan(uint32_t p, Work& w, Timestamp now, std::vector<Timer>& to_append,
+              TickReport& report);
+  void append(uint32_t p, Work& w, const std::vector<Timer>& timers, Timestamp now,
+              TickReport& report);
+  Timestamp next_wake_locked(Work& w, Timestamp now) const;
+
+  const SchedulerDeps deps_;
+  const SchedulerOptions options_;
+  std::vector<std::unique_ptr<Work>> work_;  // one per partition; each has its own mutex
+  Waker waker_;
+  std::jthread thread_;
+
+  std::atomic<uint64_t> ticks_{0}, scans_{0}, visited_{0}, checks_{0};
+  std::atomic<uint64_t> expiries_{0}, saga_timeouts_{0}, append_failures_{0};
+};
+
+}  // namespace tally

@@ -1,0 +1,54 @@
+// Waker: how the scheduler's and the relay's threads sleep without polling.
+// Producers of work (the pipelines' on_effects callbacks) mark a partition
+// and notify; the worker takes the marks and sleeps until the next mark,
+// its own next deadline or a stop request. Thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <vector>
+
+#include "engine/core/types.h"
+
+namespace tally {
+
+class Waker {
+ public:
+  explicit Waker(uint32_t partitions) : marks_(partitions, false) {}
+
+  // Marks `partition` and wakes the worker. Cheap: a lock and a notify.
+  void wake(Partition partition) {
+    {
+      std::lock_guard lock(mu_);
+      marks_.at(partition.value) = true;
+      any_ = true;
+    }
+    cv_.notify_one();
+  }
+
+  // The marks since the last take (and clears them).
+  std::vector<bool> take() {
+    std::lock_guard lock(mu_);
+    std::vector<bool> out = marks_;
+    std::fill(marks_.begin(), marks_.end(), false);
+    any_ = false;
+    return out;
+  }
+
+  // Sleeps until a mark, `timeout` or a stop request, whichever comes first.
+  void wait(std::chrono::nanoseconds timeout, std::stop_token stop) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, stop, timeout, [&] { return any_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::vector<bool> marks_;  // GUARDED_BY(mu_)
+  bool any_ = false;         // GUARDED_BY(mu_)
+};
+
+}  // namespace tally
