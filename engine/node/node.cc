@@ -7,47 +7,139 @@
 
 namespace tally {
 
+namespace {
+Timestamp system_now() {
+  return Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count())};
+}
+}  // namespace
+
 Node::Node(std::unique_ptr<Log> log, NodeOptions options)
-    : log_(std::move(log)), options_(std::move(options)) {}
+    : log_(std::make_unique<BreakerLog>(
+          std::move(log), BreakerLogOptions{options.breaker, options.breaker_clock})),
+      options_(std::move(options)) {
+  if (!options_.clock) options_.clock = system_now;
+}
 
 Node::~Node() { stop(); }
 
 Result<std::unique_ptr<Node>> Node::open(std::unique_ptr<Log> log, NodeOptions options) {
   std::unique_ptr<Node> node(new Node(std::move(log), std::move(options)));
-  const uint32_t n = node->log_->partition_count();
+  TALLY_RETURN_IF_ERROR(node->open_stores());
+  return node;
+}
+
+// Startup step 1 (in open(), so the stores can be read before start()): one
+// store per partition, the pipelines over them, and the scheduler and relay
+// that the pipelines wake when they commit timers or outbox entries.
+Status Node::open_stores() {
+  const uint32_t n = log_->partition_count();
   std::error_code ec;
-  const std::string base = node->options_.data_dir + "/partitions";
+  const std::string base = options_.data_dir + "/partitions";
   std::filesystem::create_directories(base, ec);
-  if (ec) return Status::IoError("creating " + base + ": " + ec.message());
+  if (ec) return Status::IoError("startup: creating " + base + ": " + ec.message());
   for (uint32_t p = 0; p < n; p++) {
     StoreOptions so;
     so.dir = base + "/" + std::to_string(p);
     so.partition = Partition{p};
     so.partition_count = n;
-    TALLY_ASSIGN_OR_RETURN(auto store, PartitionStore::open(so));
-    node->stores_.push_back(std::move(store));
+    auto store = PartitionStore::open(so);
+    if (!store.ok()) return store.status().with_context("startup: opening the store of partition " + std::to_string(p));
+    stores_.push_back(std::move(store).value());
   }
+  std::vector<const PartitionStore*> readers;
+  std::vector<PartitionStore*> writers;
+  for (auto& s : stores_) {
+    readers.push_back(s.get());
+    writers.push_back(s.get());
+  }
+  scheduler_ = std::make_unique<TimerScheduler>(
+      SchedulerDeps{readers, log_.get(), [this](Partition p) { return pipelines_.at(p.value)->applied(); },
+                    options_.clock},
+      options_.scheduler);
+  relay_ = std::make_unique<OutboxRelay>(RelayDeps{writers, log_.get(), options_.clock}, options_.relay);
   for (uint32_t p = 0; p < n; p++) {
-    node->pipelines_.push_back(std::make_unique<PartitionPipeline>(
-        Partition{p}, *node->log_, *node->stores_[p], &node->sagas_, node->options_.pipeline));
-  }
-  return node;
-}
-
-Status Node::start() {
-  for (auto& p : pipelines_) {
-    TALLY_RETURN_IF_ERROR(p->recover().with_context("recovering partition " +
-                                                    std::to_string(p->partition().value)));
-  }
-  for (auto& p : pipelines_) {
-    threads_.emplace_back([pipeline = p.get()](std::stop_token stop) { pipeline->run(stop); });
+    PipelineOptions po = options_.pipeline;
+    po.on_effects = [this, p, user = options_.pipeline.on_effects] {
+      scheduler_->wake(Partition{p});
+      relay_->wake(Partition{p});
+      if (user) user();
+    };
+    pipelines_.push_back(std::make_unique<PartitionPipeline>(Partition{p}, *log_, *stores_[p],
+                                                             &sagas_, std::move(po)));
   }
   return Status::Ok();
 }
 
+// Startup step 2: each pipeline loads its state and positions its reader at
+// the offset stored with that state.
+Status Node::recover_pipelines() {
+  for (auto& p : pipelines_) {
+    TALLY_RETURN_IF_ERROR(p->recover().with_context(
+        "startup: recovering the pipeline of partition " + std::to_string(p->partition().value)));
+  }
+  return Status::Ok();
+}
+
+// Startup step 3: every partition's stored offset must lie within the log;
+// a store that has applied more records than the log holds belongs to
+// another log or topic, and starting would apply the wrong records.
+Status Node::check_log() {
+  for (const auto& p : pipelines_) {
+    auto end = log_->end_offset(p->partition());
+    if (!end.ok()) {
+      if (!end.status().retryable()) {
+        return end.status().with_context("startup: connecting to " + log_->describe());
+      }
+      std::lock_guard lock(startup_mu_);
+      startup_log_error_ = end.status().with_context("not reachable at startup");
+      return Status::Ok();  // not critical: pipelines and appends retry
+    }
+    if (p->applied() > *end) {
+      return Status::FailedPrecondition(
+          "startup: partition " + std::to_string(p->partition().value) + " of " +
+          options_.data_dir + " has applied " + std::to_string(p->applied().value) +
+          " records but " + log_->describe() + " holds only " + std::to_string(end->value) +
+          ": the data directory belongs to another log or topic");
+    }
+  }
+  return Status::Ok();
+}
+
+// Startup step 4.
+void Node::start_pipelines() {
+  for (auto& p : pipelines_) {
+    threads_.emplace_back([pipeline = p.get()](std::stop_token stop) { pipeline->run(stop); });
+  }
+}
+
+// Startup step 5: not critical; each retries its own failures with backoff
+// and reports them in health().
+void Node::start_recovery() {
+  if (options_.run_scheduler) scheduler_->start();
+  if (options_.run_relay) relay_->start();
+}
+
+// The startup order, in one place (docs/recovery.md "Startup and shutdown").
+Status Node::start() {
+  if (started_.exchange(true)) return Status::FailedPrecondition("the node was already started");
+  // 1. The stores are open (open()).
+  TALLY_RETURN_IF_ERROR(recover_pipelines());  // 2. critical
+  TALLY_RETURN_IF_ERROR(check_log());          // 3. critical, unless merely unreachable
+  start_pipelines();                           // 4.
+  start_recovery();                            // 5. not critical
+  return Status::Ok();
+}
+
+// The shutdown order: stop taking work, stop the engine's own appends, then
+// let each pipeline commit what it applied and flush its store.
 void Node::stop() {
+  stopping_ = true;
+  if (scheduler_) scheduler_->stop();
+  if (relay_) relay_->stop();
   for (auto& t : threads_) t.request_stop();
-  threads_.clear();  // joins
+  threads_.clear();  // joins; each pipeline's run() flushes its store as it returns
 }
 
 Partition Node::partition_of_account(AccountId id) const {
@@ -55,6 +147,7 @@ Partition Node::partition_of_account(AccountId id) const {
 }
 
 Result<std::vector<Placement>> Node::append(std::span<const Command> commands) {
+  if (stopping_) return Status::Aborted("the node is stopping; appends are no longer accepted");
   const uint32_t n = partition_count();
   std::vector<std::vector<uint32_t>> by_partition(n);
   for (uint32_t i = 0; i < commands.size(); i++) {
@@ -165,77 +258,6 @@ std::vector<PartitionStatus> Node::status() {
     s.error = pipelines_[p]->status();
     s.transient = pipelines_[p]->last_transient_error();
     out.push_back(s);
-  }
-  return out;
-}
-
-}  // namespace tally
-
-namespace tally {
-
-HealthReport Node::health() {
-  HealthReport r;
-  for (const PartitionStatus& s : status()) {
-    ComponentHealth c;
-    c.name = "pipeline/" + std::to_string(s.partition.value);
-    c.critical = true;
-    if (!s.error.ok()) {
-      c.ok = false;
-      c.detail = s.error.to_string();
-    } else if (!s.transient.ok()) {
-      c.critical = false;  // retrying: the log is unreachable, queries still work
-      c.ok = false;
-      c.detail = "retrying: " + s.transient.to_string();
-    } else {
-      c.detail = "applied through offset " + std::to_string(s.applied.value) + " of " +
-                 std::to_string(s.log_end.value);
-    }
-    r.components.push_back(std::move(c));
-  }
-  r.status = "ok";
-  for (const ComponentHealth& c : r.components) {
-    if (!c.ok && c.critical) r.status = "down";
-    if (!c.ok && !c.critical && r.status == "ok") r.status = "degraded";
-  }
-  return r;
-}
-
-std::string Node::metrics_text() {
-  std::string out;
-  out += "# HELP tally_applied_offset Next offset to apply, per partition.\n";
-  out += "# TYPE tally_applied_offset gauge\n";
-  const std::vector<PartitionStatus> st = status();
-  for (const PartitionStatus& s : st) {
-    out += "tally_applied_offset{partition=\"" + std::to_string(s.partition.value) + "\"} " +
-           std::to_string(s.applied.value) + "\n";
-  }
-  out += "# HELP tally_lag_records Records appended but not yet applied, per partition.\n";
-  out += "# TYPE tally_lag_records gauge\n";
-  for (const PartitionStatus& s : st) {
-    const uint64_t lag = s.log_end.value > s.applied.value ? s.log_end.value - s.applied.value : 0;
-    out += "tally_lag_records{partition=\"" + std::to_string(s.partition.value) + "\"} " +
-           std::to_string(lag) + "\n";
-  }
-  out += "# HELP tally_commands_total Commands applied, by outcome.\n";
-  out += "# TYPE tally_commands_total counter\n";
-  for (uint16_t o = 0; o < 128; o++) {
-    uint64_t total = 0;
-    for (const auto& p : pipelines_) total += p->metrics().outcomes[o].load();
-    if (total == 0 || !outcome_known(o)) continue;
-    out += "tally_commands_total{outcome=\"" + std::string(outcome_name(static_cast<Outcome>(o))) +
-           "\"} " + std::to_string(total) + "\n";
-  }
-  out += "# HELP tally_records_quarantined_total Records that failed verification.\n";
-  out += "# TYPE tally_records_quarantined_total counter\n";
-  for (const auto& p : pipelines_) {
-    out += "tally_records_quarantined_total{partition=\"" + std::to_string(p->partition().value) +
-           "\"} " + std::to_string(p->metrics().records_quarantined.load()) + "\n";
-  }
-  out += "# HELP tally_apply_seconds Time to apply and commit one record.\n";
-  out += "# TYPE tally_apply_seconds histogram\n";
-  for (const auto& p : pipelines_) {
-    out += p->metrics().apply_latency.prometheus(
-        "tally_apply_seconds", "partition=\"" + std::to_string(p->partition().value) + "\"");
   }
   return out;
 }

@@ -1,7 +1,16 @@
 // Node: one Tally process's engine. It owns the log client, a projection
-// store and a pipeline thread per partition, and answers producers and
-// queries (DESIGN.md "The data flow"). `tally serve`, `tally demo` and the
-// benchmarks run one; tests drive it directly.
+// store and a pipeline thread per partition, the timer scheduler and the
+// outbox relay, and answers producers and queries (DESIGN.md "The data
+// flow"). `tally serve`, `tally demo` and the benchmarks run one; tests
+// drive it directly.
+//
+// Every append the engine makes — Node::append, the relay's, the
+// scheduler's — goes through one circuit breaker around the log
+// (recovery/breaker_log.h); reads do not, so queries keep working while the
+// log is down and /health says "degraded" with the reason.
+//
+// Startup (start()) and shutdown (stop()) run in a fixed order, described
+// there and in docs/recovery.md.
 //
 // Data directory layout: DATA/log (the embedded log, when used) and
 // DATA/partitions/<P> (one RocksDB per partition's projection).
@@ -10,8 +19,11 @@
 // start() and before stop().
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,13 +33,30 @@
 #include "engine/log/log.h"
 #include "engine/node/pipeline.h"
 #include "projections/queries.h"
+#include "recovery/breaker_log.h"
+#include "recovery/relay.h"
 #include "recovery/sagas.h"
+#include "recovery/scheduler.h"
+#include "recovery/stuck.h"
 
 namespace tally {
 
 struct NodeOptions {
   std::string data_dir;
   PipelineOptions pipeline;
+  // The circuit breaker around every append (defaults: open after 5
+  // consecutive failures, half-open after 30 s, closed after 3 successes).
+  BreakerOptions breaker;
+  SchedulerOptions scheduler;
+  RelayOptions relay;
+  // Run the timer scheduler and the outbox relay (tools that only read or
+  // rebuild a projection turn them off).
+  bool run_scheduler = true;
+  bool run_relay = true;
+  // Wall clock for the scheduler and relay; default: the system clock.
+  std::function<Timestamp()> clock;
+  // The breaker's clock; default: std::chrono::steady_clock::now.
+  std::function<std::chrono::steady_clock::time_point()> breaker_clock;
 };
 
 // Where a command went: its record's partition and offset, and its index
@@ -69,12 +98,23 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Recovers every pipeline from its store, then starts their threads.
+  // Starts the engine, in order: (1) the stores, opened by open(); (2) every
+  // pipeline recovers its state and positions its reader at its stored
+  // offset; (3) the log is checked against the stores; (4) the pipelines
+  // start applying; (5) the scheduler and the relay start. Steps 1-3 are
+  // critical: a failure stops startup with an error naming the step. A log
+  // that cannot be reached at step 3 is not: the node starts degraded and
+  // the pipelines and appends retry. REQUIRES: called once.
   Status start();
-  // Stops the pipelines after their current step; flushes the stores.
+  // Stops, in order: new appends through append() are refused; the
+  // scheduler and the relay finish their tick and stop; each pipeline
+  // finishes its step (committing what it applied) and flushes its store.
+  // Idempotent; the destructor calls it.
   void stop();
 
+  // The log, behind the circuit breaker: appends through it are guarded.
   Log& log() { return *log_; }
+  const BreakerLog& breaker_log() const { return *log_; }
   uint32_t partition_count() const { return static_cast<uint32_t>(stores_.size()); }
 
   // Routes each command to its partition, packs them into records (at most
@@ -99,20 +139,48 @@ class Node {
   const PartitionStore& store(Partition p) const { return *stores_.at(p.value); }
   PartitionPipeline& pipeline(Partition p) { return *pipelines_.at(p.value); }
   std::vector<PartitionStatus> status();
+  // Components: "pipeline/P" (critical), "log" (the circuit breaker; not
+  // critical), "scheduler" and "relay" (not critical: stuck work or errors
+  // show as degraded with the reason).
   HealthReport health();
   // Prometheus text exposition of every counter (applied offset and lag per
-  // partition, commands by outcome, apply latency histogram, ...).
+  // partition, commands by outcome, apply latency histogram, timers due,
+  // expiries appended, outbox pending and relayed, stuck operations, the
+  // breaker's state and transitions, ...).
   std::string metrics_text();
+
+  // Operations re-driven the bounded number of times without success:
+  // timers first (by partition, deadline), then outbox entries; at most
+  // `limit`. What GET /v1/stuck and `tally query stuck` show.
+  std::vector<StuckOperation> stuck(size_t limit = 1000) const;
+  // The recovery parts, for tests, tools and benchmarks.
+  TimerScheduler& scheduler() { return *scheduler_; }
+  OutboxRelay& relay() { return *relay_; }
 
  private:
   Node(std::unique_ptr<Log> log, NodeOptions options);
+  Status open_stores();
+  ComponentHealth log_health();
+  ComponentHealth scheduler_health();
+  ComponentHealth relay_health();
+  std::string recovery_metrics_text();
+  Status recover_pipelines();
+  Status check_log();
+  void start_pipelines();
+  void start_recovery();
 
-  std::unique_ptr<Log> log_;
+  std::unique_ptr<BreakerLog> log_;
   NodeOptions options_;
   SagaCoordinator sagas_;  // stateless: one serves every partition
   std::vector<std::unique_ptr<PartitionStore>> stores_;
   std::vector<std::unique_ptr<PartitionPipeline>> pipelines_;
+  std::unique_ptr<TimerScheduler> scheduler_;
+  std::unique_ptr<OutboxRelay> relay_;
   std::vector<std::jthread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  mutable std::mutex startup_mu_;
+  Status startup_log_error_;  // GUARDED_BY(startup_mu_): the log was unreachable at step 3
 };
 
 }  // namespace tally
