@@ -1,0 +1,327 @@
+// The recovery parts inside a running Node, on the embedded log (behind a
+// FaultyLog where a test needs faults): health, metrics, the relay feeding
+// real pipelines, the breaker while the log fails, the scheduler re-driving
+// a timer that never clears, and the startup and shutdown order.
+//
+// Outbox entries and timers are written into a partition's store while no
+// node has it open, as a previous run (or a crash) would leave them.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "engine/core/bytes.h"
+#include "engine/core/codec.h"
+#include "engine/core/partitioner.h"
+#include "engine/log/embedded_log.h"
+#include "engine/node/node.h"
+#include "tests/support/faulty_log.h"
+#include "tests/support/temp_dir.h"
+
+using namespace tally;
+using namespace tally::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint32_t kPartitions = 4;
+
+std::unique_ptr<Log> open_log(const std::string& dir) {
+  auto log = open_embedded_log({.dir = dir, .partitions = kPartitions, .sync = false});
+  REQUIRE(log.ok());
+  return std::move(log).value();
+}
+
+std::unique_ptr<Node> start_node(std::unique_ptr<Log> log, NodeOptions options) {
+  auto node = Node::open(std::move(log), std::move(options));
+  REQUIRE(node.ok());
+  const Status started = (*node)->start();
+  REQUIRE_MESSAGE(started.ok(), started.to_string());
+  return std::move(node).value();
+}
+
+CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
+CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
+  CreateTransfer t;
+  t.id = TransferId(id);
+  t.debit_account_id = AccountId(debit);
+  t.credit_account_id = AccountId(credit);
+  t.amount = Amount(amount);
+  t.ledger = 1;
+  t.code = 1;
+  return t;
+}
+
+// Two accounts that share a partition.
+constexpr u128 kA = (u128{42} << 64) | 1;
+constexpr u128 kB = (u128{42} << 64) | 2;
+const Partition kP = partition_of(AccountId(kA), kPartitions);
+
+// Writes into partition p's store of `data` (no node may have it open).
+void write_store(const std::string& data, Partition p, const std::function<void(StoreBatch&)>& fill) {
+  std::filesystem::create_directories(data + "/partitions");
+  auto store = PartitionStore::open({.dir = data + "/partitions/" + std::to_string(p.value),
+                                     .partition = p, .partition_count = kPartitions});
+  REQUIRE(store.ok());
+  StoreBatch b;
+  fill(b);
+  REQUIRE((*store)->commit(b).ok());
+  REQUIRE((*store)->flush().ok());
+}
+
+// Outbox entries seq [0, n) in partition kP: transfer 1000 + i of i + 1 from A to B.
+void write_outbox(const std::string& data, uint64_t n) {
+  write_store(data, kP, [&](StoreBatch& b) {
+    for (uint64_t i = 0; i < n; i++) {
+      const Command c = transfer(1000 + i, kA, kB, i + 1);
+      b.put(keys::outbox(i), encode(OutboxEntry{i, kP, c}));
+    }
+    b.remove(keys::kRelay);
+  });
+}
+
+// Polls `done` for up to `timeout`.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+const ComponentHealth* component(const HealthReport& h, const std::string& name) {
+  for (const ComponentHealth& c : h.components) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+u128 balance_debits(Node& node, u128 id) {
+  auto a = node.account(AccountId(id));
+  REQUIRE(a.ok());
+  REQUIRE(a->has_value());
+  return (*a)->balances.debits_posted;
+}
+
+// How many times each command subject appears in partition p's log.
+std::map<u128, int> log_counts(Node& node, Partition p) {
+  std::map<u128, int> out;
+  auto end = node.log().end_offset(p);
+  REQUIRE(end.ok());
+  auto reader = node.log().read(p, Offset{0});
+  REQUIRE(reader.ok());
+  while ((*reader)->position() < *end) {
+    auto records = (*reader)->next(100, 100ms);
+    REQUIRE(records.ok());
+    for (const LogRecord& r : *records) {
+      auto commands = decode_batch(r.value);
+      REQUIRE(commands.ok());
+      for (const Command& c : *commands) out[command_subject(c)]++;
+    }
+  }
+  return out;
+}
+
+// Creates accounts A and B in a first run of the node.
+void create_accounts(const std::string& log_dir, const std::string& data) {
+  auto node = start_node(open_log(log_dir), {.data_dir = data});
+  const std::vector<Command> cmds = {account(kA), account(kB)};
+  auto placed = node->append(cmds);
+  REQUIRE(placed.ok());
+  for (const Placement& p : *placed) CHECK(node->outcome(p, 10s).value() == Outcome::created);
+}
+
+}  // namespace
+
+TEST_CASE("health lists the log, the scheduler and the relay; metrics carry their counters") {
+  TempDir dir;
+  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  const HealthReport h = node->health();
+  CHECK(h.status == "ok");
+  for (const char* name : {"log", "scheduler", "relay"}) {
+    const ComponentHealth* c = component(h, name);
+    REQUIRE_MESSAGE(c != nullptr, name);
+    CHECK(c->ok);
+    CHECK_FALSE(c->critical);
+  }
+  CHECK(component(h, "log")->detail.find("circuit breaker closed") != std::string::npos);
+  const std::string m = node->metrics_text();
+  for (const char* name : {"tally_timers_due 0", "tally_expiries_appended_total 0", "tally_outbox_pending 0",
+                           "tally_outbox_relayed_total 0", "tally_stuck_operations 0",
+                           "tally_breaker_state 0", "tally_breaker_transitions_total 0"}) {
+    CHECK_MESSAGE(m.find(std::string("\n") + name + "\n") != std::string::npos, name);
+  }
+  CHECK(node->stuck().empty());
+}
+
+TEST_CASE("outbox entries are relayed into the pipelines once; a re-send after a crash is answered exists") {
+  TempDir dir;
+  create_accounts(dir.sub("log"), dir.sub("data"));
+  write_outbox(dir.sub("data"), 10);
+  {
+    auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+    REQUIRE(eventually([&] { return node->relay().stats().relayed == 10; }));
+    REQUIRE(node->wait_caught_up(10s).ok());
+    CHECK(balance_debits(*node, kA) == 55);  // 1 + 2 + ... + 10
+    for (u128 i = 0; i < 10; i++) CHECK(log_counts(*node, kP)[1000 + i] == 1);
+    CHECK(node->metrics_text().find("\ntally_outbox_relayed_total 10\n") != std::string::npos);
+  }
+  // As if the relay's delete had been lost in a crash: the same entries again.
+  write_outbox(dir.sub("data"), 10);
+  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  REQUIRE(eventually([&] { return node->relay().stats().relayed == 10; }));
+  REQUIRE(node->wait_caught_up(10s).ok());
+  CHECK(balance_debits(*node, kA) == 55);  // unchanged: each re-sent transfer is `exists`
+  for (u128 i = 0; i < 10; i++) CHECK(log_counts(*node, kP)[1000 + i] == 2);
+  auto t = node->transfer(TransferId(1003));
+  REQUIRE(t.ok());
+  REQUIRE(t->has_value());
+  CHECK((*t)->amount.value() == 4);
+}
+
+TEST_CASE("a failing log: the breaker opens, health says degraded, appends fail fast, queries work; after healing nothing is lost or doubled") {
+  TempDir dir;
+  create_accounts(dir.sub("log"), dir.sub("data"));
+  write_outbox(dir.sub("data"), 5);
+  auto faults = std::make_shared<Faults>();
+  faults->fail_appends(Status::Unavailable("broker down (injected)"));
+  // The breaker's clock is the test's: it stays open until the test moves it.
+  std::atomic<int64_t> breaker_ms{0};
+  NodeOptions o{.data_dir = dir.sub("data")};
+  o.breaker = {.failure_threshold = 5, .open_duration = 30s, .success_threshold = 3};
+  o.breaker_clock = [&] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(breaker_ms.load())); };
+  o.relay.backoff = {.initial = 10ms, .max = 100ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = 3};
+  auto node = start_node(std::make_unique<FaultyLog>(open_log(dir.sub("log")), faults), o);
+
+  // The relay's retries open the breaker after 5 failures, then fail fast.
+  REQUIRE(eventually([&] { return node->breaker_log().snapshot().state == BreakerState::open; }));
+  CHECK(faults->appends_tried == 5);
+  REQUIRE(eventually([&] { return node->stuck().size() == 5; }));
+  CHECK(faults->appends_tried == 5);
+
+  // Producers' appends fail fast, naming the breaker; the log sees none of them.
+  const std::vector<Command> more = {transfer(2000, kA, kB, 100)};
+  auto refused = node->append(more);
+  CHECK(refused.status().code() == StatusCode::unavailable);
+  CHECK(refused.status().message().find("circuit breaker open") != std::string::npos);
+  CHECK(refused.status().message().find("5 consecutive append failures") != std::string::npos);
+  CHECK(faults->appends_tried == 5);
+
+  const HealthReport h = node->health();
+  CHECK(h.status == "degraded");
+  const ComponentHealth* log = component(h, "log");
+  REQUIRE(log != nullptr);
+  CHECK_FALSE(log->ok);
+  CHECK_MESSAGE(log->detail.find("circuit breaker open") != std::string::npos, log->detail);
+  CHECK(log->detail.find("broker down (injected)") != std::string::npos);
+  CHECK(log->detail.find("queries keep working") != std::string::npos);
+  const ComponentHealth* relay = component(h, "relay");
+  REQUIRE(relay != nullptr);
+  CHECK_FALSE(relay->ok);
+  CHECK_MESSAGE(relay->detail.find("5 outbox entries are stuck") != std::string::npos, relay->detail);
+  for (const ComponentHealth& c : h.components) {
+    if (c.name.starts_with("pipeline/")) CHECK(c.ok);
+  }
+  const auto stuck = node->stuck();
+  CHECK(stuck[0].kind == "outbox");
+  CHECK(stuck[0].seq == 0u);
+  CHECK(stuck[4].seq == 4u);
+  CHECK(stuck[0].attempts >= 3);
+  const std::string m = node->metrics_text();
+  CHECK(m.find("\ntally_stuck_operations 5\n") != std::string::npos);
+  CHECK(m.find("\ntally_breaker_state 1\n") != std::string::npos);
+  CHECK(m.find("\ntally_breaker_transitions_total 1\n") != std::string::npos);
+  // Queries keep working.
+  CHECK(balance_debits(*node, kA) == 0);
+
+  // The log comes back; 30 s later (by the breaker's clock) it half-opens,
+  // the relay's next retry goes through, and producers' appends close it.
+  faults->heal();
+  breaker_ms += 30'000;
+  REQUIRE(eventually([&] { return node->relay().stats().relayed == 5; }));
+  CHECK(node->stuck().empty());
+  for (u128 i = 0; i < 3; i++) {
+    const std::vector<Command> c = {transfer(3000 + i, kA, kB, 1000)};
+    REQUIRE(node->append(c).ok());
+  }
+  CHECK(node->breaker_log().snapshot().state == BreakerState::closed);
+  REQUIRE(node->wait_caught_up(10s).ok());
+  CHECK(node->health().status == "ok");
+  // Each outbox transfer once, each producer transfer once, the refused one never.
+  CHECK(balance_debits(*node, kA) == 1 + 2 + 3 + 4 + 5 + 3 * 1000);
+  const auto counts = log_counts(*node, kP);
+  for (u128 i = 0; i < 5; i++) CHECK(counts.at(1000 + i) == 1);
+  CHECK(counts.count(2000) == 0);
+  CHECK(node->metrics_text().find("\ntally_breaker_state 0\n") != std::string::npos);
+  CHECK(node->breaker_log().snapshot().transitions == 3);
+}
+
+TEST_CASE("a timer whose expiry never clears it is re-driven with backoff and reported stuck") {
+  // An expiry for a transfer this partition never had: whatever the rules
+  // answer, the timer stays set.
+  TempDir dir;
+  const u128 routing = (u128{7} << 64) | 1;
+  const Partition p = partition_of(AccountId(routing), kPartitions);
+  write_store(dir.sub("data"), p, [&](StoreBatch& b) {
+    std::string value(16, '\0');
+    put_be128(value.data(), routing);
+    b.put(keys::timer(Timer{Timestamp{1'000'000'000}, TimerKind::pending_expiry, 99, AccountId(routing)}), value);
+  });
+  NodeOptions o{.data_dir = dir.sub("data")};
+  o.scheduler.backoff = {.initial = 10ms, .max = 50ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = 3};
+  o.scheduler.apply_poll = 10ms;
+  auto node = start_node(open_log(dir.sub("log")), o);
+  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  const StuckOperation op = node->stuck().at(0);
+  CHECK(op.kind == "pending_expiry");
+  CHECK(op.partition == p);
+  CHECK(op.id == 99);
+  CHECK(op.deadline == Timestamp{1'000'000'000});
+  CHECK(op.attempts == 3);
+  CHECK(op.last_error.find("applied as") != std::string::npos);
+  CHECK(op.last_error.find("the timer is still set") != std::string::npos);
+  const HealthReport h = node->health();
+  const ComponentHealth* s = component(h, "scheduler");
+  REQUIRE(s != nullptr);
+  CHECK_FALSE(s->ok);
+  CHECK_MESSAGE(s->detail.find("1 timer is stuck") != std::string::npos, s->detail);
+  CHECK(h.status == "degraded");
+  const std::string m = node->metrics_text();
+  CHECK(m.find("\ntally_stuck_operations 1\n") != std::string::npos);
+  CHECK(m.find("\ntally_timers_due 1\n") != std::string::npos);
+  CHECK(node->scheduler().stats().expiries_appended >= 3);
+}
+
+TEST_CASE("startup refuses a data directory that has applied more than its log holds") {
+  TempDir dir;
+  create_accounts(dir.sub("log"), dir.sub("data"));
+  auto node = Node::open(open_log(dir.sub("other-log")), {.data_dir = dir.sub("data")});
+  REQUIRE(node.ok());
+  const Status s = (*node)->start();
+  CHECK(s.code() == StatusCode::failed_precondition);
+  CHECK(s.message().find("startup: partition " + std::to_string(kP.value)) != std::string::npos);
+  CHECK(s.message().find("belongs to another log or topic") != std::string::npos);
+}
+
+TEST_CASE("stop: appends are refused, the scheduler and relay stop, the pipelines flush what they applied") {
+  TempDir dir;
+  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  const std::vector<Command> cmds = {account(kA)};
+  auto placed = node->append(cmds);
+  REQUIRE(placed.ok());
+  REQUIRE(node->outcome(placed->at(0), 10s).ok());
+  node->stop();
+  CHECK_FALSE(node->scheduler().running());
+  CHECK_FALSE(node->relay().running());
+  CHECK(node->append(cmds).status().code() == StatusCode::aborted);
+  node->stop();  // idempotent
+  node.reset();
+  // What was applied is in the store: a restart has nothing to replay.
+  auto again = Node::open(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  REQUIRE(again.ok());
+  auto meta = (*again)->store(kP).meta();
+  REQUIRE(meta.ok());
+  CHECK(meta->next_offset.value == placed->at(0).offset.value + 1);
+}
