@@ -5,6 +5,7 @@
 #include <map>
 
 #include "engine/core/bytes.h"
+#include "engine/core/crash_point.h"
 #include "recovery/pack.h"
 
 namespace tally {
@@ -193,6 +194,7 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
     failed(p, w, offsets.status(), entries, now);
     return report;
   }
+  crash_point("relay.after_append");  // delivered, not yet removed: re-sent after a restart
   appends_++;
   report.records = records.size();
 

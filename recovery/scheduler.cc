@@ -4,6 +4,7 @@
 #include <cassert>
 #include <map>
 
+#include "engine/core/crash_point.h"
 #include "recovery/pack.h"
 
 namespace tally {
@@ -149,6 +150,7 @@ void TimerScheduler::append(uint32_t p, Work& w, const std::vector<Timer>& timer
     for (const Timer& t : timers) w.tracker.append_failed(t, offsets.status(), now, w.jitter.next());
     return;
   }
+  crash_point("scheduler.after_append");
   for (size_t r = 0; r < records.size(); r++) {
     for (size_t i = 0; i < records[r].count; i++) {
       w.tracker.appended(timers[records[r].first + i], (*offsets)[r], static_cast<uint32_t>(i));

@@ -150,8 +150,9 @@ class Node {
   std::string metrics_text();
 
   // Operations re-driven the bounded number of times without success:
-  // timers first (by partition, deadline), then outbox entries; at most
-  // `limit`. What GET /v1/stuck and `tally query stuck` show.
+  // timers (by partition, deadline), then outbox entries, then sagas still
+  // in flight after SagaSchedule::kStuckAttempts sends; at most `limit`.
+  // What GET /v1/stuck and `tally query stuck` show.
   std::vector<StuckOperation> stuck(size_t limit = 1000) const;
   // The recovery parts, for tests, tools and benchmarks.
   TimerScheduler& scheduler() { return *scheduler_; }
@@ -164,6 +165,7 @@ class Node {
   ComponentHealth scheduler_health();
   ComponentHealth relay_health();
   std::string recovery_metrics_text();
+  uint64_t stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const;
   Status recover_pipelines();
   Status check_log();
   void start_pipelines();

@@ -2,6 +2,8 @@
 // GET /v1/stuck show).
 #include "engine/node/node.h"
 
+#include "engine/core/bytes.h"
+
 namespace tally {
 
 namespace {
@@ -40,14 +42,18 @@ ComponentHealth Node::log_health() {
 ComponentHealth Node::scheduler_health() {
   ComponentHealth c{"scheduler", false, true, ""};
   const SchedulerStats s = scheduler_->stats();
+  const uint64_t sagas = stuck_sagas(0, nullptr);
   const std::string counts = plural(s.timers_due, "timer due", "timers due") + ", " +
                              std::to_string(s.awaiting_apply) + " awaiting apply, " +
                              std::to_string(s.stuck) + " stuck";
   if (!options_.run_scheduler) {
     c.detail = "not running (turned off)";
-  } else if (s.stuck > 0) {
+  } else if (s.stuck > 0 || sagas > 0) {
     c.ok = false;
-    c.detail = plural(s.stuck, "timer is", "timers are") + " stuck (see GET /v1/stuck); " + counts;
+    c.detail = (s.stuck > 0 ? plural(s.stuck, "timer is", "timers are") + " stuck" : std::string()) +
+               (s.stuck > 0 && sagas > 0 ? ", " : "") +
+               (sagas > 0 ? plural(sagas, "saga is", "sagas are") + " stuck in flight" : std::string()) +
+               " (see GET /v1/stuck); " + counts;
   } else if (!s.error.ok()) {
     c.ok = false;
     c.detail = "retrying after: " + s.error.to_string() + "; " + counts;
@@ -77,11 +83,47 @@ ComponentHealth Node::relay_health() {
   return c;
 }
 
+// Sagas still in flight after SagaSchedule::kStuckAttempts sends (their
+// re-drive is the coordinator's, in log time; see recovery/sagas.h). Reads
+// the in-flight index of each partition, at most kMaxSagaScan keys each.
+uint64_t Node::stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const {
+  constexpr size_t kMaxSagaScan = 100'000;
+  uint64_t count = 0;
+  for (const auto& store : stores_) {
+    std::vector<TransferId> ids;
+    (void)store->scan("F", "G", false, kMaxSagaScan, [&](std::string_view key, std::string_view) {
+      if (key.size() == 17) ids.push_back(TransferId(get_be128(key.data() + 1)));
+      return true;
+    });
+    for (TransferId id : ids) {
+      auto saga = store->saga(id);
+      if (!saga.ok() || !saga->has_value() || !saga_stuck(**saga)) continue;
+      count++;
+      if (out == nullptr || out->size() >= limit) continue;
+      const Saga& g = **saga;
+      StuckOperation op;
+      op.kind = "saga";
+      op.partition = g.source;
+      op.id = id.value();
+      op.target = g.destination;
+      op.deadline = g.deadline;
+      op.attempts = g.attempts;
+      op.last_error = "in flight after " + std::to_string(g.attempts) + " sends; " +
+                      (g.cancel_sent ? "the cancel to partition " : "the credit leg to partition ") +
+                      std::to_string(g.destination.value) + " is unanswered";
+      op.first_attempt = g.started;
+      out->push_back(std::move(op));
+    }
+  }
+  return count;
+}
+
 std::vector<StuckOperation> Node::stuck(size_t limit) const {
   std::vector<StuckOperation> out = scheduler_->stuck(limit);
   for (StuckOperation& op : relay_->stuck(limit - std::min(limit, out.size()))) {
     out.push_back(std::move(op));
   }
+  (void)stuck_sagas(limit, &out);
   return out;
 }
 
@@ -181,7 +223,7 @@ std::string Node::recovery_metrics_text() {
   metric(out, "tally_outbox_relayed_total", "counter", "Outbox entries appended to the log and removed.",
          re.relayed);
   metric(out, "tally_stuck_operations", "gauge", "Operations re-driven the bounded number of times without success.",
-         sc.stuck + re.stuck);
+         sc.stuck + re.stuck + stuck_sagas(0, nullptr));
   metric(out, "tally_breaker_state", "gauge", "The log circuit breaker: 0 closed, 1 open, 2 half-open.",
          static_cast<uint64_t>(b.state));
   metric(out, "tally_breaker_transitions_total", "counter", "Circuit breaker state changes.", b.transitions);

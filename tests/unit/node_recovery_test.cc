@@ -325,3 +325,39 @@ TEST_CASE("stop: appends are refused, the scheduler and relay stop, the pipeline
   REQUIRE(meta.ok());
   CHECK(meta->next_offset.value == placed->at(0).offset.value + 1);
 }
+
+TEST_CASE("a saga still in flight after the coordinator's bounded sends is listed as stuck") {
+  TempDir dir;
+  const TransferId id(77);
+  Saga saga;
+  saga.id = id;
+  saga.source = Partition{1};
+  saga.destination = Partition{2};
+  saga.state = SagaState::in_flight;
+  saga.started = Timestamp{5};
+  saga.attempts = SagaSchedule::kStuckAttempts;
+  saga.cancel_sent = true;
+  saga.deadline = Timestamp{9};
+  Saga settled = saga;
+  settled.id = TransferId(78);
+  settled.attempts = SagaSchedule::kStuckAttempts - 1;  // not yet
+  write_store(dir.sub("data"), Partition{1}, [&](StoreBatch& b) {
+    b.put(keys::saga(id), encode(saga));
+    b.put(keys::in_flight(id), "");
+    b.put(keys::saga(settled.id), encode(settled));
+    b.put(keys::in_flight(settled.id), "");
+  });
+  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  const auto stuck = node->stuck();
+  REQUIRE(stuck.size() == 1);
+  CHECK(stuck[0].kind == "saga");
+  CHECK(stuck[0].id == 77);
+  CHECK(stuck[0].partition == Partition{1});
+  CHECK(stuck[0].target == Partition{2});
+  CHECK(stuck[0].attempts == SagaSchedule::kStuckAttempts);
+  CHECK(stuck[0].last_error == "in flight after 10 sends; the cancel to partition 2 is unanswered");
+  CHECK(node->metrics_text().find("\ntally_stuck_operations 1\n") != std::string::npos);
+  const HealthReport h = node->health();
+  CHECK(h.status == "degraded");
+  CHECK(component(h, "scheduler")->detail.starts_with("1 saga is stuck in flight"));
+}
