@@ -289,15 +289,26 @@ class KafkaLog final : public Log {
     return std::unique_ptr<LogReader>(new KafkaReader(rk, options_.topic, p, from));
   }
 
+  // Through rd_kafka_offsets_for_times (timestamp -1: the end), which keeps
+  // to its timeout: rd_kafka_query_watermark_offsets waits forever while the
+  // partition's leader is down (librdkafka < 2.3.0, issue #2588), which
+  // would hang /health and startup for as long as a broker is away.
   Result<Offset> end_offset(Partition p) override {
-    int64_t lo = 0, hi = 0;
-    const rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-        producer_, options_.topic.c_str(), static_cast<int32_t>(p.value), &lo, &hi,
-        static_cast<int>(options_.metadata_timeout.count()));
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), static_cast<int32_t>(p.value))
+        ->offset = RD_KAFKA_OFFSET_END;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(
+        producer_, list, static_cast<int>(options_.metadata_timeout.count()));
+    int64_t end = 0;
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      e = list->elems[0].err;
+      end = list->elems[0].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return kafka_error(e, "reading the end offset of partition " + std::to_string(p.value));
     }
-    return Offset{static_cast<uint64_t>(hi)};
+    return Offset{static_cast<uint64_t>(std::max<int64_t>(end, 0))};
   }
 
  private:
