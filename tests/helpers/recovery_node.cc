@@ -1,0 +1,171 @@
+// recovery_node: a Node in a child process, for the crash tests of the
+// scheduler and the relay (tests/integration/recovery_crash_test.cc). The
+// tests kill it with SIGKILL from outside, or arm a crash point
+// (TALLY_CRASH_AT), then run it again over the same directory; every run
+// picks up where the last one stopped.
+//
+//   recovery_node expiry DIR N TIMEOUT_S
+//     Creates 8 pairs of accounts and N pending transfers (ids 100000 + i,
+//     amount i + 1, timeout TIMEOUT_S) once, prints "ready", then prints
+//     "progress appended=A pending=P" every 20 ms (A: ExpirePending appended
+//     by this run, P: transfers still pending) until none is pending, and
+//     then "done".
+//   recovery_node outbox DIR N
+//     Creates accounts A and B once; then, once, writes N outbox entries
+//     (transfers 500000 + i of i + 1 from A to B) into A's partition with no
+//     node running; then runs the node until the outbox is empty and
+//     applied, printing "ready" first and "done" at the end.
+//
+// The log is the embedded one (DIR/log, 4 partitions, fsync'd appends);
+// the projection is DIR/data.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "engine/core/partitioner.h"
+#include "engine/log/embedded_log.h"
+#include "engine/node/node.h"
+
+using namespace tally;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint32_t kPartitions = 4;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "recovery_node: %s\n", what.c_str());
+  std::exit(1);
+}
+void check(const Status& s, const std::string& what) {
+  if (!s.ok()) die(what + ": " + s.to_string());
+}
+
+std::unique_ptr<Node> start_node(const std::string& dir) {
+  auto log = open_embedded_log({.dir = dir + "/log", .partitions = kPartitions});
+  check(log.status(), "opening the log");
+  auto node = Node::open(std::move(log).value(), {.data_dir = dir + "/data"});
+  check(node.status(), "opening the node");
+  check((*node)->start(), "starting the node");
+  return std::move(node).value();
+}
+
+bool marked(const std::string& dir, const std::string& name) {
+  return std::filesystem::exists(dir + "/" + name + ".done");
+}
+void mark(const std::string& dir, const std::string& name) { std::ofstream(dir + "/" + name + ".done") << "1\n"; }
+
+// Appends `commands` (durably) and waits until they are applied.
+void run(Node& node, const std::vector<Command>& commands) {
+  auto placed = node.append(commands);
+  check(placed.status(), "appending");
+  for (const Placement& p : *placed) check(node.outcome(p, 60s).status(), "waiting for an outcome");
+}
+
+CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
+CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount, uint16_t flags, uint32_t timeout) {
+  CreateTransfer t;
+  t.id = TransferId(id);
+  t.debit_account_id = AccountId(debit);
+  t.credit_account_id = AccountId(credit);
+  t.amount = Amount(amount);
+  t.ledger = 1;
+  t.code = 1;
+  t.flags = flags;
+  t.timeout_seconds = timeout;
+  return t;
+}
+
+size_t count_keys(const Node& node, const char* from, const char* to) {
+  size_t n = 0;
+  for (uint32_t p = 0; p < kPartitions; p++) {
+    auto c = node.store(Partition{p}).scan(from, to, false, 0, [](auto, auto) { return true; });
+    check(c.status(), "counting keys");
+    n += *c;
+  }
+  return n;
+}
+
+int expiry_main(const std::string& dir, uint64_t n, uint32_t timeout) {
+  auto node = start_node(dir);
+  if (!marked(dir, "pending")) {
+    std::vector<Command> commands;
+    for (uint64_t g = 1; g <= 8; g++) {
+      commands.push_back(account((u128{g} << 64) | 1));
+      commands.push_back(account((u128{g} << 64) | 2));
+    }
+    run(*node, commands);
+    commands.clear();
+    for (uint64_t i = 0; i < n; i++) {
+      const u128 g = i % 8 + 1;
+      commands.push_back(transfer(100000 + i, (g << 64) | 1, (g << 64) | 2, i + 1,
+                                  transfer_flags::pending, timeout));
+    }
+    run(*node, commands);
+    mark(dir, "pending");
+  }
+  std::printf("ready\n");
+  std::fflush(stdout);
+  for (;;) {
+    const size_t left = count_keys(*node, "P", "Q");
+    std::printf("progress appended=%llu pending=%zu\n",
+                static_cast<unsigned long long>(node->scheduler().stats().expiries_appended), left);
+    std::fflush(stdout);
+    if (left == 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  check(node->wait_caught_up(60s), "catching up");
+  std::printf("done\n");
+  std::fflush(stdout);
+  return 0;
+}
+
+constexpr u128 kA = (u128{42} << 64) | 1;
+constexpr u128 kB = (u128{42} << 64) | 2;
+
+int outbox_main(const std::string& dir, uint64_t n) {
+  if (!marked(dir, "accounts")) {
+    auto node = start_node(dir);
+    run(*node, {account(kA), account(kB)});
+    mark(dir, "accounts");
+  }
+  if (!marked(dir, "outbox")) {
+    const Partition p = partition_of(AccountId(kA), kPartitions);
+    auto store = PartitionStore::open({.dir = dir + "/data/partitions/" + std::to_string(p.value),
+                                       .partition = p, .partition_count = kPartitions});
+    check(store.status(), "opening the store");
+    StoreBatch b;
+    for (uint64_t i = 0; i < n; i++) {
+      const Command c = transfer(500000 + i, kA, kB, i + 1, 0, 0);
+      b.put(keys::outbox(i), encode(OutboxEntry{i, p, c}));
+    }
+    check((*store)->commit(b), "writing the outbox");
+    check((*store)->flush(), "flushing the outbox");
+    mark(dir, "outbox");
+  }
+  auto node = start_node(dir);
+  std::printf("ready\n");
+  std::fflush(stdout);
+  while (count_keys(*node, "Q", "R") != 0) std::this_thread::sleep_for(10ms);
+  check(node->wait_caught_up(60s), "catching up");
+  std::printf("done\n");
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 4 && args[0] == "expiry") {
+    return expiry_main(args[1], std::stoull(args[2]), static_cast<uint32_t>(std::stoul(args[3])));
+  }
+  if (args.size() == 3 && args[0] == "outbox") return outbox_main(args[1], std::stoull(args[2]));
+  std::fprintf(stderr, "usage: recovery_node expiry DIR N TIMEOUT_S | outbox DIR N\n");
+  return 2;
+}
