@@ -1,17 +1,15 @@
 // kill -9 while expiries are being appended and applied: a child node
-// (tests/helpers/recovery_node.cc) creates pending transfers with a 1 s
-// timeout; it is killed from outside while its scheduler appends expiries,
-// then at the crash point right after a scheduler append, then inside a
-// pipeline commit that clears timers; a last run finishes. Then every
+// (tests/helpers/recovery_node.cc) creates pending transfers with timeouts
+// of 1 to 6 s; it is killed at the crash point right after its scheduler's
+// first append, then after a pipeline commit that changed timers (replaying
+// what the store lost, or applying expiries), then from outside while
+// expiries flow; a last run finishes. Then every
 // transfer is expired, each by exactly one `expired` outcome, and the books
 // balance.
-//
-// Needs the two-phase ledger rules; see tests/meson.build.
 #include <doctest/doctest.h>
 
 #include <signal.h>
 
-#include <random>
 
 #include "tests/integration/recovery_support.h"
 #include "tests/support/temp_dir.h"
@@ -37,36 +35,53 @@ std::optional<Progress> parse(const std::string& line) {
   return p;
 }
 
-// Runs the child until it prints "done" or dies; returns its exit code.
-int run_child(const std::string& dir, const std::string& crash_at, bool kill_midway, std::mt19937& rng) {
-  auto child = spawn_recovery_node({"expiry", dir, std::to_string(kTransfers), "1"}, crash_at);
+// Runs the child until it prints "done" or dies; returns its exit code and
+// how many transfers were pending when it started.
+struct Run {
+  int exit_code = -1;
+  uint64_t pending_at_start = 0;
+};
+Run run_child(const std::string& dir, const std::string& crash_at, bool kill_midway) {
+  auto child = spawn_recovery_node({"expiry", dir, std::to_string(kTransfers), "6"}, crash_at);
+  Run run;
   std::optional<std::string> line = child->read_line(120s);
-  if (line != "ready") return child->wait();
-  // Kill once expiries are flowing: some appended, some still pending,
-  // after a random number of further progress lines.
-  int extra = std::uniform_int_distribution<int>(0, 5)(rng);
+  unsigned long long pending = 0;
+  if (!line || std::sscanf(line->c_str(), "ready pending=%llu", &pending) != 1) {
+    run.exit_code = child->wait();
+    return run;
+  }
+  run.pending_at_start = pending;
   while ((line = child->read_line(120s))) {
     if (*line == "done") break;
     const auto p = parse(*line);
     REQUIRE(p.has_value());
-    if (kill_midway && p->appended > 0 && p->pending > 0 && extra-- <= 0) {
+    if (kill_midway && p->appended > 0 && p->pending > 0) {
       child->signal(SIGKILL);
       break;
     }
   }
-  return child->wait();
+  run.exit_code = child->wait();
+  return run;
 }
 
 }  // namespace
 
 TEST_CASE("kill -9 while expiries are appended and applied: each transfer expires once and the books balance") {
   TempDir dir;
-  std::mt19937 rng(20261121);
-  CHECK(run_child(dir.path(), "", true, rng) == 128 + SIGKILL);
-  CHECK(run_child(dir.path(), "scheduler.after_append:2", false, rng) != 0);
-  CHECK(run_child(dir.path(), "pipeline.after_commit.effects:2", false, rng) != 0);
-  CHECK(run_child(dir.path(), "", true, rng) != 1);  // killed, or done if nothing was left
-  REQUIRE(run_child(dir.path(), "", false, rng) == 0);
+  // Killed right after the first expiries reach the log, before they apply.
+  Run r = run_child(dir.path(), "scheduler.after_append:1", false);
+  REQUIRE(r.pending_at_start == kTransfers);
+  CHECK(r.exit_code == 128 + SIGKILL);
+  // Killed inside the pipeline's sixth commit with timer changes: replaying
+  // what the first crash lost from the store (no WAL), or applying expiries.
+  r = run_child(dir.path(), "pipeline.after_commit.effects:6", false);
+  CHECK(r.exit_code == 128 + SIGKILL);
+  // Killed from outside while expiries flow.
+  r = run_child(dir.path(), "", true);
+  if (r.pending_at_start > 0) CHECK(r.exit_code == 128 + SIGKILL);
+  // To the end.
+  r = run_child(dir.path(), "", false);
+  REQUIRE(r.exit_code == 0);
 
   auto node = open_for_reading(dir.path());
   REQUIRE(node != nullptr);

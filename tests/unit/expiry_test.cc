@@ -4,9 +4,6 @@
 // it only at or past the deadline in log time (else not_yet_due, and the
 // scheduler tries again); the transfer ends `expired`, its timer gone, and
 // nothing expires twice. Posts and voids race expiries through log order.
-//
-// Needs the two-phase rules of projections/ledger*.cc (pending, post, void,
-// expire); see tests/meson.build.
 #include <doctest/doctest.h>
 
 #include <map>
