@@ -11,4 +11,10 @@ Result<std::optional<QuarantinedRecord>> find_quarantined(const PartitionStore& 
   return std::optional<QuarantinedRecord>(std::move(q));
 }
 
+Result<std::vector<StuckOperation>> Backend::stuck(size_t) {
+  return Status::FailedPrecondition(
+      "stuck operations are tracked by a running node (its scheduler and relay retry in memory); "
+      "ask tally serve with --http");
+}
+
 }  // namespace tally::http

@@ -50,6 +50,10 @@ class Backend {
   virtual HealthReport health() = 0;
   // Prometheus text of the engine's own metrics.
   virtual std::string metrics_text() = 0;
+  // Stuck operations (Node::stuck), at most `limit`. Only a running node
+  // tracks them (its scheduler and relay keep their retries in memory);
+  // by default: failed_precondition.
+  virtual Result<std::vector<StuckOperation>> stuck(size_t limit);
 };
 
 // The quarantine entry of the record at `o` in `store`, if there is one

@@ -28,5 +28,6 @@ Response get_balance(Backend& backend, const RouteArgs& args);
 Response get_pending(Backend& backend, const RouteArgs& args);
 Response get_offset(Backend& backend, const RouteArgs& args);
 Response get_health(Backend& backend, const RouteArgs& args);
+Response get_stuck(Backend& backend, const RouteArgs& args);
 
 }  // namespace tally::http

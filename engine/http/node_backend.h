@@ -24,6 +24,7 @@ class NodeBackend final : public Backend {
   Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) override;
   HealthReport health() override { return node_.health(); }
   std::string metrics_text() override { return node_.metrics_text(); }
+  Result<std::vector<StuckOperation>> stuck(size_t limit) override { return node_.stuck(limit); }
 
  private:
   Node& node_;

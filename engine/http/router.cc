@@ -24,6 +24,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/transfers/{id}", get_transfer},
     {"GET", "/v1/offsets/{partition}/{offset}", get_offset},
     {"GET", "/v1/pending", get_pending},
+    {"GET", "/v1/stuck", get_stuck},
     {"GET", "/health", get_health},
     {"GET", "/metrics", nullptr},
 };

@@ -8,12 +8,16 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <thread>
 
 #include "engine/core/bytes.h"
 #include "engine/core/codec.h"
 #include "engine/core/partitioner.h"
+#include "engine/http/node_backend.h"
+#include "engine/http/router.h"
+#include "engine/http/store_backend.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
 #include "tests/support/faulty_log.h"
@@ -360,4 +364,47 @@ TEST_CASE("a saga still in flight after the coordinator's bounded sends is liste
   const HealthReport h = node->health();
   CHECK(h.status == "degraded");
   CHECK(component(h, "scheduler")->detail.starts_with("1 saga is stuck in flight"));
+}
+
+TEST_CASE("GET /v1/stuck lists what Node::stuck() lists; read-only stores cannot answer it") {
+  TempDir dir;
+  const u128 routing = (u128{9} << 64) | 1;
+  const Partition p = partition_of(AccountId(routing), kPartitions);
+  write_store(dir.sub("data"), p, [&](StoreBatch& b) {
+    std::string value(16, '\0');
+    put_be128(value.data(), routing);
+    b.put(keys::timer(Timer{Timestamp{2'000'000'000}, TimerKind::pending_expiry, 5, AccountId(routing)}), value);
+  });
+  NodeOptions o{.data_dir = dir.sub("data")};
+  o.scheduler.backoff = {.initial = 10ms, .max = 50ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = 2};
+  o.scheduler.apply_poll = 10ms;
+  auto node = start_node(open_log(dir.sub("log")), o);
+  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  http::NodeBackend backend(*node);
+  http::Router router(backend);
+  const http::Response r = router.handle(http::Request{"GET", "/v1/stuck", ""});
+  CHECK(r.status == 200);
+  const boost::json::object body = boost::json::parse(r.body).as_object();
+  const boost::json::array& ops = body.at("operations").as_array();
+  REQUIRE(ops.size() == 1);
+  const boost::json::object& op = ops[0].as_object();
+  CHECK(op.at("kind").as_string() == "pending_expiry");
+  CHECK(op.at("id").as_string() == "5");
+  CHECK(op.at("partition").as_int64() == p.value);
+  CHECK(op.at("deadline").as_string() == "2000000000");
+  CHECK(op.at("attempts").as_int64() >= 2);
+  CHECK(std::string(op.at("last_error").as_string()).find("the timer is still set") != std::string::npos);
+  CHECK(op.contains("first_attempt"));
+  CHECK(op.contains("stuck_since"));
+  CHECK(router.handle(http::Request{"GET", "/v1/stuck?limit=0", ""}).status == 400);
+  CHECK(router.handle(http::Request{"GET", "/v1/stuck?color=red", ""}).status == 400);
+  node->stop();
+  node.reset();
+
+  auto stores = http::StoreBackend::open(dir.sub("data"));
+  REQUIRE(stores.ok());
+  http::Router read_only(**stores);
+  const http::Response refused = read_only.handle(http::Request{"GET", "/v1/stuck", ""});
+  CHECK(refused.status == 409);
+  CHECK(refused.body.find("tracked by a running node") != std::string::npos);
 }

@@ -22,7 +22,7 @@ namespace {
 constexpr char kUsage[] =
     "tally query account ID | transfer ID | balance ID --at TIME_NS | offset PARTITION OFFSET\n"
     "            | history ID [--limit N] [--cursor C] [--order asc|desc] [--from T] [--to T]\n"
-    "            | pending [--limit N] [--cursor C]\n"
+    "            | pending [--limit N] [--cursor C] | stuck [--limit N]\n"
     "            (--http ADDR | --data DIR) [--json]\n\n"
     "--http asks a running `tally serve`: it sees everything applied so far.\n"
     "--data opens DIR's projection stores read-only and works without a running\n"
@@ -43,12 +43,15 @@ const std::map<std::string, QueryShape, std::less<>> kQueries = {
     {"balance", {1, {"at"}}},
     {"pending", {0, {"limit", "cursor"}}},
     {"offset", {2, {"wait-ms"}}},
+    {"stuck", {0, {"limit"}}},
 };
 const std::vector<std::string> kParamOptions = {"limit", "cursor", "order", "from", "to", "at", "wait-ms"};
 
 // The API target for the query the words and options name.
 std::string target_of(const std::vector<std::string>& words, const po::variables_map& vm) {
-  if (words.empty()) throw UsageError("which query? account, transfer, history, balance, pending or offset");
+  if (words.empty()) {
+    throw UsageError("which query? account, transfer, history, balance, pending, offset or stuck");
+  }
   auto it = kQueries.find(words[0]);
   if (it == kQueries.end()) throw UsageError("unknown query \"" + words[0] + "\"");
   const QueryShape& shape = it->second;
@@ -62,6 +65,7 @@ std::string target_of(const std::vector<std::string>& words, const po::variables
   if (words[0] == "history") target = "/v1/accounts/" + enc(1) + "/history";
   if (words[0] == "balance") target = "/v1/accounts/" + enc(1) + "/balance";
   if (words[0] == "pending") target = "/v1/pending";
+  if (words[0] == "stuck") target = "/v1/stuck";
   if (words[0] == "offset") target = "/v1/offsets/" + enc(1) + "/" + enc(2);
   if (words[0] == "balance" && !vm.count("at")) throw UsageError("balance needs --at TIME_NS");
   char sep = '?';
@@ -99,7 +103,7 @@ int query_main(const Args& args) {
       ("http", po::value(&http_address), "address of a running tally serve (HOST:PORT)")
       ("data", po::value(&data), "data directory to read (its stores, read-only)")
       ("json", po::bool_switch(&json_out), "print the API's JSON")
-      ("limit", po::value<std::string>(), "history, pending: items per page (1..8189, default 100)")
+      ("limit", po::value<std::string>(), "history, pending, stuck: items per page (1..8189, default 100)")
       ("cursor", po::value<std::string>(), "history, pending: next_cursor of the previous page")
       ("order", po::value<std::string>(), "history: asc (oldest first, default) or desc")
       ("from", po::value<std::string>(), "history: earliest timestamp (ns), inclusive")

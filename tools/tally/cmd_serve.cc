@@ -45,11 +45,12 @@ int serve(const LogOptions& log_options, const http::HostPort& listen, const sig
   std::unique_ptr<Log> log = open_log(log_options);
   const std::string log_name = log->describe();
   const uint32_t partitions = log->partition_count();
-  // 2. The projection stores and a pipeline per partition, resuming each at
-  //    its stored offset.
+  // 2. The projection stores, a pipeline per partition resuming each at its
+  //    stored offset, then the timer scheduler and the outbox relay
+  //    (Node::start, which checks the stores against the log).
   std::unique_ptr<Node> node =
       check(Node::open(std::move(log), {.data_dir = log_options.data_dir}), "opening the projection");
-  check(node->start(), "starting the pipelines");
+  check(node->start(), "starting the node");
   // 3. The HTTP/JSON API.
   http::NodeBackend backend(*node);
   http::Router router(backend);
@@ -61,7 +62,7 @@ int serve(const LogOptions& log_options, const http::HostPort& listen, const sig
   const int sig = wait_for_stop(stop_signals);
   std::cerr << "tally serve: " << strsignal(sig) << ", stopping" << std::endl;
   server->stop();  // no new requests; those in progress finish
-  node->stop();    // pipelines commit what they applied and flush
+  node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
   return 0;
 }
 

@@ -102,6 +102,21 @@ std::string offset(const json::object& o) {
   return s.str();
 }
 
+std::string stuck(const json::object& o) {
+  std::ostringstream s;
+  const json::array& list = o.at("operations").as_array();
+  s << list.size() << (list.size() == 1 ? " stuck operation\n" : " stuck operations\n");
+  for (const json::value& v : list) {
+    const json::object& op = v.as_object();
+    s << "  " << field(op, "kind") << " " << field(op, "id") << " in partition " << field(op, "partition");
+    if (op.contains("seq")) s << " (outbox seq " << field(op, "seq") << ")";
+    if (op.contains("target")) s << " for partition " << field(op, "target");
+    s << ": " << field(op, "attempts") << " attempts since " << format_timestamp(field(op, "first_attempt"))
+      << "\n    last error: " << field(op, "last_error") << "\n";
+  }
+  return s.str();
+}
+
 }  // namespace
 
 std::string format_timestamp(std::string_view ns) {
@@ -129,6 +144,7 @@ std::string render_human(std::string_view what, const json::value& answer) {
   }
   if (what == "pending") return pending(o);
   if (what == "offset") return offset(o);
+  if (what == "stuck") return stuck(o);
   return json::serialize(answer) + "\n";
 }
 

@@ -10,7 +10,7 @@
 namespace tally::cli {
 
 // `what` is the query: "account", "transfer", "history", "balance",
-// "pending" or "offset".
+// "pending", "offset" or "stuck".
 std::string render_human(std::string_view what, const boost::json::value& answer);
 
 // "1712345678901234567" -> "2024-04-05T19:34:38.901234567Z"; the text as it
