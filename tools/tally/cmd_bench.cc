@@ -1,11 +1,13 @@
 // tally bench: benchmarks, one mode each, `tally bench <mode> [options]`.
 // Without a mode (or with only options) it runs the first mode of the table.
 // Each mode prints what it ran and its figures; docs/benchmarks.md records
-// the results on the reference machine.
+// the results on the reference machine. A mode's code lives in bench/ (or
+// cmd_bench_<mode>.cc); adding one is a line in the table.
 #include <cstdio>
 #include <functional>
 #include <string_view>
 
+#include "bench/expire_bench.h"
 #include "bench/ledger_bench.h"
 #include "tools/tally/cli.h"
 
@@ -27,6 +29,8 @@ const BenchMode kModes[] = {
      bench_replay_main},
     {"reconcile", "tally reconcile of the stores a replay of that log built",
      bench_reconcile_main},
+    {"expire", "expiring 1,000,000 due pending transfers; a tick with 10,000,000 timers, none due",
+     bench::expire_bench_main},
 };
 
 void list_modes(std::FILE* out) {

@@ -32,7 +32,7 @@ const Subcommand kSubcommands[] = {
      tally::cli::reconcile_main},
     {"broker", "run librdkafka's in-memory mock Kafka cluster (development and tests only)",
      tally::cli::broker_main},
-    {"bench", "measure: `tally bench log` appends to the embedded log and to Kafka",
+    {"bench", "measure: tally bench transfers | log | replay | reconcile | expire",
      tally::cli::bench_main},
 };
 
