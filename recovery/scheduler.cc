@@ -77,29 +77,37 @@ Result<TickReport> TimerScheduler::tick(Partition partition) {
   return tick_locked(partition.value, w, deps_.clock());
 }
 
+namespace {
+// An expiry applied as `expired` cleared its timer in the same write
+// (docs/outcomes.md "expire_pending"): no need to look it up.
+bool cleared_by_contract(TimerKind kind, Outcome outcome) {
+  return kind == TimerKind::pending_expiry && outcome == Outcome::expired;
+}
+}  // namespace
+
 void TimerScheduler::check_tracked(uint32_t p, Work& w, Timestamp now,
                                    std::vector<Timer>& to_append, TickReport& report) {
   const PartitionStore& store = *deps_.stores[p];
   std::map<uint64_t, std::optional<OffsetOutcomes>> outcomes;  // per record, read once
   for (const TimerTracker::Check& c : w.tracker.due_checks(deps_.applied(Partition{p}), now)) {
     report.checked++;
-    auto value = store.get(keys::timer(c.timer));
-    // A failed read counts as "still set": at worst the command is appended
-    // again, which the apply path answers without changing anything.
-    const bool present = !value.ok() || value->has_value();
-    std::string outcome;
-    if (present && c.offset) {
+    std::optional<Outcome> got;
+    if (c.offset) {
       auto it = outcomes.find(c.offset->value);
       if (it == outcomes.end()) {
         auto o = store.outcomes(*c.offset);
         it = outcomes.emplace(c.offset->value, o.ok() ? *o : std::nullopt).first;
       }
-      if (it->second && c.index < it->second->outcomes.size()) {
-        outcome = outcome_name(it->second->outcomes[c.index]);
-      } else {
-        outcome = "(outcome not readable)";
-      }
+      if (it->second && c.index < it->second->outcomes.size()) got = it->second->outcomes[c.index];
     }
+    bool present = false;
+    if (!got || !cleared_by_contract(c.timer.kind, *got)) {
+      auto value = store.get(keys::timer(c.timer));
+      // A failed read counts as "still set": at worst the command is appended
+      // again, which the apply path answers without changing anything.
+      present = !value.ok() || value->has_value();
+    }
+    const std::string outcome = got ? std::string(outcome_name(*got)) : "(outcome not readable)";
     if (w.tracker.checked(c, present, outcome, now, w.jitter.next())) to_append.push_back(c.timer);
   }
   checks_ += report.checked;

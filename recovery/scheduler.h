@@ -8,7 +8,9 @@
 // Per partition, a tick
 //   1. asks its TimerTracker what to check: timers whose expiry record the
 //      pipeline has applied (cleared? then done; still set? re-append after
-//      backoff) and timers whose retry time came (still set? append again);
+//      backoff) and timers whose retry time came (still set? append again).
+//      An expiry whose recorded outcome is `expired` cleared its timer in
+//      the same write, so it is forgotten without a lookup;
 //   2. if the partition's timers changed since the last scan (wake(), from
 //      the pipeline's on_effects) or the next known deadline came, scans the
 //      timer index from where a scan must start (recovery/timer_scan.h) up to
