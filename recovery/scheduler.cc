@@ -184,6 +184,7 @@ Result<TickReport> TimerScheduler::tick_locked(uint32_t p, Work& w, Timestamp no
   if (!scanned.ok()) {
     w.errors++;
     w.error = scanned;
+    w.cursor.mark_dirty();  // scan again once the backoff is over
     w.error_retry_at = plus(now, backoff_delay(options_.backoff, w.errors, w.jitter.next()));
     return scanned;
   }
