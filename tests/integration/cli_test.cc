@@ -78,13 +78,16 @@ TEST_CASE("usage errors of the tally binary and its commands") {
       {{"query", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
       {{"query", "frobnicate", "7", "--data", data}, "", 2, "unknown query \"frobnicate\""},
       {{"demo", "stray"}, "", 2, "unexpected argument \"stray\""},
-      {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: transfers, log, replay, reconcile)"},
+      {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: transfers, log, replay, reconcile, expire)"},
       {{"bench", "transfers", "--batch", "8190"}, "", 2, "--batch must be in 1..8189"},
       {{"bench", "--accounts", "15", "--group", "10"}, "", 2, "--accounts must be a multiple of --group"},
       {{"bench", "log", "--target", "moon"}, "", 2, "--target must be embedded, kafka or both"},
       {{"bench", "log", "--threads", "0"}, "", 2, "--threads must be in 1..64"},
       {{"bench", "log", "--commands", "8190"}, "", 2, "--commands must be in 1..8189"},
       {{"bench", "log", "--seconds", "-1"}, "", 2, "--seconds must be in"},
+      {{"bench", "expire", "--timeout", "0"}, "", 2, "--timeout must be in 1..60"},
+      {{"bench", "expire", "--partitions", "65"}, "", 2, "--partitions in 1..64"},
+      {{"bench", "expire", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
   };
   for (const BadRun& b : runs) check_refused(b);
 }
