@@ -126,47 +126,74 @@ void OutboxRelay::failed(uint32_t p, Work& w, const Status& error,
   w.stuck_count = std::max<uint64_t>(entries.size(), 1);
 }
 
+Status OutboxRelay::load_progress(PartitionStore& store, Work& w) {
+  if (w.loaded) return Status::Ok();
+  TALLY_ASSIGN_OR_RETURN(std::optional<std::string> progress, store.get(keys::kRelay));
+  uint64_t next = 0;
+  if (progress) {
+    TALLY_ASSIGN_OR_RETURN(next, decode_relay_progress(*progress));
+  }
+  w.next_seq = next;
+  w.loaded = true;
+  return Status::Ok();
+}
+
+// Entries from w.next_seq in seq order, at most max_entries_per_tick. An
+// entry that cannot be decoded or names no partition ends the list and is
+// reported in `bad` (the entries before it are still relayed).
+Status OutboxRelay::read_entries(uint32_t p, const Work& w, std::vector<OutboxEntry>& entries,
+                                 Status& bad) const {
+  auto read = deps_.stores[p]->scan(
+      keys::outbox(w.next_seq), keys::kRelay, false, options_.max_entries_per_tick,
+      [&](std::string_view, std::string_view value) {
+        auto e = decode_outbox(value);
+        if (!e.ok()) {
+          bad = e.status().with_context("outbox of partition " + std::to_string(p));
+          return false;
+        }
+        if (e->target.value >= deps_.log->partition_count()) {
+          bad = Status::Corruption("outbox entry " + std::to_string(e->seq) + " of partition " +
+                                   std::to_string(p) + " targets partition " +
+                                   std::to_string(e->target.value) + ", which does not exist");
+          return false;
+        }
+        entries.push_back(std::move(*e));
+        return true;
+      });
+  return read.status();
+}
+
+// Groups the entries by target (seq order kept within each) and appends
+// them in one call. Returns the number of records.
+Result<size_t> OutboxRelay::append_entries(const std::vector<OutboxEntry>& entries) {
+  std::map<uint32_t, std::vector<Command>> by_target;
+  for (const OutboxEntry& e : entries) by_target[e.target.value].push_back(e.command);
+  std::vector<PackedRecord> records;
+  for (const auto& [target, commands] : by_target) {
+    for (PackedRecord& r : pack_records(Partition{target}, commands, deps_.log->max_record_bytes())) {
+      records.push_back(std::move(r));
+    }
+  }
+  TALLY_RETURN_IF_ERROR(deps_.log->append(append_requests(records)).status());
+  return records.size();
+}
+
 Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp now) {
   RelayTickReport report;
   PartitionStore& store = *deps_.stores[p];
   if (w.failures > 0 && now < w.retry_at) return report;
-  if (!w.loaded) {
-    auto progress = store.get(keys::kRelay);
-    Result<uint64_t> seq = progress.ok() ? (*progress ? decode_relay_progress(**progress) : uint64_t{0})
-                                         : Result<uint64_t>(progress.status());
-    if (!seq.ok()) {
-      failed(p, w, seq.status(), {}, now);
-      return seq.status();
-    }
-    w.next_seq = *seq;
-    w.loaded = true;
+  if (Status s = load_progress(store, w); !s.ok()) {
+    failed(p, w, s, {}, now);
+    return s;
   }
   if (!w.dirty && w.failures == 0) return report;
 
   // 1. Read entries in seq order.
   std::vector<OutboxEntry> entries;
   Status bad;
-  auto read = store.scan(keys::outbox(w.next_seq), keys::kRelay, false, options_.max_entries_per_tick,
-                         [&](std::string_view, std::string_view value) {
-                           auto e = decode_outbox(value);
-                           if (!e.ok()) {
-                             bad = e.status().with_context("outbox of partition " + std::to_string(p));
-                             return false;
-                           }
-                           if (e->target.value >= deps_.log->partition_count()) {
-                             bad = Status::Corruption("outbox entry " + std::to_string(e->seq) +
-                                                      " of partition " + std::to_string(p) +
-                                                      " targets partition " +
-                                                      std::to_string(e->target.value) +
-                                                      ", which does not exist");
-                             return false;
-                           }
-                           entries.push_back(std::move(*e));
-                           return true;
-                         });
-  if (!read.ok()) {
-    failed(p, w, read.status(), {}, now);
-    return read.status();
+  if (Status s = read_entries(p, w, entries, bad); !s.ok()) {
+    failed(p, w, s, {}, now);
+    return s;
   }
   report.read = entries.size();
   if (entries.empty()) {
@@ -178,25 +205,17 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
     return report;
   }
 
-  // 2. Group by target, seq order kept within each; append everything at once.
-  std::map<uint32_t, std::vector<Command>> by_target;
-  for (const OutboxEntry& e : entries) by_target[e.target.value].push_back(e.command);
-  std::vector<PackedRecord> records;
-  for (const auto& [target, commands] : by_target) {
-    for (PackedRecord& r : pack_records(Partition{target}, commands, deps_.log->max_record_bytes())) {
-      records.push_back(std::move(r));
-    }
-  }
-  auto offsets = deps_.log->append(append_requests(records));
-  if (!offsets.ok()) {
+  // 2. Append them.
+  Result<size_t> records = append_entries(entries);
+  if (!records.ok()) {
     append_failures_++;
     report.failed = true;
-    failed(p, w, offsets.status(), entries, now);
+    failed(p, w, records.status(), entries, now);
     return report;
   }
   crash_point("relay.after_append");  // delivered, not yet removed: re-sent after a restart
   appends_++;
-  report.records = records.size();
+  report.records = *records;
 
   // 3. Remove what the log now holds, and record the progress.
   StoreBatch batch;

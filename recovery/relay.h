@@ -117,6 +117,9 @@ class OutboxRelay {
   struct Work;
   void run(std::stop_token stop);
   Result<RelayTickReport> tick_locked(uint32_t p, Work& w, Timestamp now);
+  Status load_progress(PartitionStore& store, Work& w);
+  Status read_entries(uint32_t p, const Work& w, std::vector<OutboxEntry>& entries, Status& bad) const;
+  Result<size_t> append_entries(const std::vector<OutboxEntry>& entries);
   void failed(uint32_t p, Work& w, const Status& error, const std::vector<OutboxEntry>& entries,
               Timestamp now);
   Timestamp next_wake_locked(const Work& w, Timestamp now) const;
