@@ -408,3 +408,49 @@ TEST_CASE("GET /v1/stuck lists what Node::stuck() lists; read-only stores cannot
   CHECK(refused.status == 409);
   CHECK(refused.body.find("tracked by a running node") != std::string::npos);
 }
+
+TEST_CASE("a cross-partition transfer completes through the relay: credit leg there, reply back, once each") {
+  TempDir dir;
+  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  // A debit account and a credit account in different partitions.
+  const u128 debit = (u128{1} << 64) | 1;
+  u128 credit = 0;
+  for (uint64_t hi = 2; credit == 0; hi++) {
+    if (partition_of(AccountId(u128{hi} << 64 | 1), kPartitions) != partition_of(AccountId(debit), kPartitions)) {
+      credit = (u128{hi} << 64) | 1;
+    }
+  }
+  const Partition src = partition_of(AccountId(debit), kPartitions);
+  const Partition dst = partition_of(AccountId(credit), kPartitions);
+  const std::vector<Command> accounts = {account(debit), account(credit)};
+  auto placed = node->append(accounts);
+  REQUIRE(placed.ok());
+  for (const Placement& p : *placed) REQUIRE(node->outcome(p, 10s).value() == Outcome::created);
+  const std::vector<Command> t = {transfer(4242, debit, credit, 70)};
+  placed = node->append(t);
+  REQUIRE(placed.ok());
+  CHECK(node->outcome(placed->at(0), 10s).value() == Outcome::created);
+
+  REQUIRE(eventually([&] {
+    auto s = node->store(src).saga(TransferId(4242));
+    return s.ok() && s->has_value() && (*s)->state == SagaState::completed;
+  }));
+  REQUIRE(node->wait_caught_up(10s).ok());
+  auto d = node->account(AccountId(debit));
+  auto c = node->account(AccountId(credit));
+  REQUIRE((d.ok() && d->has_value() && c.ok() && c->has_value()));
+  CHECK((*d)->balances.debits_posted == 70);
+  CHECK((*d)->balances.debits_pending == 0);
+  CHECK((*c)->balances.credits_posted == 70);
+  // The credit leg went to the destination once, the reply to the source once.
+  const auto in_dst = log_counts(*node, dst);
+  const auto in_src = log_counts(*node, src);
+  CHECK(in_dst.at(4242) == 1);  // SagaCredit
+  CHECK(in_src.at(4242) == 2);  // the transfer, then SagaReply
+  CHECK(node->relay().stats().relayed == 2);
+  CHECK(node->relay().stats().pending == 0);
+  CHECK(node->stuck().empty());
+  // The saga's deadline timer went with the reply: nothing due, nothing appended.
+  REQUIRE(eventually([&] { return node->scheduler().stats().timers_due == 0; }));
+  CHECK(node->scheduler().stats().saga_timeouts_appended == 0);
+}
