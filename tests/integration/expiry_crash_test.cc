@@ -68,17 +68,19 @@ Run run_child(const std::string& dir, const std::string& crash_at, bool kill_mid
 
 TEST_CASE("kill -9 while expiries are appended and applied: each transfer expires once and the books balance") {
   TempDir dir;
-  // Killed right after the first expiries reach the log, before they apply.
+  // Killed right after the first expiries reach the log, before they apply
+  // (on a slow machine, possibly before every transfer was created: the
+  // next run creates them again, answered `exists`).
   Run r = run_child(dir.path(), "scheduler.after_append:1", false);
-  REQUIRE(r.pending_at_start == kTransfers);
   CHECK(r.exit_code == 128 + SIGKILL);
   // Killed inside the pipeline's sixth commit with timer changes: replaying
   // what the first crash lost from the store (no WAL), or applying expiries.
   r = run_child(dir.path(), "pipeline.after_commit.effects:6", false);
   CHECK(r.exit_code == 128 + SIGKILL);
-  // Killed from outside while expiries flow.
+  // Killed from outside while expiries flow (unless the rest expires
+  // between two progress lines; the checks below hold either way).
   r = run_child(dir.path(), "", true);
-  if (r.pending_at_start > 0) CHECK(r.exit_code == 128 + SIGKILL);
+  MESSAGE("third run: " << r.pending_at_start << " pending at start, exit " << r.exit_code);
   // To the end.
   r = run_child(dir.path(), "", false);
   REQUIRE(r.exit_code == 0);
