@@ -52,7 +52,13 @@ std::unique_ptr<Node> start_scenario_node(const std::string& data_dir) {
   std::filesystem::create_directories(data_dir);
   auto log = open_embedded_log({.dir = data_dir + "/log", .partitions = kScenarioPartitions});
   ok_or_throw(log.status(), "opening the log");
-  auto node = Node::open(std::move(log).value(), {.data_dir = data_dir});
+  // The scenario relays the outboxes itself (relay_outboxes), round by round,
+  // so that what the log holds does not depend on the node's relay thread;
+  // nothing in it waits for a timer.
+  NodeOptions options{.data_dir = data_dir};
+  options.run_relay = false;
+  options.run_scheduler = false;
+  auto node = Node::open(std::move(log).value(), options);
   ok_or_throw(node.status(), "opening the node");
   ok_or_throw((*node)->start(), "starting the node");
   return std::move(node).value();

@@ -6,9 +6,10 @@
 // transfers: one that completes and one that is compensated (its credit
 // account does not exist).
 //
-// Saga steps travel through the log. Where the Node has no outbox relay of
-// its own, relay_outboxes() plays the relay: it appends every outbox entry
-// the stores hold to its target partition, as the relay would.
+// Saga steps travel through the log. The scenario's node runs without its
+// own outbox relay (NodeOptions::run_relay = false) so the log's contents do
+// not depend on a thread's timing: relay_outboxes() plays the relay,
+// appending every outbox entry the stores hold to its target partition.
 #pragma once
 
 #include <cstdint>
