@@ -212,6 +212,40 @@ Status validate(Node& node, const Workload& w, const std::vector<std::array<u128
   return Status::Ok();
 }
 
+std::unique_ptr<Node> start_node(const std::string& dir, uint32_t partitions) {
+  auto log = open_embedded_log({.dir = dir + "/log", .partitions = partitions});
+  if (!log.ok()) {
+    std::fprintf(stderr, "%s\n", log.status().to_string().c_str());
+    return nullptr;
+  }
+  auto node = Node::open(std::move(log).value(), {.data_dir = dir});
+  if (!node.ok()) {
+    std::fprintf(stderr, "%s\n", node.status().to_string().c_str());
+    return nullptr;
+  }
+  if (Status s = (*node)->start(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.to_string().c_str());
+    return nullptr;
+  }
+  return std::move(node).value();
+}
+
+bool append_untimed(const std::string& dir, uint32_t partitions,
+                    const std::vector<PreparedRecord>& records) {
+  auto log = open_embedded_log({.dir = dir + "/log", .partitions = partitions});
+  if (!log.ok()) {
+    std::fprintf(stderr, "%s\n", log.status().to_string().c_str());
+    return false;
+  }
+  for (const PreparedRecord& r : records) {
+    if (auto a = (*log)->append_one(r.partition, r.value); !a.ok()) {
+      std::fprintf(stderr, "%s\n", a.status().to_string().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
 int run(const Options& o) {
   const Workload w(o.workload);
   std::string dir = o.dir;
@@ -220,17 +254,14 @@ int run(const Options& o) {
     if (mkdtemp(templ) == nullptr) { std::fprintf(stderr, "cannot create a temp dir\n"); return 1; }
     dir = templ;
   }
-  auto log = open_embedded_log({.dir = dir + "/log", .partitions = o.partitions});
-  if (!log.ok()) { std::fprintf(stderr, "%s\n", log.status().to_string().c_str()); return 1; }
-  auto node = Node::open(std::move(log).value(), {.data_dir = dir});
-  if (!node.ok() || !(*node)->start().ok()) { std::fprintf(stderr, "cannot start the node\n"); return 1; }
-  Node& n = **node;
+  std::unique_ptr<Node> node = start_node(dir, o.partitions);
+  if (!node) return 1;
   std::printf("tally bench transfers: %llu accounts (groups of %llu), %llu transfers, batch %zu, %s, %u partitions, embedded log at %s\n",
               (unsigned long long)o.workload.accounts, (unsigned long long)o.workload.group_size,
               (unsigned long long)o.workload.transfers, o.batch,
               o.workload.zipf > 0 ? ("zipf " + std::to_string(o.workload.zipf)).c_str() : "uniform",
               o.partitions, dir.c_str());
-  Status s = create_accounts(n, w);
+  Status s = create_accounts(*node, w);
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
   std::vector<std::array<u128, 2>> expected(w.account_count(), {0, 0});
   const auto tp = Clock::now();
@@ -240,16 +271,14 @@ int run(const Options& o) {
 
   Latencies lat;
   if (o.apply_only) {
-    n.stop();
-    for (const PreparedRecord& r : records) {
-      if (auto a = n.log().append_one(r.partition, r.value); !a.ok()) {
-        std::fprintf(stderr, "%s\n", a.status().to_string().c_str());
-        return 1;
-      }
-    }
+    // A fresh node over the same directory finds the records in its log.
+    node.reset();
+    if (!append_untimed(dir, o.partitions, records)) return 1;
     std::printf("appended %zu records untimed; now timing the apply alone\n", records.size());
-    if (Status st = n.start(); !st.ok()) { std::fprintf(stderr, "%s\n", st.to_string().c_str()); return 1; }
+    node = start_node(dir, o.partitions);
+    if (!node) return 1;
   }
+  Node& n = *node;
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
   if (!o.apply_only) s = run_appends(n, records, o.appenders, o.window, lat);
@@ -276,7 +305,7 @@ int run(const Options& o) {
                 seconds_since(tv));
   }
   n.stop();
-  node->reset();
+  node.reset();
   if (o.dir.empty() && !o.keep) std::filesystem::remove_all(dir);
   return s.ok() ? 0 : 1;
 }
