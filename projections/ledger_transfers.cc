@@ -104,23 +104,8 @@ void apply_transfer(const Context& ctx, const CreateTransfer& c, u128 amount) {
   }
   if ((c.flags & transfer_flags::closing_credit) != 0) cr.flags |= account_flags::closed;
 
-  Transfer t;
-  t.id = c.id;
-  t.debit_account_id = c.debit_account_id;
-  t.credit_account_id = c.credit_account_id;
+  Transfer t = transfer_record(c, ctx.timestamp, Outcome::created);
   t.amount = Amount(amount);
-  t.user_data_128 = c.user_data_128;
-  t.user_data_64 = c.user_data_64;
-  t.user_data_32 = c.user_data_32;
-  t.timeout_seconds = c.timeout_seconds;
-  t.ledger = c.ledger;
-  t.code = c.code;
-  t.flags = c.flags;
-  t.timestamp = ctx.timestamp;
-  t.requested_amount = c.amount;
-  t.requested_credit_account_id = c.credit_account_id;
-  t.requested_ledger = c.ledger;
-  t.requested_code = c.code;
   t.state = pending ? PendingState::pending : PendingState::none;
   if (c.timeout_seconds != 0) {
     t.expires_at = Timestamp{ctx.timestamp.ns + uint64_t{c.timeout_seconds} * kNsPerSecond};

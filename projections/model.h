@@ -86,6 +86,12 @@ struct Transfer {
   bool operator==(const Transfer&) const = default;
 };
 
+// The record of a create_transfer as submitted, applied at `timestamp` with
+// `outcome`: the effective fields equal the requested ones, state none and
+// kind user; callers adjust what applying changed (amount moved, state,
+// expiry, kind).
+Transfer transfer_record(const CreateTransfer& command, Timestamp timestamp, Outcome outcome);
+
 // Saga state kept in the source partition (the debit side). Frozen values.
 enum class SagaState : uint8_t {
   in_flight = 1,    // reserved in the source; waiting for the destination's reply

@@ -77,27 +77,6 @@ Outcome check_credit_side(const PartitionState& s, const SagaCredit& c) {
   return Outcome::created;
 }
 
-Transfer record_of(const CreateTransfer& t, Timestamp ts) {
-  Transfer r;
-  r.id = t.id;
-  r.debit_account_id = t.debit_account_id;
-  r.credit_account_id = t.credit_account_id;
-  r.amount = t.amount;
-  r.requested_amount = t.amount;
-  r.requested_credit_account_id = t.credit_account_id;
-  r.pending_id = t.pending_id;
-  r.user_data_128 = t.user_data_128;
-  r.user_data_64 = t.user_data_64;
-  r.user_data_32 = t.user_data_32;
-  r.timeout_seconds = t.timeout_seconds;
-  r.ledger = r.requested_ledger = t.ledger;
-  r.code = r.requested_code = t.code;
-  r.flags = t.flags;
-  r.timestamp = ts;
-  r.kind = TransferKind::saga_source;
-  return r;
-}
-
 SagaCredit credit_leg(const Transfer& t, Partition source) {
   return SagaCredit{t.id,          t.debit_account_id, t.credit_account_id, t.amount, t.user_data_128,
                     t.user_data_64, t.user_data_32,     t.ledger,            source,   t.code};
@@ -129,8 +108,8 @@ uint64_t SagaSchedule::interval_ns(TransferId saga, uint32_t attempt) {
 
 Outcome SagaCoordinator::begin_cross_partition(PartitionState& s, const CreateTransfer& t,
                                                Timestamp ts) {
-  Transfer rec = record_of(t, ts);
-  rec.outcome = check_debit_side(s, t);
+  Transfer rec = transfer_record(t, ts, check_debit_side(s, t));
+  rec.kind = TransferKind::saga_source;
   s.insert_transfer(rec);
   if (rec.outcome != Outcome::created) return rec.outcome;
 
