@@ -184,4 +184,17 @@ void PartitionState::forget_cached() {
   legs_.clear();
 }
 
+void PartitionState::reset() {
+  last_timestamp_ = Timestamp{};
+  next_outbox_seq_ = 0;
+  accounts_.clear();
+  transfers_.clear();
+  sagas_.clear();
+  legs_.clear();
+  changes_ = ChangeSet();
+  dirty_accounts_.clear();
+  dirty_sagas_.clear();
+  scope_.reset();
+}
+
 }  // namespace tally

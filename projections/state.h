@@ -105,6 +105,10 @@ class PartitionState {
   // Drops cached transfers, sagas and legs (not accounts) to bound memory.
   // REQUIRES: no changes pending, not in a scope.
   void forget_cached();
+  // Drops everything, accounts and clock included: the state as constructed
+  // (a pipeline that hands its partition over frees it; recovering loads it
+  // again from the store).
+  void reset();
   size_t cached_transfers() const { return transfers_.size(); }
   size_t account_count() const { return accounts_.size(); }
 

@@ -31,6 +31,13 @@ PartitionPipeline::PartitionPipeline(Partition partition, Log& log, PartitionSto
 PartitionPipeline::~PartitionPipeline() = default;
 
 Status PartitionPipeline::recover() {
+  state_.reset();
+  reader_stale_ = false;
+  {
+    std::lock_guard lock(mu_);
+    fatal_ = Status::Ok();
+    transient_ = Status::Ok();
+  }
   TALLY_ASSIGN_OR_RETURN(meta_, store_.meta());
   TALLY_RETURN_IF_ERROR(store_.load(state_));
   TALLY_ASSIGN_OR_RETURN(reader_, log_.read(partition_, meta_.next_offset));
@@ -40,6 +47,12 @@ Status PartitionPipeline::recover() {
   std::lock_guard lock(mu_);
   digest_published_ = meta_.digest;
   return Status::Ok();
+}
+
+void PartitionPipeline::release() {
+  state_.reset();
+  reader_.reset();
+  batch_.clear();
 }
 
 void PartitionPipeline::set_limit(const ApplyLimit& limit) {

@@ -52,7 +52,14 @@ class PartitionPipeline {
   ~PartitionPipeline();
 
   // Loads the stored state and positions the reader at the stored offset.
+  // May be called again after run() returned (and after release()): it
+  // starts over from what the store holds, clearing a stopped pipeline's
+  // error.
   Status recover();
+  // Frees the in-memory state and the reader once run() has returned (the
+  // node handed the partition to another process); applied() and digest()
+  // keep showing what was committed. recover() brings them back.
+  void release();
   // Reads what is available (waiting up to `wait` for the first record),
   // applies it and commits. Returns the number of records applied.
   Result<size_t> step(std::chrono::milliseconds wait);
