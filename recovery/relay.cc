@@ -83,6 +83,12 @@ void OutboxRelay::stop() {
 
 void OutboxRelay::wake(Partition partition) { waker_.wake(partition); }
 
+void OutboxRelay::wait_idle(Partition partition) {
+  std::lock_guard lock(work_.at(partition.value)->mu);
+}
+
+bool OutboxRelay::serves(uint32_t p) const { return !deps_.serves || deps_.serves(Partition{p}); }
+
 Result<RelayTickReport> OutboxRelay::tick(Partition partition) {
   assert(!running());
   const std::vector<bool> marks = waker_.take();
@@ -253,6 +259,10 @@ void OutboxRelay::run(std::stop_token stop) {
       Work& w = *work_[p];
       std::lock_guard lock(w.mu);
       if (marks[p]) w.dirty = true;
+      if (!serves(p)) {
+        w.dirty = true;  // look again once served
+        continue;
+      }
       (void)tick_locked(p, w, now);
       wake = std::min(wake, next_wake_locked(w, now));
     }
@@ -263,7 +273,9 @@ void OutboxRelay::run(std::stop_token stop) {
 
 std::vector<StuckOperation> OutboxRelay::stuck(size_t limit) const {
   std::vector<StuckOperation> out;
-  for (const auto& w : work_) {
+  for (uint32_t p = 0; p < work_.size(); p++) {
+    if (!serves(p)) continue;
+    const auto& w = work_[p];
     std::lock_guard lock(w->mu);
     for (const StuckOperation& op : w->stuck) {
       if (out.size() >= limit) return out;
@@ -285,6 +297,7 @@ RelayStats OutboxRelay::stats() const {
   s.appends = appends_;
   s.append_failures = append_failures_;
   for (uint32_t p = 0; p < work_.size(); p++) {
+    if (!serves(p)) continue;
     uint64_t next = 0;
     {
       std::lock_guard lock(work_[p]->mu);

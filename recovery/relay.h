@@ -67,6 +67,10 @@ struct RelayDeps {
   std::vector<PartitionStore*> stores;  // one per partition, in order
   Log* log = nullptr;
   std::function<Timestamp()> clock;     // wall clock; default: the system clock
+  // Whether this process serves the partition now: a member of a consumer
+  // group serves only the partitions assigned to it (engine/node/node.h,
+  // acquire/release). Default: every partition.
+  std::function<bool(Partition)> serves;
 };
 
 struct RelayStats {
@@ -104,6 +108,11 @@ class OutboxRelay {
   bool running() const { return thread_.joinable(); }
   // The partition's outbox grew: relay it on the next tick.
   void wake(Partition partition);
+  // Returns once no tick of `partition` runs. Once deps.serves(partition)
+  // is false, no new tick starts, and stuck() and stats() leave it out.
+  // Its outbox stays in its store: the process that serves the partition
+  // now relays its own copy (docs/operations.md "Several serve processes").
+  void wait_idle(Partition partition);
 
   // One tick of `partition`. REQUIRES: !running().
   Result<RelayTickReport> tick(Partition partition);
@@ -123,6 +132,7 @@ class OutboxRelay {
   void failed(uint32_t p, Work& w, const Status& error, const std::vector<OutboxEntry>& entries,
               Timestamp now);
   Timestamp next_wake_locked(const Work& w, Timestamp now) const;
+  bool serves(uint32_t p) const;
 
   const RelayDeps deps_;
   const RelayOptions options_;

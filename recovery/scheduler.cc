@@ -64,6 +64,12 @@ void TimerScheduler::stop() {
 
 void TimerScheduler::wake(Partition partition) { waker_.wake(partition); }
 
+void TimerScheduler::wait_idle(Partition partition) {
+  std::lock_guard lock(work_.at(partition.value)->mu);
+}
+
+bool TimerScheduler::serves(uint32_t p) const { return !deps_.serves || deps_.serves(Partition{p}); }
+
 Result<TickReport> TimerScheduler::tick(Partition partition) {
   assert(!running());
   const std::vector<bool> marks = waker_.take();
@@ -219,6 +225,10 @@ void TimerScheduler::run(std::stop_token stop) {
       Work& w = *work_[p];
       std::lock_guard lock(w.mu);
       if (marks[p]) w.cursor.mark_dirty();
+      if (!serves(p)) {
+        w.cursor.mark_dirty();  // scan again once served: another process applied meanwhile
+        continue;
+      }
       if (w.error.ok() || now >= w.error_retry_at) (void)tick_locked(p, w, now);
       wake = std::min(wake, next_wake_locked(w, now));
     }
@@ -229,8 +239,10 @@ void TimerScheduler::run(std::stop_token stop) {
 
 std::vector<StuckOperation> TimerScheduler::stuck(size_t limit) const {
   std::vector<StuckOperation> out;
-  for (const auto& w : work_) {
+  for (uint32_t p = 0; p < work_.size(); p++) {
     if (out.size() >= limit) break;
+    if (!serves(p)) continue;
+    const auto& w = work_[p];
     std::lock_guard lock(w->mu);
     for (StuckOperation& op : w->tracker.stuck(limit - out.size())) out.push_back(std::move(op));
   }
@@ -246,7 +258,9 @@ SchedulerStats TimerScheduler::stats() const {
   s.expiries_appended = expiries_;
   s.saga_timeouts_appended = saga_timeouts_;
   s.append_failures = append_failures_;
-  for (const auto& w : work_) {
+  for (uint32_t p = 0; p < work_.size(); p++) {
+    if (!serves(p)) continue;
+    const auto& w = work_[p];
     std::lock_guard lock(w->mu);
     s.timers_due += w->tracker.size();
     s.awaiting_apply += w->tracker.awaiting_apply();

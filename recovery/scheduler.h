@@ -69,6 +69,10 @@ struct SchedulerDeps {
   std::function<Offset(Partition)> applied;
   // Wall clock; default: the system clock.
   std::function<Timestamp()> clock;
+  // Whether this process serves the partition now: a member of a consumer
+  // group serves only the partitions assigned to it (engine/node/node.h,
+  // acquire/release). Default: every partition.
+  std::function<bool(Partition)> serves;
 };
 
 struct SchedulerStats {
@@ -110,6 +114,10 @@ class TimerScheduler {
 
   // The partition's timers changed (or may have): scan it on the next tick.
   void wake(Partition partition);
+  // Returns once no tick of `partition` runs. Once deps.serves(partition)
+  // is false, no new tick starts, and stuck() and stats() leave it out; its
+  // tracked timers are kept for when it is served again.
+  void wait_idle(Partition partition);
 
   // One tick of `partition` at the clock's now. REQUIRES: !running().
   Result<TickReport> tick(Partition partition);
@@ -128,6 +136,7 @@ class TimerScheduler {
   void append(uint32_t p, Work& w, const std::vector<Timer>& timers, Timestamp now,
               TickReport& report);
   Timestamp next_wake_locked(Work& w, Timestamp now) const;
+  bool serves(uint32_t p) const;
 
   const SchedulerDeps deps_;
   const SchedulerOptions options_;
