@@ -54,11 +54,17 @@ Status Node::open_stores() {
     readers.push_back(s.get());
     writers.push_back(s.get());
   }
+  owned_ = std::vector<std::atomic<bool>>(n);
+  for (auto& o : owned_) o = false;
+  threads_.resize(n);
+  start_errors_.resize(n);
+  auto serves = [this](Partition p) { return owns(p); };
   scheduler_ = std::make_unique<TimerScheduler>(
       SchedulerDeps{readers, log_.get(), [this](Partition p) { return pipelines_.at(p.value)->applied(); },
-                    options_.clock},
+                    options_.clock, serves},
       options_.scheduler);
-  relay_ = std::make_unique<OutboxRelay>(RelayDeps{writers, log_.get(), options_.clock}, options_.relay);
+  relay_ = std::make_unique<OutboxRelay>(RelayDeps{writers, log_.get(), options_.clock, serves},
+                                         options_.relay);
   for (uint32_t p = 0; p < n; p++) {
     PipelineOptions po = options_.pipeline;
     po.on_effects = [this, p, user = options_.pipeline.on_effects] {
@@ -86,31 +92,38 @@ Status Node::recover_pipelines() {
 // a store that has applied more records than the log holds belongs to
 // another log or topic, and starting would apply the wrong records.
 Status Node::check_log() {
-  for (const auto& p : pipelines_) {
-    auto end = log_->end_offset(p->partition());
-    if (!end.ok()) {
-      if (!end.status().retryable()) {
-        return end.status().with_context("startup: connecting to " + log_->describe());
-      }
-      std::lock_guard lock(startup_mu_);
-      startup_log_error_ = end.status().with_context("not reachable at startup");
-      return Status::Ok();  // not critical: pipelines and appends retry
+  for (const auto& p : pipelines_) TALLY_RETURN_IF_ERROR(check_partition(p->partition()));
+  return Status::Ok();
+}
+
+Status Node::check_partition(Partition p) {
+  auto end = log_->end_offset(p);
+  if (!end.ok()) {
+    if (!end.status().retryable()) {
+      return end.status().with_context("startup: connecting to " + log_->describe());
     }
-    if (p->applied() > *end) {
-      return Status::FailedPrecondition(
-          "startup: partition " + std::to_string(p->partition().value) + " of " +
-          options_.data_dir + " has applied " + std::to_string(p->applied().value) +
-          " records but " + log_->describe() + " holds only " + std::to_string(end->value) +
-          ": the data directory belongs to another log or topic");
-    }
+    std::lock_guard lock(startup_mu_);
+    startup_log_error_ = end.status().with_context("not reachable at startup");
+    return Status::Ok();  // not critical: pipelines and appends retry
+  }
+  const Offset applied = pipelines_.at(p.value)->applied();
+  if (applied > *end) {
+    return Status::FailedPrecondition(
+        "startup: partition " + std::to_string(p.value) + " of " + options_.data_dir +
+        " has applied " + std::to_string(applied.value) + " records but " + log_->describe() +
+        " holds only " + std::to_string(end->value) +
+        ": the data directory belongs to another log or topic");
   }
   return Status::Ok();
 }
 
 // Startup step 4.
 void Node::start_pipelines() {
+  std::lock_guard lock(ownership_mu_);
   for (auto& p : pipelines_) {
-    threads_.emplace_back([pipeline = p.get()](std::stop_token stop) { pipeline->run(stop); });
+    const uint32_t i = p->partition().value;
+    threads_[i] = std::jthread([pipeline = p.get()](std::stop_token stop) { pipeline->run(stop); });
+    owned_[i] = true;
   }
 }
 
@@ -124,11 +137,14 @@ void Node::start_recovery() {
 // The startup order, in one place (docs/recovery.md "Startup and shutdown").
 Status Node::start() {
   if (started_.exchange(true)) return Status::FailedPrecondition("the node was already started");
-  // 1. The stores are open (open()).
-  TALLY_RETURN_IF_ERROR(recover_pipelines());  // 2. critical
-  TALLY_RETURN_IF_ERROR(check_log());          // 3. critical, unless merely unreachable
-  start_pipelines();                           // 4.
-  start_recovery();                            // 5. not critical
+  // 1. The stores are open (open()). A group member does 2-4 per partition
+  //    as partitions are assigned to it (acquire()).
+  if (options_.own_every_partition) {
+    TALLY_RETURN_IF_ERROR(recover_pipelines());  // 2. critical
+    TALLY_RETURN_IF_ERROR(check_log());          // 3. critical, unless merely unreachable
+    start_pipelines();                           // 4.
+  }
+  start_recovery();                              // 5. not critical
   return Status::Ok();
 }
 
@@ -138,8 +154,11 @@ void Node::stop() {
   stopping_ = true;
   if (scheduler_) scheduler_->stop();
   if (relay_) relay_->stop();
+  std::lock_guard lock(ownership_mu_);
   for (auto& t : threads_) t.request_stop();
-  threads_.clear();  // joins; each pipeline's run() flushes its store as it returns
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();  // each pipeline's run() flushes its store as it returns
+  }
 }
 
 Partition Node::partition_of_account(AccountId id) const {
@@ -212,6 +231,7 @@ Result<Outcome> Node::outcome(const Placement& placement, std::chrono::milliseco
 Status Node::wait_caught_up(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (uint32_t p = 0; p < partition_count(); p++) {
+    if (!owns(Partition{p})) continue;
     TALLY_ASSIGN_OR_RETURN(Offset end, log_->end_offset(Partition{p}));
     if (end.value == 0) continue;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -227,11 +247,13 @@ Status Node::wait_caught_up(std::chrono::milliseconds timeout) {
 }
 
 Result<std::optional<Account>> Node::account(AccountId id) const {
+  TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(id)));
   return stores_[partition_of_account(id).value]->account(id);
 }
 
 Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
   for (const auto& store : stores_) {
+    if (!owns(store->options().partition)) continue;
     TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store->transfer(id));
     if (t && t->kind != TransferKind::saga_credit) return t;
   }
@@ -239,10 +261,12 @@ Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
 }
 
 Result<HistoryPage> Node::history(const HistoryQuery& query) const {
+  TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(query.account)));
   return account_history(*stores_[partition_of_account(query.account).value], query);
 }
 
 Result<Balances> Node::balance_at(AccountId id, Timestamp at) const {
+  TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(id)));
   return tally::balance_at(*stores_[partition_of_account(id).value], id, at);
 }
 
@@ -252,6 +276,7 @@ std::vector<PartitionStatus> Node::status() {
   // client's whole timeout), the remaining partitions show what is applied.
   bool log_answers = true;
   for (uint32_t p = 0; p < partition_count(); p++) {
+    if (!owns(Partition{p})) continue;
     PartitionStatus s;
     s.partition = Partition{p};
     s.applied = pipelines_[p]->applied();

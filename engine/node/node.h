@@ -12,6 +12,15 @@
 // Startup (start()) and shutdown (stop()) run in a fixed order, described
 // there and in docs/recovery.md.
 //
+// Ownership: a node serves the partitions it owns: their pipelines run, and
+// the scheduler and the relay act for them only. By default it owns every
+// partition from start() on. A member of a consumer group (`tally serve
+// --group`) starts owning none and is handed partitions with acquire() and
+// release() as the group assigns them (engine/node/node_ownership.cc,
+// docs/operations.md "Several serve processes"). Every partition keeps its
+// own store, so a partition owned elsewhere is left as it was and resumes
+// from there (replaying what it missed) when it comes back.
+//
 // Data directory layout: DATA/log (the embedded log, when used) and
 // DATA/partitions/<P> (one RocksDB per partition's projection).
 //
@@ -53,6 +62,9 @@ struct NodeOptions {
   // rebuild a projection turn them off).
   bool run_scheduler = true;
   bool run_relay = true;
+  // Own every partition from start() on (the default); false: own none
+  // until acquire() (a consumer group member).
+  bool own_every_partition = true;
   // Wall clock for the scheduler and relay; default: the system clock.
   std::function<Timestamp()> clock;
   // The breaker's clock; default: std::chrono::steady_clock::now.
@@ -125,11 +137,27 @@ class Node {
   // timeout → Status::Timeout.
   Result<Outcome> outcome(const Placement& placement, std::chrono::milliseconds timeout);
   bool wait_applied(Partition partition, Offset offset, std::chrono::milliseconds timeout);
-  // Waits until every partition has applied everything appended so far.
+  // Waits until every owned partition has applied everything appended so far.
   Status wait_caught_up(std::chrono::milliseconds timeout);
 
+  // Starts owning `partitions` (those already owned are skipped): each
+  // pipeline recovers from its store, is checked against the log (as
+  // start() steps 2-3) and starts applying; then the scheduler and relay
+  // serve it. A partition that fails to start is not owned; the error is
+  // returned (the first one) and shown in health() until the next acquire
+  // or release of that partition. REQUIRES: start() returned ok.
+  Status acquire(std::span<const Partition> partitions);
+  // Stops owning `partitions`: the scheduler and relay stop acting for
+  // them, then their pipelines finish their step, commit, flush and free
+  // their memory. Returns once all of that is done.
+  void release(std::span<const Partition> partitions);
+  bool owns(Partition p) const { return owned_.at(p.value).load(); }
+  std::vector<Partition> owned() const;
+
   // Queries. Accounts route by id; a transfer id is looked up in every
-  // partition (transfers live in their debit account's partition).
+  // owned partition (transfers live in their debit account's partition).
+  // Queries on a partition this node does not own (its store is left as it
+  // was when it was last owned) fail with failed_precondition.
   Result<std::optional<Account>> account(AccountId id) const;
   Result<std::optional<Transfer>> transfer(TransferId id) const;
   Result<HistoryPage> history(const HistoryQuery& query) const;
@@ -138,10 +166,13 @@ class Node {
   Partition partition_of_account(AccountId id) const;
   const PartitionStore& store(Partition p) const { return *stores_.at(p.value); }
   PartitionPipeline& pipeline(Partition p) { return *pipelines_.at(p.value); }
+  // The owned partitions'.
   std::vector<PartitionStatus> status();
-  // Components: "pipeline/P" (critical), "log" (the circuit breaker; not
-  // critical), "scheduler" and "relay" (not critical: stuck work or errors
-  // show as degraded with the reason).
+  // Components: "pipeline/P" of each owned partition (critical), "log" (the
+  // circuit breaker; not critical), "scheduler" and "relay" (not critical:
+  // stuck work or errors show as degraded with the reason), "ownership"
+  // (not critical: the owned partitions; degraded until a group member got
+  // its first assignment, or when an assigned partition failed to start).
   HealthReport health();
   // Prometheus text exposition of every counter (applied offset and lag per
   // partition, commands by outcome, apply latency histogram, timers due,
@@ -170,6 +201,12 @@ class Node {
   Status check_log();
   void start_pipelines();
   void start_recovery();
+  // node_ownership.cc
+  Status start_partition(Partition p);
+  Status check_partition(Partition p);
+  Status require_owned(Partition p) const;
+  ComponentHealth ownership_health() const;
+  std::string ownership_metrics_text() const;
 
   std::unique_ptr<BreakerLog> log_;
   NodeOptions options_;
@@ -178,7 +215,11 @@ class Node {
   std::vector<std::unique_ptr<PartitionPipeline>> pipelines_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<OutboxRelay> relay_;
-  std::vector<std::jthread> threads_;
+  std::vector<std::atomic<bool>> owned_;  // by partition; written under ownership_mu_
+  mutable std::mutex ownership_mu_;
+  std::vector<std::jthread> threads_;     // GUARDED_BY(ownership_mu_): by partition, running if owned
+  std::vector<Status> start_errors_;      // GUARDED_BY(ownership_mu_): by partition
+  bool assigned_ = false;                 // GUARDED_BY(ownership_mu_): acquire() was called
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
   mutable std::mutex startup_mu_;

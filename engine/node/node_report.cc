@@ -90,6 +90,7 @@ uint64_t Node::stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const
   constexpr size_t kMaxSagaScan = 100'000;
   uint64_t count = 0;
   for (const auto& store : stores_) {
+    if (!owns(store->options().partition)) continue;
     std::vector<TransferId> ids;
     (void)store->scan("F", "G", false, kMaxSagaScan, [&](std::string_view key, std::string_view) {
       if (key.size() == 17) ids.push_back(TransferId(get_be128(key.data() + 1)));
@@ -149,6 +150,7 @@ HealthReport Node::health() {
   r.components.push_back(log_health());
   r.components.push_back(scheduler_health());
   r.components.push_back(relay_health());
+  r.components.push_back(ownership_health());
   r.status = "ok";
   for (const ComponentHealth& c : r.components) {
     if (!c.ok && c.critical) r.status = "down";
@@ -189,6 +191,7 @@ std::string Node::metrics_text() {
            "\"} " + std::to_string(p->metrics().records_quarantined.load()) + "\n";
   }
   out += recovery_metrics_text();
+  out += ownership_metrics_text();
   out += "# HELP tally_apply_seconds Time to apply and commit one record.\n";
   out += "# TYPE tally_apply_seconds histogram\n";
   for (const auto& p : pipelines_) {
