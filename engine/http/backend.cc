@@ -11,6 +11,8 @@ Result<std::optional<QuarantinedRecord>> find_quarantined(const PartitionStore& 
   return std::optional<QuarantinedRecord>(std::move(q));
 }
 
+PartitionOwner Backend::owner(Partition) { return PartitionOwner{}; }
+
 Result<std::vector<StuckOperation>> Backend::stuck(size_t) {
   return Status::FailedPrecondition(
       "stuck operations are tracked by a running node (its scheduler and relay retry in memory); "

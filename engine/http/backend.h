@@ -20,6 +20,16 @@
 
 namespace tally::http {
 
+// Who answers for a partition: this backend, another member of the
+// consumer group (its advertised address), or nobody known yet (a handover
+// in progress, or the partition failed to start here).
+struct PartitionOwner {
+  enum class Kind { self, other, unknown };
+  Kind kind = Kind::self;
+  std::string address;  // other: "host:port"
+  std::string reason;   // unknown: why, for the error message
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -54,6 +64,9 @@ class Backend {
   // tracks them (its scheduler and relay keep their retries in memory);
   // by default: failed_precondition.
   virtual Result<std::vector<StuckOperation>> stuck(size_t limit);
+  // Who answers queries on partition p (engine/http/handlers_owner.cc).
+  // By default this backend answers for every partition.
+  virtual PartitionOwner owner(Partition p);
 };
 
 // The quarantine entry of the record at `o` in `store`, if there is one

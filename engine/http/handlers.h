@@ -3,6 +3,7 @@
 // {"error": ...} with the status of response.h. Called from many threads.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,28 @@ struct RouteArgs {
 };
 
 using Handler = Response (*)(Backend& backend, const RouteArgs& args);
+
+// Which partitions a route's answer comes from, so that a member of a
+// consumer group answers only for the partitions it owns
+// (handlers_owner.cc; docs/http-api.md "Partitions owned elsewhere").
+enum class Scope {
+  none,       // no partition's data (health, metrics; commands decide per result)
+  account,    // the partition of the account id in the first path segment
+  partition,  // the partition number in the first path segment
+  search,     // one partition, found by looking (a transfer by id)
+  every,      // every partition's (pending transfers, stuck operations)
+};
+
+// Before the handler: the answer for a request on a partition owned
+// elsewhere (421 naming the owner, or 503 when none is known), or nullopt
+// to go on. Path segments that do not parse are left to the handler.
+std::optional<Response> misdirected(Backend& backend, Scope scope,
+                                    const std::vector<std::string>& captures);
+// After the handler: a 404 of a `search` route from a member that does not
+// own every partition becomes 421 listing the owners of the others; a 200
+// of an `every` route gains "elsewhere": the partitions it leaves out and
+// their owners.
+Response elsewhere(Backend& backend, Scope scope, Response answered);
 
 Response post_commands(Backend& backend, const RouteArgs& args);
 Response get_account(Backend& backend, const RouteArgs& args);

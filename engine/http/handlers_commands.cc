@@ -15,13 +15,26 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using RecordKey = std::pair<uint32_t, uint64_t>;  // partition, offset
 
+// Who answers for each partition, asked once per request.
+std::vector<PartitionOwner> owners_of(Backend& backend) {
+  std::vector<PartitionOwner> out;
+  for (uint32_t p = 0; p < backend.partition_count(); p++) out.push_back(backend.owner(Partition{p}));
+  return out;
+}
+
 // Waits (until `deadline`) for every record the placements name and reads
 // their outcomes. Records not applied in time stay absent from `out`;
 // returns timeout if any, or the error that stopped a partition.
+// Records in partitions owned elsewhere are not waited for: their results
+// name the owner instead (a member of a consumer group).
 Status wait_outcomes(Backend& backend, const std::vector<Placement>& placements,
-                     Clock::time_point deadline, std::map<RecordKey, OffsetOutcomes>& out) {
+                     const std::vector<PartitionOwner>& owners, Clock::time_point deadline,
+                     std::map<RecordKey, OffsetOutcomes>& out) {
   std::set<RecordKey> records;
-  for (const Placement& p : placements) records.insert({p.partition.value, p.offset.value});
+  for (const Placement& p : placements) {
+    if (owners.at(p.partition.value).kind != PartitionOwner::Kind::self) continue;
+    records.insert({p.partition.value, p.offset.value});
+  }
   size_t late = 0;
   for (const RecordKey& key : records) {
     const auto left = std::max(std::chrono::milliseconds(0),
@@ -46,12 +59,18 @@ Status wait_outcomes(Backend& backend, const std::vector<Placement>& placements,
 }
 
 json::array results_json(const std::vector<Placement>& placements,
-                         const std::map<RecordKey, OffsetOutcomes>* outcomes) {
+                         const std::map<RecordKey, OffsetOutcomes>* outcomes,
+                         const std::vector<PartitionOwner>* owners = nullptr) {
   json::array results;
   results.reserve(placements.size());
   for (const Placement& p : placements) {
     json::object r{{"partition", p.partition.value}, {"offset", p.offset.value}, {"index", p.index}};
-    if (outcomes != nullptr) {
+    const PartitionOwner* owner = owners != nullptr ? &owners->at(p.partition.value) : nullptr;
+    if (owner != nullptr && owner->kind == PartitionOwner::Kind::other) {
+      r["owner"] = owner->address;
+    } else if (owner != nullptr && owner->kind == PartitionOwner::Kind::unknown) {
+      r["owner"] = nullptr;
+    } else if (outcomes != nullptr) {
       auto it = outcomes->find({p.partition.value, p.offset.value});
       if (it != outcomes->end() && p.index < it->second.outcomes.size()) {
         r["outcome"] = outcome_name(it->second.outcomes[p.index]);
@@ -77,8 +96,9 @@ Response post_commands(Backend& backend, const RouteArgs& args) {
   }
   if (!req->wait) return json_response(200, json::object{{"results", results_json(*placed, nullptr)}});
   std::map<RecordKey, OffsetOutcomes> outcomes;
-  const Status waited = wait_outcomes(backend, *placed, deadline, outcomes);
-  json::object body{{"results", results_json(*placed, &outcomes)}};
+  const std::vector<PartitionOwner> owners = owners_of(backend);
+  const Status waited = wait_outcomes(backend, *placed, owners, deadline, outcomes);
+  json::object body{{"results", results_json(*placed, &outcomes, &owners)}};
   if (!waited.ok()) {
     body["error"] = "waiting for outcomes: " + waited.message();
     return json_response(http_status_of(waited.code()), body);

@@ -27,7 +27,36 @@ Result<Balances> NodeBackend::balance_at(AccountId id, Timestamp at) {
 
 Result<std::vector<Transfer>> NodeBackend::pending(Partition p, size_t limit,
                                                    std::optional<TransferId> after) {
+  if (!node_.owns(p)) return std::vector<Transfer>();
   return pending_transfers(node_.store(p), limit, after);
+}
+
+HealthReport NodeBackend::health() {
+  HealthReport r = node_.health();
+  if (!membership_.health) return r;
+  const ComponentHealth c = membership_.health();
+  if (!c.ok && c.critical) r.status = "down";
+  if (!c.ok && !c.critical && r.status == "ok") r.status = "degraded";
+  r.components.push_back(c);
+  return r;
+}
+
+PartitionOwner NodeBackend::owner(Partition p) {
+  if (node_.owns(p)) return PartitionOwner{};
+  PartitionOwner o;
+  o.kind = PartitionOwner::Kind::unknown;
+  if (membership_.owner) {
+    if (std::optional<std::string> a = membership_.owner(p)) {
+      o.kind = PartitionOwner::Kind::other;
+      o.address = *a;
+      return o;
+    }
+    o.reason = "no member of the consumer group is known to own it yet (a handover may be in "
+               "progress; retry shortly)";
+  } else {
+    o.reason = "this node does not serve it";
+  }
+  return o;
 }
 
 Result<std::optional<OffsetOutcomes>> NodeBackend::outcomes(Partition p, Offset o) {

@@ -2,13 +2,28 @@
 // REQUIRES: the node outlives the backend and is started.
 #pragma once
 
+#include <functional>
+#include <optional>
+#include <string>
+
 #include "engine/http/backend.h"
 
 namespace tally::http {
 
+// What a consumer group membership adds to the API (`tally serve --group`,
+// docs/operations.md "Several serve processes"). Empty: the node owns
+// every partition. Both are called from handler threads.
+struct Membership {
+  // The advertised address of the member that owns `p`, if known.
+  std::function<std::optional<std::string>(Partition)> owner;
+  // The membership as a /health component (not critical).
+  std::function<ComponentHealth()> health;
+};
+
 class NodeBackend final : public Backend {
  public:
-  explicit NodeBackend(Node& node) : node_(node) {}
+  explicit NodeBackend(Node& node, Membership membership = {})
+      : node_(node), membership_(std::move(membership)) {}
 
   uint32_t partition_count() const override { return node_.partition_count(); }
   Result<std::vector<Placement>> append(std::span<const Command> commands) override;
@@ -18,16 +33,21 @@ class NodeBackend final : public Backend {
   Result<std::optional<Transfer>> transfer(TransferId id) override;
   Result<HistoryPage> history(const HistoryQuery& query) override;
   Result<Balances> balance_at(AccountId id, Timestamp at) override;
+  // Empty for a partition the node does not own (the answer says where it is).
   Result<std::vector<Transfer>> pending(Partition p, size_t limit,
                                         std::optional<TransferId> after) override;
   Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) override;
   Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) override;
-  HealthReport health() override { return node_.health(); }
+  // The node's components, and the membership's.
+  HealthReport health() override;
   std::string metrics_text() override { return node_.metrics_text(); }
   Result<std::vector<StuckOperation>> stuck(size_t limit) override { return node_.stuck(limit); }
+  // self when the node owns p; else what the membership knows.
+  PartitionOwner owner(Partition p) override;
 
  private:
   Node& node_;
+  const Membership membership_;
 };
 
 }  // namespace tally::http

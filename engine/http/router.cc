@@ -14,17 +14,18 @@ struct Route {
   std::string_view method;
   std::string_view pattern;  // "{...}" segments match any one segment
   Handler handler;           // nullptr: /metrics, which the router answers
+  Scope scope = Scope::none; // the partitions the answer comes from
 };
 
 constexpr Route kRoutes[] = {
     {"POST", "/v1/commands", post_commands},
-    {"GET", "/v1/accounts/{id}", get_account},
-    {"GET", "/v1/accounts/{id}/history", get_history},
-    {"GET", "/v1/accounts/{id}/balance", get_balance},
-    {"GET", "/v1/transfers/{id}", get_transfer},
-    {"GET", "/v1/offsets/{partition}/{offset}", get_offset},
-    {"GET", "/v1/pending", get_pending},
-    {"GET", "/v1/stuck", get_stuck},
+    {"GET", "/v1/accounts/{id}", get_account, Scope::account},
+    {"GET", "/v1/accounts/{id}/history", get_history, Scope::account},
+    {"GET", "/v1/accounts/{id}/balance", get_balance, Scope::account},
+    {"GET", "/v1/transfers/{id}", get_transfer, Scope::search},
+    {"GET", "/v1/offsets/{partition}/{offset}", get_offset, Scope::partition},
+    {"GET", "/v1/pending", get_pending, Scope::every},
+    {"GET", "/v1/stuck", get_stuck, Scope::every},
     {"GET", "/health", get_health},
     {"GET", "/metrics", nullptr},
 };
@@ -104,7 +105,9 @@ Response Router::dispatch(const Request& request, size_t& route) {
       m.body = metrics_text();
       return m;
     }
-    return r.handler(backend_, RouteArgs{std::move(captures), std::move(target->query), request.body});
+    if (std::optional<Response> m = misdirected(backend_, r.scope, captures)) return *m;
+    return elsewhere(backend_, r.scope,
+                     r.handler(backend_, RouteArgs{std::move(captures), std::move(target->query), request.body}));
   }
   const std::string path = request.target.substr(0, request.target.find('?'));
   if (!allow.empty()) {
