@@ -1,7 +1,8 @@
 // tally serve: the daemon. Opens the log, runs the pipeline of every
 // partition (Node) and serves the HTTP/JSON API (docs/http-api.md) until
 // SIGINT or SIGTERM; then it stops taking requests, lets the pipelines
-// commit what they applied, flushes the stores and exits 0.
+// commit what they applied, flushes the stores and exits 0. With --group it
+// runs only the partitions the consumer group assigns it (serve_group.h).
 #include <pthread.h>
 #include <signal.h>
 
@@ -14,6 +15,7 @@
 #include "engine/node/node.h"
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
+#include "tools/tally/serve_group.h"
 
 namespace po = boost::program_options;
 
@@ -38,9 +40,25 @@ int wait_for_stop(const sigset_t& set) {
   return sig;
 }
 
+struct GroupFlags {
+  std::string group;      // empty: own every partition
+  std::string advertise;  // empty: the address the HTTP server bound
+};
+
+// The address other members send clients to.
+std::string advertised(const GroupFlags& g, const http::HostPort& bound) {
+  if (!g.advertise.empty()) return g.advertise;
+  if (bound.host == "0.0.0.0" || bound.host == "::") {
+    throw UsageError("--group: the HTTP server listens on every interface; give --advertise HOST:PORT");
+  }
+  return http::format_host_port(bound);
+}
+
 // The startup order, then the shutdown order in reverse. Each step that
 // fails throws Failure with one line naming what and where.
-int serve(const LogOptions& log_options, const http::HostPort& listen, const sigset_t& stop_signals) {
+int serve(const LogOptions& log_options, const GroupFlags& group_flags, const http::HostPort& listen,
+          const sigset_t& stop_signals) {
+  const bool grouped = !group_flags.group.empty();
   // 1. The command log (embedded in DATA/log, or Kafka).
   std::unique_ptr<Log> log = open_log(log_options);
   const std::string log_name = log->describe();
@@ -48,19 +66,32 @@ int serve(const LogOptions& log_options, const http::HostPort& listen, const sig
   // 2. The projection stores, a pipeline per partition resuming each at its
   //    stored offset, then the timer scheduler and the outbox relay
   //    (Node::start, which checks the stores against the log).
-  std::unique_ptr<Node> node =
-      check(Node::open(std::move(log), {.data_dir = log_options.data_dir}), "opening the projection");
+  //    A group member starts owning none (4. assigns them).
+  std::unique_ptr<Node> node = check(
+      Node::open(std::move(log), {.data_dir = log_options.data_dir, .own_every_partition = !grouped}),
+      "opening the projection");
   check(node->start(), "starting the node");
   // 3. The HTTP/JSON API.
-  http::NodeBackend backend(*node);
+  ServeGroup group(*node);
+  http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{});
   http::Router router(backend);
   std::unique_ptr<http::HttpServer> server =
       check(http::HttpServer::start(router, {.listen = listen}), "starting the HTTP server");
+  // 4. The consumer group, advertising the address bound in 3.
+  std::string as_member;
+  if (grouped) {
+    KafkaGroupOptions g{.log = kafka_log_options(log_options),
+                        .group = group_flags.group,
+                        .advertise = advertised(group_flags, server->local_address())};
+    as_member = ", group " + g.group + " as " + g.advertise;
+    check(group.join(std::move(g)), "joining consumer group " + group_flags.group);
+  }
   std::cout << "tally serve: listening on " << http::format_host_port(server->local_address()) << " ("
-            << log_name << ", " << partitions << " partitions)" << std::endl;
+            << log_name << ", " << partitions << " partitions" << as_member << ")" << std::endl;
 
   const int sig = wait_for_stop(stop_signals);
   std::cerr << "tally serve: " << strsignal(sig) << ", stopping" << std::endl;
+  group.leave();   // the partitions stop and flush, then the group hands them over
   server->stop();  // no new requests; those in progress finish
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
   return 0;
@@ -70,16 +101,25 @@ int serve(const LogOptions& log_options, const http::HostPort& listen, const sig
 
 int serve_main(const Args& args) {
   LogOptions log_options;
+  GroupFlags group_flags;
   std::string http_address = "127.0.0.1:8080";
   po::options_description desc(
       "tally serve --data DIR [--http 127.0.0.1:8080] [--partitions 8]\n"
-      "            [--kafka BOOTSTRAP [--topic T] [-X key=value]...]\n"
-      "Runs the pipelines of every partition and serves the HTTP/JSON API\n"
+      "            [--kafka BOOTSTRAP [--topic T] [-X key=value]...\n"
+      "             [--group GROUP [--advertise HOST:PORT]]]\n"
+      "Runs the pipelines of every partition (with --group: of the partitions the\n"
+      "consumer group assigns this process) and serves the HTTP/JSON API\n"
       "(docs/http-api.md) until SIGINT or SIGTERM. Prints one line when ready:\n"
-      "  tally serve: listening on HOST:PORT (<log>, N partitions)\nOptions");
+      "  tally serve: listening on HOST:PORT (<log>, N partitions[, group G as ADDR])\nOptions");
   desc.add_options()("help,h", "this help")
       ("http", po::value(&http_address)->default_value("127.0.0.1:8080"),
-       "address to serve HTTP on (port 0: any free port)");
+       "address to serve HTTP on (port 0: any free port)")
+      ("group", po::value(&group_flags.group),
+       "join this Kafka consumer group and own only the partitions it assigns (needs --kafka; "
+       "docs/operations.md \"Several serve processes\")")
+      ("advertise", po::value(&group_flags.advertise),
+       "HOST:PORT other members send clients to for this process's partitions (default: the "
+       "address --http bound)");
   add_log_options(desc, log_options);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
@@ -91,8 +131,19 @@ int serve_main(const Args& args) {
   }
   Result<http::HostPort> listen = http::parse_host_port(http_address);
   if (!listen.ok()) throw UsageError("--http: " + listen.status().message());
+  if (!group_flags.group.empty() && log_options.kafka.empty()) {
+    throw UsageError("--group needs --kafka: the embedded log belongs to one process");
+  }
+  if (!group_flags.advertise.empty() && group_flags.group.empty()) {
+    throw UsageError("--advertise is for members of a consumer group (--group)");
+  }
+  if (!group_flags.advertise.empty()) {
+    if (Result<http::HostPort> a = http::parse_host_port(group_flags.advertise); !a.ok()) {
+      throw UsageError("--advertise: " + a.status().message());
+    }
+  }
   const sigset_t stop_signals = block_stop_signals();
-  return serve(log_options, *listen, stop_signals);
+  return serve(log_options, group_flags, *listen, stop_signals);
 }
 
 }  // namespace tally::cli
