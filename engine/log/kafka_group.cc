@@ -38,6 +38,10 @@ void commit_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
 void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
   static_cast<GroupMember*>(opaque)->on_error(err, reason);
 }
+int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  static_cast<GroupMember*>(opaque)->on_stats(std::string_view(json, len));
+  return 0;  // librdkafka frees the JSON
+}
 }  // namespace
 
 void PartitionList::add(const std::string& topic, int32_t partition, int64_t offset,
@@ -54,10 +58,13 @@ Status GroupMember::start() {
   const uint32_t n = options_.partition_count;
   committed_.assign(n, -1);
   owners_.assign(n, "");
+  // The statistics drive the informational commits (on_stats).
   TALLY_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
                          make_conf(options_.log, {{"partition.assignment.strategy", "cooperative-sticky"},
                                                   {"session.timeout.ms", "10000"},
                                                   {"heartbeat.interval.ms", "1000"},
+                                                  {"statistics.interval.ms",
+                                                   std::to_string(options_.commit_interval.count())},
                                                   {"enable.auto.commit", "false"},
                                                   {"enable.auto.offset.store", "false"},
                                                   {"enable.partition.eof", "false"},
@@ -72,6 +79,7 @@ Status GroupMember::start() {
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
   rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
+  rd_kafka_conf_set_stats_cb(conf, stats_cb);
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (rk_ == nullptr) {
     rd_kafka_conf_destroy(conf);
@@ -91,8 +99,6 @@ Status GroupMember::start() {
 }
 
 void GroupMember::member_loop() {
-  using Clock = std::chrono::steady_clock;
-  auto next_commit = Clock::now() + options_.commit_interval;
   while (!stop_.load()) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 100);
     if (m != nullptr) {
@@ -106,10 +112,6 @@ void GroupMember::member_loop() {
                               std::string(" (") + rd_kafka_message_errstr(m) + ")"));
       }
       rd_kafka_message_destroy(m);
-    }
-    if (Clock::now() >= next_commit) {
-      commit_changed();
-      next_commit = Clock::now() + options_.commit_interval;
     }
   }
   // Revokes every owned partition (on_rebalance runs inside), commits their

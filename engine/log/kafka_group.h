@@ -47,8 +47,9 @@ struct KafkaGroupOptions {
   std::string group;      // group.id; REQUIRES: not empty
   uint32_t partition_count = 0;  // the topic's (Log::partition_count); REQUIRES: > 0
   std::string advertise;  // this member's address for clients, "host:port"
-  // How often owned partitions' applied offsets are committed and the other
-  // members' commits are read.
+  // How often owned partitions' applied offsets are committed (as
+  // librdkafka's statistics.interval.ms: the commits follow its statistics,
+  // see kafka_group_rebalance.cc) and the other members' commits are read.
   std::chrono::milliseconds commit_interval{1000};
   // The longest wait for the group's committed offsets (one lookup).
   std::chrono::milliseconds lookup_timeout{2000};

@@ -53,6 +53,9 @@ class GroupMember final : public KafkaGroup {
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   void on_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void on_error(int err, const char* reason);
+  // librdkafka's statistics, every commit_interval: the moment to commit
+  // (commit_changed) if they show the group stable.
+  void on_stats(std::string_view json);
 
  private:
   void assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);

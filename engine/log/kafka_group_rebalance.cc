@@ -128,6 +128,30 @@ void GroupMember::commit(const std::vector<Partition>& partitions, bool owned) {
   }
 }
 
+// The progress commits wait for a moment when the group is stable. A
+// commit sent while this member rejoins queues behind its JoinGroup (a
+// coordinator answers a connection's requests in order), reaches the
+// coordinator after the generation moved on and fails with
+// ILLEGAL_GENERATION, which makes librdkafka drop the member's partitions
+// ("assignment lost") and rebalance once more. librdkafka tells its join
+// state only in its statistics: "cgrp": {"state": "up", ... "join_state":
+// "steady", ...}. What is left is the moment between the statistics and
+// the commit.
+void GroupMember::on_stats(std::string_view json) {
+  auto field = [&](std::string_view name, size_t from) -> std::string_view {
+    const std::string key = "\"" + std::string(name) + "\"";
+    size_t at = json.find(key, from);
+    if (at == std::string_view::npos) return {};
+    at = json.find('"', json.find(':', at + key.size()));
+    const size_t end = at == std::string_view::npos ? at : json.find('"', at + 1);
+    if (end == std::string_view::npos) return {};
+    return json.substr(at + 1, end - at - 1);
+  };
+  const size_t cgrp = json.find("\"cgrp\"");
+  if (cgrp == std::string_view::npos) return;
+  if (field("state", cgrp) == "up" && field("join_state", cgrp) == "steady") commit_changed();
+}
+
 void GroupMember::commit_changed() {
   std::vector<Partition> changed;
   {
