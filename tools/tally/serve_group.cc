@@ -33,13 +33,14 @@ http::Membership ServeGroup::membership() {
 
 Status ServeGroup::join(KafkaGroupOptions options) {
   GroupHooks hooks;
-  hooks.assigned = [this](const std::vector<Partition>& ps) {
-    std::cerr << "tally serve: assigned partitions " << list(ps) << std::endl;
+  const std::string me = "tally serve (" + options.advertise + "): ";
+  hooks.assigned = [this, me](const std::vector<Partition>& ps) {
+    std::cerr << me << "assigned partitions " << list(ps) << std::endl;
     const Status s = node_.acquire(ps);
-    if (!s.ok()) std::cerr << "tally serve: " << s.to_string() << " (see /health)" << std::endl;
+    if (!s.ok()) std::cerr << me << s.to_string() << " (see /health)" << std::endl;
   };
-  hooks.revoked = [this](const std::vector<Partition>& ps) {
-    std::cerr << "tally serve: handing over partitions " << list(ps) << std::endl;
+  hooks.revoked = [this, me](const std::vector<Partition>& ps) {
+    std::cerr << me << "handing over partitions " << list(ps) << std::endl;
     node_.release(ps);
   };
   hooks.applied = [this](Partition p) { return node_.pipeline(p).applied(); };
