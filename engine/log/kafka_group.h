@@ -73,6 +73,7 @@ struct GroupStatus {
   std::vector<Partition> assigned;   // owned now, in partition order
   uint32_t owners_known = 0;         // partitions whose owner is known (own ones included)
   uint64_t rebalances = 0;           // assignments and revocations received
+  uint64_t lost = 0;                 // revocations of an assignment lost (session gone, fenced)
   uint64_t commits = 0;              // informational commits that succeeded
   uint64_t commit_failures = 0;
   uint64_t records_dropped = 0;      // records polled despite the pause (none expected)

@@ -90,6 +90,7 @@ class GroupMember final : public KafkaGroup {
   std::string member_id_;            // GUARDED_BY(mu_)
   bool joined_ = false;              // GUARDED_BY(mu_)
   uint64_t rebalances_ = 0;          // GUARDED_BY(mu_)
+  uint64_t lost_ = 0;                // GUARDED_BY(mu_)
   uint64_t commits_ = 0;             // GUARDED_BY(mu_)
   uint64_t commit_failures_ = 0;     // GUARDED_BY(mu_)
   uint64_t dropped_ = 0;             // GUARDED_BY(mu_)

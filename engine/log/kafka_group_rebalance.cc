@@ -86,13 +86,15 @@ void GroupMember::assign(rd_kafka_topic_partition_list_t* parts, bool cooperativ
 // then commits their final offsets naming no owner.
 void GroupMember::revoke(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
   const std::vector<Partition> ps = partitions_of(parts, options_.log.topic);
+  const bool lost = rd_kafka_assignment_lost(rk_) != 0;
   {
     std::lock_guard lock(mu_);
     for (Partition p : ps) assigned_.erase(p.value);
     rebalances_++;
+    if (lost) lost_++;
   }
   hooks_.revoked(ps);
-  if (!rd_kafka_assignment_lost(rk_)) commit(ps, false);
+  if (!lost) commit(ps, false);
   if (cooperative) {
     if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, parts)) {
       set_error(Status::IoError("group " + options_.group + ": giving partitions up: " + rd_kafka_error_string(e)));
@@ -224,6 +226,7 @@ GroupStatus GroupMember::status() const {
     if (assigned_.count(p) != 0 || (!owners_[p].empty() && owners_[p] != options_.advertise)) s.owners_known++;
   }
   s.rebalances = rebalances_;
+  s.lost = lost_;
   s.commits = commits_;
   s.commit_failures = commit_failures_;
   s.records_dropped = dropped_;

@@ -199,6 +199,10 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
   CHECK(eventually([&] { return owned(http_a).size() == kPartitions; }));
   CHECK_MESSAGE(eventually([&] { return settled(expected, at_a); }), books(expected, at_a));
   CHECK(eventually([&] { return str(http_a.get("/health").json(), "status") == "ok"; }, 5s));
+  // A kept its own partitions through the handover (cooperative
+  // rebalancing; no progress commit raced the rejoin and lost them).
+  const std::string group = http_a.get("/health").body;
+  CHECK_MESSAGE(group.find("(0 of an assignment lost)") != std::string::npos, group);
 
   // Its data directory now holds every partition: the books reconcile.
   CHECK(a.stop() == 0);

@@ -65,8 +65,8 @@ ComponentHealth group_health(const GroupStatus& s, const std::string& advertise,
   } else {
     c.detail += ": owns " + std::to_string(s.assigned.size()) + " of " + std::to_string(partitions) +
                 " partitions, owners known for " + std::to_string(s.owners_known) + "; " +
-                std::to_string(s.rebalances) + " rebalance callbacks, " + std::to_string(s.commits) +
-                " commits";
+                std::to_string(s.rebalances) + " rebalance callbacks (" + std::to_string(s.lost) +
+                " of an assignment lost), " + std::to_string(s.commits) + " commits";
   }
   if (!s.error.ok()) {
     c.ok = false;
