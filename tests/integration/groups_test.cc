@@ -209,3 +209,13 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
   const RunResult reconciled = run({tally_bin(), "reconcile", "--data", dir.sub("a")});
   CHECK_MESSAGE(reconciled.exit_code == 0, reconciled.output);
 }
+
+TEST_CASE("serve --group needs --kafka; --advertise needs --group") {
+  TempDir dir;
+  const Captured embedded = run_captured({tally_bin(), "serve", "--data", dir.sub("d"), "--group", "g"});
+  CHECK(embedded.exit_code == 2);
+  CHECK(embedded.err.find("--group needs --kafka") != std::string::npos);
+  const Captured alone = run_captured({tally_bin(), "serve", "--data", dir.sub("d"), "--advertise", "h:1"});
+  CHECK(alone.exit_code == 2);
+  CHECK(alone.err.find("--advertise is for members of a consumer group") != std::string::npos);
+}

@@ -16,6 +16,7 @@
 #include "engine/http/node_backend.h"
 #include "engine/http/router.h"
 #include "engine/log/embedded_log.h"
+#include "engine/log/kafka_group.h"
 #include "engine/node/node.h"
 #include "tests/support/temp_dir.h"
 
@@ -249,4 +250,13 @@ TEST_CASE("the API of a member answers for its partitions and names the owners o
   const http::Response health = get(router, "/health");
   CHECK(health.body.find(R"("name":"group","critical":false,"ok":true,"detail":"member of group g")") !=
         std::string::npos);
+}
+
+TEST_CASE("the commit metadata that names a partition's owner is versioned; anything else names no one") {
+  CHECK(owner_metadata("10.0.0.2:8080") == "tally/1 owner=10.0.0.2:8080");
+  CHECK(owner_from_metadata("tally/1 owner=10.0.0.2:8080") == "10.0.0.2:8080");
+  CHECK(owner_from_metadata("") == std::nullopt);
+  CHECK(owner_from_metadata("tally/1 owner=") == std::nullopt);
+  CHECK(owner_from_metadata("tally/2 owner=10.0.0.2:8080") == std::nullopt);
+  CHECK(owner_from_metadata("some other consumer's note") == std::nullopt);
 }
