@@ -66,6 +66,11 @@ void GroupMember::assign(rd_kafka_topic_partition_list_t* parts, bool cooperativ
   rd_kafka_pause_partitions(rk_, parts);
   const std::vector<Partition> ps = partitions_of(parts, options_.log.topic);
   hooks_.assigned(ps);
+  std::string member_id;
+  if (char* id = rd_kafka_memberid(rk_)) {
+    member_id = id;
+    rd_kafka_mem_free(rk_, id);
+  }
   {
     std::lock_guard lock(mu_);
     for (Partition p : ps) {
@@ -74,10 +79,7 @@ void GroupMember::assign(rd_kafka_topic_partition_list_t* parts, bool cooperativ
     }
     joined_ = true;
     rebalances_++;
-    if (char* id = rd_kafka_memberid(rk_)) {
-      member_id_ = id;
-      rd_kafka_mem_free(rk_, id);
-    }
+    member_id_ = member_id;
   }
   commit(ps, true);  // the others learn the new owner now, not at the next interval
 }
