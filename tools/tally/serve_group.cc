@@ -67,6 +67,7 @@ ComponentHealth group_health(const GroupStatus& s, const std::string& advertise,
                 " partitions, owners known for " + std::to_string(s.owners_known) + "; " +
                 std::to_string(s.rebalances) + " rebalance callbacks (" + std::to_string(s.lost) +
                 " of an assignment lost), " + std::to_string(s.commits) + " commits";
+    if (s.records_dropped > 0) c.detail += ", " + std::to_string(s.records_dropped) + " records dropped";
   }
   if (!s.error.ok()) {
     c.ok = false;
