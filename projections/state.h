@@ -52,6 +52,7 @@ class PartitionState {
   PartitionState(Partition self, uint32_t partition_count);
   PartitionState(const PartitionState&) = delete;
   PartitionState& operator=(const PartitionState&) = delete;
+  PartitionState(PartitionState&&) = default;  // a pipeline adopting a rebuilt one moves it
 
   Partition partition() const { return self_; }
   uint32_t partition_count() const { return partition_count_; }

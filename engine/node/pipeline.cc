@@ -1,6 +1,7 @@
 #include "engine/node/pipeline.h"
 
 #include <algorithm>
+#include <memory>
 #include <thread>
 
 #include "engine/core/codec.h"
@@ -23,7 +24,7 @@ PartitionPipeline::PartitionPipeline(Partition partition, Log& log, PartitionSto
                                      CommandExtension* extension, PipelineOptions options)
     : partition_(partition),
       log_(log),
-      store_(store),
+      store_(&store),
       extension_(extension),
       options_(std::move(options)),
       state_(partition, log.partition_count()) {}
@@ -38,8 +39,8 @@ Status PartitionPipeline::recover() {
     fatal_ = Status::Ok();
     transient_ = Status::Ok();
   }
-  TALLY_ASSIGN_OR_RETURN(meta_, store_.meta());
-  TALLY_RETURN_IF_ERROR(store_.load(state_));
+  TALLY_ASSIGN_OR_RETURN(meta_, store_->meta());
+  TALLY_RETURN_IF_ERROR(store_->load(state_));
   TALLY_ASSIGN_OR_RETURN(reader_, log_.read(partition_, meta_.next_offset));
   metrics_.applied_next_offset = meta_.next_offset.value;
   metrics_.commands_applied = meta_.commands_applied;
@@ -131,9 +132,9 @@ Status PartitionPipeline::prefetch(const Decoded& decoded) {
       if (auto* x = std::get_if<SagaCancel>(&c)) legs.emplace_back(x->source_partition, x->saga_id);
     }
   }
-  TALLY_RETURN_IF_ERROR(store_.prefetch_transfers(transfers, state_));
-  TALLY_RETURN_IF_ERROR(store_.prefetch_sagas(sagas, state_));
-  return store_.prefetch_legs(legs, state_);
+  TALLY_RETURN_IF_ERROR(store_->prefetch_transfers(transfers, state_));
+  TALLY_RETURN_IF_ERROR(store_->prefetch_sagas(sagas, state_));
+  return store_->prefetch_legs(legs, state_);
 }
 
 void PartitionPipeline::digest_record(const LogRecord& record, const std::vector<Command>& commands,
@@ -214,7 +215,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   meta_.commands_applied += commands;
   batch_.stage_meta(meta_);
   crash_point(effects ? "pipeline.before_commit.effects" : "pipeline.before_commit");
-  const Status committed = store_.commit(batch_);
+  const Status committed = store_->commit(batch_);
   if (!committed.ok()) {
     std::lock_guard lock(mu_);
     fatal_ = committed.with_context("partition " + std::to_string(partition_.value));
@@ -238,7 +239,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   return Status::Ok();
 }
 
-void PartitionPipeline::run(std::stop_token stop) {
+void PartitionPipeline::run(std::stop_token stop, bool flush_on_stop) {
   auto backoff = std::chrono::milliseconds(50);
   while (!stop.stop_requested()) {
     auto r = step(options_.poll_wait);
@@ -261,7 +262,7 @@ void PartitionPipeline::run(std::stop_token stop) {
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
   applied_cv_.notify_all();
-  (void)store_.flush();
+  if (flush_on_stop) (void)store_->flush();
 }
 
 bool PartitionPipeline::wait_applied(Offset offset, std::chrono::milliseconds timeout) {
@@ -284,6 +285,29 @@ Status PartitionPipeline::status() const {
 Status PartitionPipeline::last_transient_error() const {
   std::lock_guard lock(mu_);
   return transient_;
+}
+
+// The live pipeline takes the rebuilt one's store, state and position;
+// its own progress, waiters and metrics stay. The state is replaced in
+// place (PartitionState is movable, not assignable: its partition is const).
+Status PartitionPipeline::adopt(PartitionPipeline& rebuilt) {
+  if (rebuilt.partition_ != partition_ || rebuilt.meta_.next_offset != meta_.next_offset ||
+      rebuilt.meta_.digest != meta_.digest) {
+    return Status::FailedPrecondition(
+        "partition " + std::to_string(partition_.value) + ": the rebuilt pipeline is at offset " +
+        std::to_string(rebuilt.meta_.next_offset.value) + ", this one at " +
+        std::to_string(meta_.next_offset.value) + " (or their digests differ)");
+  }
+  TALLY_ASSIGN_OR_RETURN(std::unique_ptr<LogReader> reader, log_.read(partition_, meta_.next_offset));
+  store_ = rebuilt.store_;
+  std::destroy_at(&state_);
+  std::construct_at(&state_, std::move(rebuilt.state_));
+  meta_ = rebuilt.meta_;
+  reader_ = std::move(reader);
+  batch_.clear();
+  limit_ = ApplyLimit{};
+  time_limit_reached_ = reader_stale_ = false;
+  return Status::Ok();
 }
 
 }  // namespace tally

@@ -64,8 +64,9 @@ class PartitionPipeline {
   // applies it and commits. Returns the number of records applied.
   Result<size_t> step(std::chrono::milliseconds wait);
   // Steps until `stop` is requested or a fatal error; transient log errors
-  // are retried with backoff. Flushes the store on a clean stop.
-  void run(std::stop_token stop);
+  // are retried with backoff. Flushes the store on a clean stop unless told
+  // not to (a pause that resumes soon: Node::rebuild, Node::checkpoint).
+  void run(std::stop_token stop, bool flush_on_stop = true);
 
   // Bounds what later steps apply (a step that would cross the limit
   // applies only the records before it). Called on the driving thread
@@ -75,6 +76,16 @@ class PartitionPipeline {
   // Whether the limit stops the next record: everything below limit.end is
   // applied, or the next record would pass limit.until. Driving thread only.
   bool at_limit() const;
+
+  // Switches a rebuild in (Node::rebuild): from now on this pipeline applies
+  // to `rebuilt`'s store, starting from `rebuilt`'s state, read from that
+  // store and the log, not from memory it had before. Its progress,
+  // waiters and metrics go on unchanged. `rebuilt` is left without state;
+  // destroy it. REQUIRES: neither pipeline is being driven; both of the
+  // same partition, at the same offset with the same digest (else
+  // failed_precondition and nothing changes); `rebuilt`'s store outlives
+  // this pipeline or the next adopt().
+  Status adopt(PartitionPipeline& rebuilt);
 
   Partition partition() const { return partition_; }
   // Records below this offset are applied and committed.
@@ -115,7 +126,7 @@ class PartitionPipeline {
 
   const Partition partition_;
   Log& log_;
-  PartitionStore& store_;
+  PartitionStore* store_;  // replaced only by adopt()
   CommandExtension* extension_;
   const PipelineOptions options_;
 
