@@ -298,17 +298,50 @@ RelayStats OutboxRelay::stats() const {
   s.append_failures = append_failures_;
   for (uint32_t p = 0; p < work_.size(); p++) {
     if (!serves(p)) continue;
-    uint64_t next = 0;
     {
-      std::lock_guard lock(work_[p]->mu);
-      next = work_[p]->next_seq;
+      std::lock_guard lock(work_[p]->mu);  // also keeps deps_.stores[p] from switching
+      const uint64_t next = work_[p]->next_seq;
       s.stuck += work_[p]->stuck_count;
       if (!work_[p]->error.ok()) s.error = work_[p]->error;
+      auto meta = deps_.stores[p]->meta();
+      if (meta.ok() && meta->next_outbox_seq > next) s.pending += meta->next_outbox_seq - next;
     }
-    auto meta = deps_.stores[p]->meta();
-    if (meta.ok() && meta->next_outbox_seq > next) s.pending += meta->next_outbox_seq - next;
   }
   return s;
+}
+
+Result<uint64_t> OutboxRelay::progress(Partition partition) {
+  Work& w = *work_.at(partition.value);
+  std::lock_guard lock(w.mu);
+  TALLY_RETURN_IF_ERROR(load_progress(*deps_.stores[partition.value], w));
+  return w.next_seq;
+}
+
+Result<uint64_t> OutboxRelay::switch_store(Partition partition, PartitionStore& store,
+                                           uint64_t removed_below) {
+  Work& w = *work_.at(partition.value);
+  std::lock_guard lock(w.mu);
+  TALLY_RETURN_IF_ERROR(load_progress(*deps_.stores[partition.value], w));
+  TALLY_ASSIGN_OR_RETURN(uint64_t removed,
+                         drop_delivered(store, std::min(removed_below, w.next_seq), w.next_seq));
+  deps_.stores[partition.value] = &store;
+  w.dirty = true;
+  return removed;
+}
+
+Result<uint64_t> drop_delivered(PartitionStore& store, uint64_t from, uint64_t to) {
+  StoreBatch batch;
+  uint64_t removed = 0;
+  if (from < to) {
+    TALLY_ASSIGN_OR_RETURN(removed, store.scan(keys::outbox(from), keys::outbox(to), false, 0,
+                                               [&](std::string_view key, std::string_view) {
+                                                 batch.remove(std::string(key));
+                                                 return true;
+                                               }));
+  }
+  batch.put(keys::kRelay, encode_relay_progress(to));
+  TALLY_RETURN_IF_ERROR(store.commit(batch).with_context("removing delivered outbox entries"));
+  return removed;
 }
 
 }  // namespace tally

@@ -93,6 +93,11 @@ struct RelayTickReport {
 std::string encode_relay_progress(uint64_t next_seq);
 Result<uint64_t> decode_relay_progress(std::string_view value);
 
+// Removes the outbox entries with seq in [from, to) from `store` and
+// records `to` as the relay progress there; returns how many it removed.
+// For a rebuilt copy of a partition whose relay has delivered up to `to`.
+Result<uint64_t> drop_delivered(PartitionStore& store, uint64_t from, uint64_t to);
+
 class OutboxRelay {
  public:
   // REQUIRES: deps.stores.size() == deps.log->partition_count(); stores and
@@ -122,6 +127,19 @@ class OutboxRelay {
   // The next seq the relay will send from `partition`.
   uint64_t next_seq(Partition partition) const;
 
+  // The relay's progress in `partition` (entries below it were delivered),
+  // read from the store the first time. Any thread.
+  Result<uint64_t> progress(Partition partition);
+  // Moves `partition` to `store`, a copy of its projection rebuilt from the
+  // log (Node::rebuild), which holds every outbox entry ever staged. The
+  // entries below the relay's progress were delivered from the old store:
+  // they are removed from `store` (those below `removed_below` are gone
+  // already, see drop_delivered) and the progress is recorded there, so
+  // nothing is sent twice; later ticks read and remove from `store`. Runs
+  // between two ticks, from any thread. Returns how many entries it removed.
+  // REQUIRES: `store` outlives the relay.
+  Result<uint64_t> switch_store(Partition partition, PartitionStore& store, uint64_t removed_below);
+
  private:
   struct Work;
   void run(std::stop_token stop);
@@ -134,7 +152,7 @@ class OutboxRelay {
   Timestamp next_wake_locked(const Work& w, Timestamp now) const;
   bool serves(uint32_t p) const;
 
-  const RelayDeps deps_;
+  RelayDeps deps_;  // stores[p] is GUARDED_BY(work_[p]->mu) (switch_store)
   const RelayOptions options_;
   std::vector<std::unique_ptr<Work>> work_;
   Waker waker_;

@@ -70,6 +70,13 @@ void TimerScheduler::wait_idle(Partition partition) {
 
 bool TimerScheduler::serves(uint32_t p) const { return !deps_.serves || deps_.serves(Partition{p}); }
 
+void TimerScheduler::switch_store(Partition partition, const PartitionStore& store) {
+  Work& w = *work_.at(partition.value);
+  std::lock_guard lock(w.mu);
+  deps_.stores[partition.value] = &store;
+  w.cursor.mark_dirty();
+}
+
 Result<TickReport> TimerScheduler::tick(Partition partition) {
   assert(!running());
   const std::vector<bool> marks = waker_.take();

@@ -125,6 +125,12 @@ class TimerScheduler {
   std::vector<StuckOperation> stuck(size_t limit) const;
   SchedulerStats stats() const;
 
+  // Moves `partition` to `store`, a copy of its projection rebuilt from the
+  // log (Node::rebuild): the same timers, so what the scheduler tracks stays
+  // valid; the next tick scans `store`. Between two ticks, from any thread.
+  // REQUIRES: `store` outlives the scheduler.
+  void switch_store(Partition partition, const PartitionStore& store);
+
  private:
   struct Work;
   void run(std::stop_token stop);
@@ -138,7 +144,7 @@ class TimerScheduler {
   Timestamp next_wake_locked(Work& w, Timestamp now) const;
   bool serves(uint32_t p) const;
 
-  const SchedulerDeps deps_;
+  SchedulerDeps deps_;  // stores[p] is GUARDED_BY(work_[p]->mu) (switch_store)
   const SchedulerOptions options_;
   std::vector<std::unique_ptr<Work>> work_;  // one per partition; each has its own mutex
   Waker waker_;
