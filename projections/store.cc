@@ -6,6 +6,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -337,6 +338,16 @@ Status PartitionStore::commit(StoreBatch& batch) {
 Status PartitionStore::flush() {
   if (options_.read_only) return Status::Ok();
   return from_rocks(impl_->db->Flush(rocksdb::FlushOptions()), "flushing " + options_.dir);
+}
+
+Status PartitionStore::checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  TALLY_RETURN_IF_ERROR(from_rocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw),
+                                   "checkpointing " + options_.dir));
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  // log_size_for_flush 0: flush the memtables first (the WAL is off, so
+  // they hold the newest commits).
+  return from_rocks(cp->CreateCheckpoint(dir, 0), "checkpointing " + options_.dir + " into " + dir);
 }
 
 Result<std::optional<std::string>> PartitionStore::get(const std::string& key) const {

@@ -85,6 +85,10 @@ class PartitionStore {
   Status commit(StoreBatch& batch);
   // Persists memtables (clean shutdown; makes restart replay short).
   Status flush();
+  // A consistent copy of the store as of now (a RocksDB checkpoint: the
+  // memtables are flushed, then the files hard-linked or copied) in `dir`,
+  // while commits go on. REQUIRES: `dir` does not exist; its parent does.
+  Status checkpoint(const std::string& dir) const;
 
   // Point reads. nullopt when absent.
   Result<std::optional<Account>> account(AccountId id) const;

@@ -58,6 +58,7 @@ class BreakerLog final : public Log {
   Result<Offset> end_offset(Partition partition) override { return inner_->end_offset(partition); }
   size_t max_record_bytes() const override { return inner_->max_record_bytes(); }
   std::string describe() const override { return inner_->describe(); }
+  Status checkpoint(const std::string& dir) override { return inner_->checkpoint(dir); }
 
   BreakerSnapshot snapshot() const;
   // "circuit breaker open for 2.1 s after 5 consecutive append failures

@@ -84,6 +84,13 @@ class Log {
 
   // "embedded log at DIR" or "kafka HOST:PORT topic T": for messages.
   virtual std::string describe() const = 0;
+
+  // Copies what the log holds now into `dir`, a new directory, while
+  // appends go on (a backup; docs/operations.md "Backups"). The embedded
+  // log makes a RocksDB checkpoint (hard links where it can). A log kept
+  // elsewhere (Kafka) has nothing here to copy: failed_precondition, the
+  // default. REQUIRES: `dir` does not exist; its parent does.
+  virtual Status checkpoint(const std::string& dir);
 };
 
 // Checks the requests of an append against the log's limits; the message

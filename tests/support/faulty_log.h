@@ -54,6 +54,7 @@ class FaultyLog final : public Log {
   Result<Offset> end_offset(Partition partition) override { return inner_->end_offset(partition); }
   size_t max_record_bytes() const override { return inner_->max_record_bytes(); }
   std::string describe() const override { return "faulty " + inner_->describe(); }
+  Status checkpoint(const std::string& dir) override { return inner_->checkpoint(dir); }
 
  private:
   std::unique_ptr<Log> inner_;
