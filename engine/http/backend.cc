@@ -19,4 +19,12 @@ Result<std::vector<StuckOperation>> Backend::stuck(size_t) {
       "ask tally serve with --http");
 }
 
+Result<RebuildReport> Backend::rebuild(Partition) {
+  return Status::FailedPrecondition("a rebuild is switched in by a running node; ask tally serve");
+}
+
+Result<CheckpointReport> Backend::checkpoint(const std::string&) {
+  return Status::FailedPrecondition("checkpoints are taken by a running node; ask tally serve");
+}
+
 }  // namespace tally::http

@@ -67,6 +67,12 @@ class Backend {
   // Who answers queries on partition p (engine/http/handlers_owner.cc).
   // By default this backend answers for every partition.
   virtual PartitionOwner owner(Partition p);
+
+  // Operator actions (POST /v1/admin/...; Node::rebuild, Node::checkpoint).
+  // Only a running node does them; by default failed_precondition. Either
+  // may take long: it holds a handler thread meanwhile.
+  virtual Result<RebuildReport> rebuild(Partition p);
+  virtual Result<CheckpointReport> checkpoint(const std::string& dir);
 };
 
 // The quarantine entry of the record at `o` in `store`, if there is one

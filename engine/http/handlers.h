@@ -52,5 +52,7 @@ Response get_pending(Backend& backend, const RouteArgs& args);
 Response get_offset(Backend& backend, const RouteArgs& args);
 Response get_health(Backend& backend, const RouteArgs& args);
 Response get_stuck(Backend& backend, const RouteArgs& args);
+Response post_rebuild(Backend& backend, const RouteArgs& args);
+Response post_checkpoint(Backend& backend, const RouteArgs& args);
 
 }  // namespace tally::http

@@ -28,7 +28,7 @@ Result<Balances> NodeBackend::balance_at(AccountId id, Timestamp at) {
 Result<std::vector<Transfer>> NodeBackend::pending(Partition p, size_t limit,
                                                    std::optional<TransferId> after) {
   if (!node_.owns(p)) return std::vector<Transfer>();
-  return pending_transfers(node_.store(p), limit, after);
+  return pending_transfers(*node_.store_ref(p), limit, after);
 }
 
 HealthReport NodeBackend::health() {
@@ -60,11 +60,11 @@ PartitionOwner NodeBackend::owner(Partition p) {
 }
 
 Result<std::optional<OffsetOutcomes>> NodeBackend::outcomes(Partition p, Offset o) {
-  return node_.store(p).outcomes(o);
+  return node_.store_ref(p)->outcomes(o);
 }
 
 Result<std::optional<QuarantinedRecord>> NodeBackend::quarantined(Partition p, Offset o) {
-  return find_quarantined(node_.store(p), o);
+  return find_quarantined(*node_.store_ref(p), o);
 }
 
 }  // namespace tally::http

@@ -44,6 +44,8 @@ class NodeBackend final : public Backend {
   Result<std::vector<StuckOperation>> stuck(size_t limit) override { return node_.stuck(limit); }
   // self when the node owns p; else what the membership knows.
   PartitionOwner owner(Partition p) override;
+  Result<RebuildReport> rebuild(Partition p) override { return node_.rebuild(p); }
+  Result<CheckpointReport> checkpoint(const std::string& dir) override { return node_.checkpoint(dir); }
 
  private:
   Node& node_;

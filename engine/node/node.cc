@@ -41,12 +41,15 @@ Status Node::open_stores() {
   if (ec) return Status::IoError("startup: creating " + base + ": " + ec.message());
   for (uint32_t p = 0; p < n; p++) {
     StoreOptions so;
-    so.dir = base + "/" + std::to_string(p);
+    // Through the link a switched-in rebuild left (node_rebuild.cc): the
+    // store keeps its real directory while the link moves on.
+    so.dir = std::filesystem::weakly_canonical(base + "/" + std::to_string(p), ec).string();
+    if (ec) return Status::IoError("startup: resolving " + base + "/" + std::to_string(p) + ": " + ec.message());
     so.partition = Partition{p};
     so.partition_count = n;
     auto store = PartitionStore::open(so);
     if (!store.ok()) return store.status().with_context("startup: opening the store of partition " + std::to_string(p));
-    stores_.push_back(std::move(store).value());
+    stores_.push_back(std::shared_ptr<PartitionStore>(std::move(store).value()));
   }
   std::vector<const PartitionStore*> readers;
   std::vector<PartitionStore*> writers;
@@ -152,6 +155,8 @@ Status Node::start() {
 // let each pipeline commit what it applied and flush its store.
 void Node::stop() {
   stopping_ = true;
+  admin_cancel_ = true;
+  std::lock_guard admin(admin_mu_);  // a rebuild in progress gives up and resumes what it paused
   if (scheduler_) scheduler_->stop();
   if (relay_) relay_->stop();
   std::lock_guard lock(ownership_mu_);
@@ -159,6 +164,18 @@ void Node::stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();  // each pipeline's run() flushes its store as it returns
   }
+}
+
+std::shared_ptr<PartitionStore> Node::store_slot(Partition p) const {
+  std::lock_guard lock(stores_mu_);
+  return stores_.at(p.value);
+}
+
+std::shared_ptr<const PartitionStore> Node::store_ref(Partition p) const { return store_slot(p); }
+
+void Node::publish_store(Partition p, std::shared_ptr<PartitionStore> store) {
+  std::lock_guard lock(stores_mu_);
+  stores_.at(p.value) = std::move(store);
 }
 
 Partition Node::partition_of_account(AccountId id) const {
@@ -215,7 +232,7 @@ Result<Outcome> Node::outcome(const Placement& placement, std::chrono::milliseco
                            std::to_string(timeout.count()) + " ms");
   }
   TALLY_ASSIGN_OR_RETURN(std::optional<OffsetOutcomes> o,
-                         stores_[placement.partition.value]->outcomes(placement.offset));
+                         store_ref(placement.partition)->outcomes(placement.offset));
   if (!o) {
     return Status::NotFound("partition " + std::to_string(placement.partition.value) + " offset " +
                             std::to_string(placement.offset.value) +
@@ -248,13 +265,13 @@ Status Node::wait_caught_up(std::chrono::milliseconds timeout) {
 
 Result<std::optional<Account>> Node::account(AccountId id) const {
   TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(id)));
-  return stores_[partition_of_account(id).value]->account(id);
+  return store_ref(partition_of_account(id))->account(id);
 }
 
 Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
-  for (const auto& store : stores_) {
-    if (!owns(store->options().partition)) continue;
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store->transfer(id));
+  for (uint32_t p = 0; p < partition_count(); p++) {
+    if (!owns(Partition{p})) continue;
+    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store_ref(Partition{p})->transfer(id));
     if (t && t->kind != TransferKind::saga_credit) return t;
   }
   return std::optional<Transfer>();
@@ -262,12 +279,12 @@ Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
 
 Result<HistoryPage> Node::history(const HistoryQuery& query) const {
   TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(query.account)));
-  return account_history(*stores_[partition_of_account(query.account).value], query);
+  return account_history(*store_ref(partition_of_account(query.account)), query);
 }
 
 Result<Balances> Node::balance_at(AccountId id, Timestamp at) const {
   TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(id)));
-  return tally::balance_at(*stores_[partition_of_account(id).value], id, at);
+  return tally::balance_at(*store_ref(partition_of_account(id)), id, at);
 }
 
 std::vector<PartitionStatus> Node::status() {

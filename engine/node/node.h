@@ -22,7 +22,9 @@
 // from there (replaying what it missed) when it comes back.
 //
 // Data directory layout: DATA/log (the embedded log, when used) and
-// DATA/partitions/<P> (one RocksDB per partition's projection).
+// DATA/partitions/<P> (one RocksDB per partition's projection; after a
+// rebuild was switched in, a symbolic link to DATA/partitions/<P>.g<N>,
+// the store that rebuild made).
 //
 // Thread safety: every public method may be called from any thread after
 // start() and before stop().
@@ -40,6 +42,7 @@
 #include <vector>
 
 #include "engine/log/log.h"
+#include "engine/node/node_admin.h"
 #include "engine/node/pipeline.h"
 #include "projections/queries.h"
 #include "recovery/breaker_log.h"
@@ -164,7 +167,11 @@ class Node {
   Result<Balances> balance_at(AccountId id, Timestamp at) const;
 
   Partition partition_of_account(AccountId id) const;
-  const PartitionStore& store(Partition p) const { return *stores_.at(p.value); }
+  // The store serving partition p. The reference is valid until a rebuild
+  // of p is switched in (rebuild()); readers that may run beside one hold
+  // store_ref() for the length of their read instead.
+  const PartitionStore& store(Partition p) const { return *store_ref(p); }
+  std::shared_ptr<const PartitionStore> store_ref(Partition p) const;
   PartitionPipeline& pipeline(Partition p) { return *pipelines_.at(p.value); }
   // The owned partitions'.
   std::vector<PartitionStatus> status();
@@ -185,6 +192,29 @@ class Node {
   // in flight after SagaSchedule::kStuckAttempts sends; at most `limit`.
   // What GET /v1/stuck and `tally query stuck` show.
   std::vector<StuckOperation> stuck(size_t limit = 1000) const;
+  // Rebuilds partition p's store from the log beside the live pipeline and
+  // switches it in without stopping queries (engine/node/node_rebuild.cc):
+  // the rebuild catches up, the live pipeline pauses, the rebuild reaches
+  // exactly the live applied offset, the digests are compared, and on a
+  // match the new store replaces the old one for the pipeline, the
+  // scheduler, the relay and readers at once; the old store is closed
+  // when its last reader is done and its directory removed. On a mismatch
+  // nothing changes (report.switched == false). One operator action
+  // (rebuild or checkpoint) runs at a time: failed_precondition otherwise.
+  // Runs on the caller's thread; REQUIRES: started.
+  Result<RebuildReport> rebuild(Partition p, const RebuildOptions& options = {});
+  // Copies every partition's store into DIR/partitions/<P> (RocksDB
+  // checkpoints, taken while every pipeline pauses for a moment: one cut
+  // across partitions) and then the embedded log into DIR/log, while the
+  // node serves (engine/node/node_checkpoint.cc). DIR is a data directory
+  // `tally serve --data DIR` starts from.
+  // invalid_argument for a relative DIR, one that exists, whose parent does
+  // not, or inside the data directory.
+  Result<CheckpointReport> checkpoint(const std::string& dir);
+  // Makes a rebuild in progress give up soon (serve calls it on SIGTERM,
+  // before it waits for requests in progress).
+  void cancel_admin() { admin_cancel_ = true; }
+
   // The recovery parts, for tests, tools and benchmarks.
   TimerScheduler& scheduler() { return *scheduler_; }
   OutboxRelay& relay() { return *relay_; }
@@ -198,6 +228,14 @@ class Node {
   std::string recovery_metrics_text();
   uint64_t stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const;
   Status recover_pipelines();
+  std::shared_ptr<PartitionStore> store_slot(Partition p) const;
+  void publish_store(Partition p, std::shared_ptr<PartitionStore> store);
+  // Stops the threads of `ps` (each after its commit; all asked at once)
+  // and starts them again. REQUIRES: ownership_mu_ held throughout, from
+  // the pause to the resume; every p owned.
+  void pause_pipelines(const std::vector<Partition>& ps);
+  void resume_pipelines(const std::vector<Partition>& ps);
+  struct Rebuild;  // node_rebuild.cc
   Status check_log();
   void start_pipelines();
   void start_recovery();
@@ -211,7 +249,10 @@ class Node {
   std::unique_ptr<BreakerLog> log_;
   NodeOptions options_;
   SagaCoordinator sagas_;  // stateless: one serves every partition
-  std::vector<std::unique_ptr<PartitionStore>> stores_;
+  mutable std::mutex stores_mu_;
+  // One per partition, sized by open(); a rebuild replaces an element
+  // (GUARDED_BY(stores_mu_); readers copy the pointer and read outside).
+  std::vector<std::shared_ptr<PartitionStore>> stores_;
   std::vector<std::unique_ptr<PartitionPipeline>> pipelines_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<OutboxRelay> relay_;
@@ -220,6 +261,8 @@ class Node {
   std::vector<std::jthread> threads_;     // GUARDED_BY(ownership_mu_): by partition, running if owned
   std::vector<Status> start_errors_;      // GUARDED_BY(ownership_mu_): by partition
   bool assigned_ = false;                 // GUARDED_BY(ownership_mu_): acquire() was called
+  std::mutex admin_mu_;  // one rebuild or checkpoint at a time; stop() waits for it
+  std::atomic<bool> admin_cancel_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
   mutable std::mutex startup_mu_;

@@ -89,8 +89,9 @@ ComponentHealth Node::relay_health() {
 uint64_t Node::stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const {
   constexpr size_t kMaxSagaScan = 100'000;
   uint64_t count = 0;
-  for (const auto& store : stores_) {
-    if (!owns(store->options().partition)) continue;
+  for (uint32_t p = 0; p < partition_count(); p++) {
+    if (!owns(Partition{p})) continue;
+    const std::shared_ptr<const PartitionStore> store = store_ref(Partition{p});
     std::vector<TransferId> ids;
     (void)store->scan("F", "G", false, kMaxSagaScan, [&](std::string_view key, std::string_view) {
       if (key.size() == 17) ids.push_back(TransferId(get_be128(key.data() + 1)));

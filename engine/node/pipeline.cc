@@ -239,7 +239,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   return Status::Ok();
 }
 
-void PartitionPipeline::run(std::stop_token stop, bool flush_on_stop) {
+void PartitionPipeline::run(std::stop_token stop) {
   auto backoff = std::chrono::milliseconds(50);
   while (!stop.stop_requested()) {
     auto r = step(options_.poll_wait);
@@ -262,7 +262,7 @@ void PartitionPipeline::run(std::stop_token stop, bool flush_on_stop) {
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
   applied_cv_.notify_all();
-  if (flush_on_stop) (void)store_->flush();
+  (void)store_->flush();
 }
 
 bool PartitionPipeline::wait_applied(Offset offset, std::chrono::milliseconds timeout) {

@@ -64,9 +64,8 @@ class PartitionPipeline {
   // applies it and commits. Returns the number of records applied.
   Result<size_t> step(std::chrono::milliseconds wait);
   // Steps until `stop` is requested or a fatal error; transient log errors
-  // are retried with backoff. Flushes the store on a clean stop unless told
-  // not to (a pause that resumes soon: Node::rebuild, Node::checkpoint).
-  void run(std::stop_token stop, bool flush_on_stop = true);
+  // are retried with backoff. Flushes the store on a clean stop.
+  void run(std::stop_token stop);
 
   // Bounds what later steps apply (a step that would cross the limit
   // applies only the records before it). Called on the driving thread
