@@ -6,6 +6,7 @@
 
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/variables_map.hpp>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ int produce_main(const Args& args);
 int query_main(const Args& args);
 int reconcile_main(const Args& args);
 int replay_main(const Args& args);
+// tally replay --switch-in (cmd_replay_switch.cc); `partition` is a number or "all".
+int replay_switch_in(const std::string& http_address, const std::string& partition,
+                     std::chrono::seconds timeout);
 int serve_main(const Args& args);
 
 }  // namespace tally::cli

@@ -13,6 +13,10 @@
 // of the log's end.
 // Exit: 0 done (and every partition matched), 1 a mismatch or a partition
 // that could not be compared, or a failure; 2 bad usage.
+//
+// With --switch-in --http ADDR [--partition P] the rebuild happens inside a
+// running `tally serve` instead, which switches it in without stopping
+// queries (cmd_replay_switch.cc).
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cstdio>
@@ -37,6 +41,10 @@ struct ReplayArgs {
   std::string to_time;
   bool verify = false;
   size_t jobs = 0;
+  bool switch_in = false;
+  std::string http;
+  std::string partition = "all";
+  unsigned timeout_s = 3600;
 };
 
 uint64_t parse_u64(std::string_view text, const std::string& what) {
@@ -62,7 +70,10 @@ std::pair<uint32_t, Offset> parse_to_offset(const std::string& text) {
 std::optional<ReplayArgs> parse_args(const Args& args) {
   ReplayArgs a;
   po::options_description desc(
-      "tally replay --data DIR --into DIR2 [--to-offset P:O]... [--to-time T] [--verify]\nOptions");
+      "tally replay --data DIR --into DIR2 [--to-offset P:O]... [--to-time T] [--verify]\n"
+      "tally replay --switch-in --http ADDR [--partition P|all]\n"
+      "  rebuilds inside a running tally serve and switches the new stores in\n"
+      "  without stopping queries (docs/operations.md \"Rebuilding a partition\")\nOptions");
   desc.add_options()("help,h", "this help")
       ("into", po::value(&a.into), "new directory for the rebuilt projection (must be empty)")
       ("to-offset", po::value(&a.to_offsets)->composing(),
@@ -71,12 +82,35 @@ std::optional<ReplayArgs> parse_args(const Args& args) {
        "T - stop before the first record whose commands' timestamps pass T (ns since the epoch)")
       ("verify", po::bool_switch(&a.verify),
        "compare each partition's digest with the live store in DIR/partitions")
-      ("jobs", po::value(&a.jobs), "partitions replayed at once (default: one per CPU)");
+      ("jobs", po::value(&a.jobs), "partitions replayed at once (default: one per CPU)")
+      ("switch-in", po::bool_switch(&a.switch_in),
+       "ask the tally serve at --http to rebuild and switch in (POST /v1/admin/rebuild)")
+      ("http", po::value(&a.http), "ADDR - the tally serve for --switch-in (HOST:PORT)")
+      ("partition", po::value(&a.partition)->default_value("all"),
+       "P or all - the partitions --switch-in rebuilds, one at a time")
+      ("timeout", po::value(&a.timeout_s)->default_value(3600),
+       "seconds --switch-in waits for the answer");
   add_log_options(desc, a.log);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return std::nullopt;
+  }
+  if (a.switch_in) {
+    if (a.http.empty()) throw UsageError("--switch-in needs --http ADDR, the tally serve to rebuild in");
+    if (!a.into.empty() || !a.to_offsets.empty() || !a.to_time.empty() || a.verify) {
+      throw UsageError("--switch-in rebuilds to the live offset inside tally serve; it takes no --into, "
+                       "--to-offset, --to-time or --verify");
+    }
+    if (a.partition != "all" && (a.partition.empty() ||
+                                 a.partition.find_first_not_of("0123456789") != std::string::npos ||
+                                 a.partition.size() > 5)) {
+      throw UsageError("--partition expects a partition number or \"all\", got \"" + a.partition + "\"");
+    }
+    return a;
+  }
+  if (!a.http.empty() || vm["partition"].defaulted() == false) {
+    throw UsageError("--http and --partition go with --switch-in");
   }
   if (a.into.empty()) throw UsageError("give --into DIR2, a new directory for the projection");
   if (a.log.kafka.empty() && a.log.data_dir.empty()) {
@@ -193,6 +227,7 @@ size_t print_verify(const replay::Report& report,
 int replay_main(const Args& args) {
   const std::optional<ReplayArgs> a = parse_args(args);
   if (!a) return 0;
+  if (a->switch_in) return replay_switch_in(a->http, a->partition, std::chrono::seconds(a->timeout_s));
   std::unique_ptr<Log> log = open_log(a->log);
   replay::ReplayOptions options = make_options(*a, log->partition_count());
   std::vector<std::optional<PartitionMeta>> metas;

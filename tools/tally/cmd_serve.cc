@@ -91,6 +91,7 @@ int serve(const LogOptions& log_options, const GroupFlags& group_flags, const ht
 
   const int sig = wait_for_stop(stop_signals);
   std::cerr << "tally serve: " << strsignal(sig) << ", stopping" << std::endl;
+  node->cancel_admin();  // a rebuild in progress gives up, so its request finishes soon
   group.leave();   // the partitions stop and flush, then the group hands them over
   server->stop();  // no new requests; those in progress finish
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
