@@ -1,16 +1,23 @@
 // The HTTP API's pure parts: request targets and parameters, the body of
-// POST /v1/commands, addresses, record JSON, and the router over a fake
-// backend (routing, paging across partitions, waits that time out).
+// POST /v1/commands, addresses and record JSON; then the router over a real
+// Node on a temporary embedded log (routing, paging across partitions, a
+// wait that times out on a node that is not started, an append the log
+// refuses through tests/support/faulty_log.h).
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
-#include <map>
+#include <filesystem>
 
+#include "engine/core/partitioner.h"
 #include "engine/http/address.h"
 #include "engine/http/commands_request.h"
+#include "engine/http/node_backend.h"
 #include "engine/http/params.h"
 #include "engine/http/router.h"
 #include "engine/json/record_json.h"
+#include "engine/log/embedded_log.h"
+#include "tests/support/faulty_log.h"
+#include "tests/support/temp_dir.h"
 
 using namespace tally;
 using namespace tally::http;
@@ -39,44 +46,45 @@ Transfer pending_transfer(u128 id) {
   return t;
 }
 
-// Answers from memory: every command lands in partition 0 at offset 5.
-class FakeBackend final : public Backend {
- public:
-  std::map<uint32_t, std::vector<Transfer>> pending_by_partition;  // sorted by id
-  bool applied = true;
-  Status append_error;
-  size_t appended = 0;
+// A Node over an embedded log of 3 partitions in a temporary directory,
+// with a fault injector in front of the log's appends; started or only
+// opened (then nothing is applied: every wait times out).
+struct TestNode {
+  static constexpr uint32_t kPartitions = 3;
+  test::TempDir dir;
+  std::shared_ptr<test::Faults> faults = std::make_shared<test::Faults>();
+  std::unique_ptr<Node> node;
+  std::unique_ptr<NodeBackend> backend;
 
-  uint32_t partition_count() const override { return 3; }
-  Result<std::vector<Placement>> append(std::span<const Command> commands) override {
-    if (!append_error.ok()) return append_error;
-    appended = commands.size();
-    std::vector<Placement> out;
-    for (uint32_t i = 0; i < commands.size(); i++) out.push_back({Partition{0}, Offset{5}, i});
-    return out;
+  explicit TestNode(bool start) {
+    std::filesystem::create_directories(dir.sub("data"));
+    auto log = open_embedded_log({.dir = dir.sub("data/log"), .partitions = kPartitions});
+    REQUIRE(log.ok());
+    auto opened = Node::open(std::make_unique<test::FaultyLog>(std::move(log).value(), faults),
+                             {.data_dir = dir.sub("data")});
+    REQUIRE(opened.ok());
+    node = std::move(opened).value();
+    if (start) REQUIRE(node->start().ok());
+    backend = std::make_unique<NodeBackend>(*node);
   }
-  Result<bool> wait_applied(Partition, Offset, std::chrono::milliseconds) override { return applied; }
-  Result<Offset> known_end(Partition) override { return Offset{10}; }
-  Result<std::optional<Account>> account(AccountId) override { return std::optional<Account>(); }
-  Result<std::optional<Transfer>> transfer(TransferId) override { return std::optional<Transfer>(); }
-  Result<HistoryPage> history(const HistoryQuery&) override { return HistoryPage{}; }
-  Result<Balances> balance_at(AccountId, Timestamp) override { return Balances{}; }
-  Result<std::vector<Transfer>> pending(Partition p, size_t limit, std::optional<TransferId> after) override {
-    std::vector<Transfer> out;
-    for (const Transfer& t : pending_by_partition[p.value]) {
-      if ((!after || t.id > *after) && out.size() < limit) out.push_back(t);
-    }
-    return out;
-  }
-  Result<std::optional<OffsetOutcomes>> outcomes(Partition, Offset) override {
-    return std::optional<OffsetOutcomes>(OffsetOutcomes{Timestamp{100}, std::vector<Outcome>(appended, Outcome::created)});
-  }
-  Result<std::optional<QuarantinedRecord>> quarantined(Partition, Offset) override {
-    return std::optional<QuarantinedRecord>();
-  }
-  HealthReport health() override { return {"ok", {}}; }
-  std::string metrics_text() override { return "fake_metric 1\n"; }
 };
+
+// An account id routed to partition p (of TestNode::kPartitions).
+AccountId account_in(uint32_t p, uint64_t n) {
+  for (uint64_t hi = 1;; hi++) {
+    if (partition_of_key(hi, TestNode::kPartitions).value == p) return AccountId(make_u128(hi, n));
+  }
+}
+
+std::string account_command(AccountId id) {
+  return R"({"type":"create_account","id":")" + id.str() + R"(","ledger":1,"code":1})";
+}
+
+std::string pending_command(u128 id, AccountId debit, AccountId credit) {
+  return R"({"type":"create_transfer","id":")" + u128_to_string(id) + R"(","debit_account_id":")" +
+         debit.str() + R"(","credit_account_id":")" + credit.str() +
+         R"(","amount":"10","ledger":1,"code":1,"flags":["pending"]})";
+}
 
 const std::string kOneAccount =
     R"({"commands":[{"type":"create_account","id":"7","ledger":1,"code":1}],"wait":true,"timeout_ms":50})";
@@ -177,8 +185,8 @@ TEST_CASE("record JSON: u128 and timestamps as strings, flags as names, state of
 }
 
 TEST_CASE("router: 404 for unknown routes, 405 with Allow, 413 past the body limit") {
-  FakeBackend b;
-  Router router(b);
+  TestNode n(false);
+  Router router(*n.backend);
   Response r = router.handle({"GET", "/v1/accounts/7/extra", ""});
   CHECK(r.status == 404);
   r = router.handle({"PUT", "/v1/commands", ""});
@@ -188,17 +196,33 @@ TEST_CASE("router: 404 for unknown routes, 405 with Allow, 413 past the body lim
   CHECK(r.status == 413);
   r = router.handle({"GET", "/metrics", ""});
   CHECK(r.content_type == std::string(kPrometheusContentType));
-  CHECK(r.body.rfind("fake_metric 1\n", 0) == 0);
+  CHECK(r.body.rfind("# HELP tally_applied_offset ", 0) == 0);  // the node's metrics, then the API's
+  CHECK(r.body.find("tally_applied_offset{partition=\"2\"} 0\n") != std::string::npos);
   CHECK(r.body.find("tally_http_requests_total{route=\"/v1/commands\",code=\"405\"} 1") != std::string::npos);
   CHECK(r.body.find("tally_http_requests_total{route=\"unmatched\",code=\"404\"} 1") != std::string::npos);
 }
 
 TEST_CASE("router: pending transfers merge across partitions in id order, paged by cursor") {
-  FakeBackend b;
-  b.pending_by_partition[0] = {pending_transfer(1), pending_transfer(4), pending_transfer(7)};
-  b.pending_by_partition[1] = {pending_transfer(2), pending_transfer(5)};
-  b.pending_by_partition[2] = {pending_transfer(3), pending_transfer(6), pending_transfer(8)};
-  Router router(b);
+  TestNode n(true);
+  Router router(*n.backend);
+  // Pending transfers live in their debit account's partition: 1 4 7 in
+  // partition 0, 2 5 in partition 1, 3 6 8 in partition 2.
+  std::vector<std::string> commands;
+  std::vector<AccountId> debit, credit;
+  for (uint32_t p = 0; p < TestNode::kPartitions; p++) {
+    debit.push_back(account_in(p, 1));
+    credit.push_back(account_in(p, 2));
+    commands.push_back(account_command(debit[p]));
+    commands.push_back(account_command(credit[p]));
+  }
+  const std::pair<u128, uint32_t> pending[] = {{1, 0}, {4, 0}, {7, 0}, {2, 1}, {5, 1}, {3, 2}, {6, 2}, {8, 2}};
+  for (const auto& [id, p] : pending) commands.push_back(pending_command(id, debit[p], credit[p]));
+  std::string body = R"({"wait":true,"commands":[)";
+  for (size_t i = 0; i < commands.size(); i++) body += (i ? "," : "") + commands[i];
+  const Response created = router.handle({"POST", "/v1/commands", body + "]}"});
+  REQUIRE(created.status == 200);
+  CHECK(created.body.find("\"outcome\":\"created\"") != std::string::npos);
+  CHECK(created.body.find("exists") == std::string::npos);
   auto page = [&](const std::string& query) {
     const boost::json::value v = boost::json::parse(router.handle({"GET", "/v1/pending" + query, ""}).body);
     std::string out;
@@ -213,22 +237,31 @@ TEST_CASE("router: pending transfers merge across partitions in id order, paged 
 }
 
 TEST_CASE("router: a wait that times out answers 504 with the placements; append failures say retrying is safe") {
-  FakeBackend b;
-  Router router(b);
-  Response ok = router.handle({"POST", "/v1/commands", kOneAccount});
-  CHECK(ok.status == 200);
-  CHECK(ok.body == R"({"results":[{"partition":0,"offset":5,"index":0,"outcome":"created"}]})");
-  b.applied = false;
+  const Partition p7 = partition_of(AccountId(7), TestNode::kPartitions);
+  const std::string placed = R"({"partition":)" + std::to_string(p7.value) + R"(,"offset":0,"index":0)";
+  {
+    TestNode started(true);
+    Router router(*started.backend);
+    Response ok = router.handle({"POST", "/v1/commands", kOneAccount});
+    CHECK(ok.status == 200);
+    CHECK(ok.body == R"({"results":[)" + placed + R"(,"outcome":"created"}]})");
+    // The log refuses appends: nothing was appended, so resending is safe.
+    started.faults->fail_appends(Status::Unavailable("broker down"));
+    Response failed = router.handle({"POST", "/v1/commands", kOneAccount});
+    CHECK(failed.status == 503);
+    CHECK(failed.body.find("resending is safe") != std::string::npos);
+    CHECK(failed.body.find("broker down") != std::string::npos);
+    CHECK(started.faults->appends_failed.load() == 1);
+  }
+  // A node opened but not started appends and never applies.
+  TestNode idle(false);
+  Router router(*idle.backend);
   Response late = router.handle({"POST", "/v1/commands", kOneAccount});
   CHECK(late.status == 504);
   CHECK(late.body ==
-        R"({"results":[{"partition":0,"offset":5,"index":0}],"error":"waiting for outcomes: 1 of 1 records )"
+        R"({"results":[)" + placed + R"(}],"error":"waiting for outcomes: 1 of 1 records )"
         R"(were not applied in time; ask GET /v1/offsets/{partition}/{offset} later"})");
-  Response offset = router.handle({"GET", "/v1/offsets/0/5?wait_ms=1", ""});
+  Response offset = router.handle({"GET", "/v1/offsets/" + std::to_string(p7.value) + "/0?wait_ms=1", ""});
   CHECK(offset.status == 504);
-  b.append_error = Status::Unavailable("broker down");
-  Response failed = router.handle({"POST", "/v1/commands", kOneAccount});
-  CHECK(failed.status == 503);
-  CHECK(failed.body.find("resending is safe") != std::string::npos);
-  CHECK(failed.body.find("broker down") != std::string::npos);
+  CHECK(router.handle({"GET", "/v1/offsets/" + std::to_string(p7.value) + "/1", ""}).status == 404);
 }
