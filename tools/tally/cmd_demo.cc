@@ -1,18 +1,27 @@
-// tally demo: the thinnest end-to-end path, on the embedded log in a fresh
-// directory: open accounts and move money as commands, append them to the
-// log, read the records back, verify and print them.
-#include <boost/json.hpp>
+// tally demo: the ledger end to end on one screen (README's first command;
+// `tools/dev demo` runs it). A Node on the embedded log in a fresh
+// temporary directory opens accounts in two partitions and runs transfers:
+// one rejected for overdraft, a pending one that is posted, one that the
+// scheduler expires, one across partitions that a saga completes and one it
+// compensates; then it prints the balances, the reconciliation and the
+// partition digests, which a replay of the log reproduces (demo_run.h).
+//
+// Exit: 0 every check passed; 1 one did not (its line says FAIL and what
+// was found) or the engine failed; 2 bad usage. The directory is removed
+// at the end unless --keep or --data is given.
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
-#include "engine/core/codec.h"
-#include "engine/core/partitioner.h"
-#include "engine/json/command_json.h"
 #include "engine/log/embedded_log.h"
+#include "tools/replay/replay.h"
 #include "tools/tally/cli.h"
+#include "tools/tally/demo_run.h"
 
 namespace po = boost::program_options;
 
@@ -20,55 +29,58 @@ namespace tally::cli {
 
 int demo_main(const Args& args) {
   std::string dir;
-  po::options_description desc("tally demo [--data DIR]\nOptions");
-  desc.add_options()("help,h", "this help")("data", po::value(&dir), "data directory (default: a fresh temporary one)");
+  bool keep = false;
+  uint32_t partitions = kDefaultPartitions;
+  po::options_description desc("tally demo [--keep] [--data DIR]\nOptions");
+  desc.add_options()("help,h", "this help")
+      ("data", po::value(&dir), "run in DIR (new or empty) and keep it (default: a fresh temporary directory)")
+      ("keep", po::bool_switch(&keep), "keep the temporary directory, to look at it with tally query, replay, reconcile")
+      ("partitions", po::value(&partitions)->default_value(kDefaultPartitions), "partitions of the log (2 to 64)");
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;
   }
-  if (dir.empty()) {
+  if (partitions < 2 || partitions > 64) throw UsageError("--partitions must be in 2..64");
+  if (!dir.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+      throw Failure("cannot use " + dir + " as the data directory: " + std::strerror(ENOTDIR));
+    }
+    if (!replay::is_empty_dir(dir)) throw UsageError("--data " + dir + " is not empty; the demo starts a new ledger");
+    keep = true;
+  } else {
     char templ[] = "/tmp/tally-demo-XXXXXX";
     if (mkdtemp(templ) == nullptr) throw Failure("cannot create a temporary directory");
     dir = templ;
   }
-  auto log = check(open_embedded_log({.dir = dir + "/log"}));
-  std::cout << "Tally demo: an embedded log with " << log->partition_count() << " partitions at "
-            << dir << "/log\n\n";
-
-  const std::vector<std::string> lines = {
-      R"({"type":"create_account","id":"7","ledger":1,"code":10,"flags":["debits_must_not_exceed_credits","history"]})",
-      R"({"type":"create_account","id":"8","ledger":1,"code":10})",
-      R"({"type":"create_transfer","id":"1001","debit_account_id":"8","credit_account_id":"7","amount":"500","ledger":1,"code":1})",
-      R"({"type":"create_transfer","id":"1002","debit_account_id":"7","credit_account_id":"8","amount":"250","ledger":1,"code":1,"flags":["pending"],"timeout":30})",
-  };
-  std::cout << "Appending " << lines.size() << " commands:\n";
-  for (const std::string& line : lines) {
-    const Command c = check(command_from_json_text(line));
-    const Partition p = partition_of(routing_account(c), log->partition_count());
-    const std::vector<uint8_t> record = encode_batch(std::span(&c, 1));
-    const Offset o = check(log->append_one(p, record));
-    std::cout << "  " << command_type_name(c) << " " << u128_to_string(command_subject(c))
-              << " -> partition " << p.value << " offset " << o.value << "\n";
-  }
-  std::cout << "\nReading every partition back (each record verified before use):\n";
-  for (uint32_t p = 0; p < log->partition_count(); p++) {
-    auto reader = check(log->read(Partition{p}, Offset{0}));
-    const Offset end = check(log->end_offset(Partition{p}));
-    while (reader->position() < end) {
-      auto records = check(reader->next(100, std::chrono::milliseconds(100)));
-      for (const LogRecord& r : records) {
-        const auto commands = check(decode_batch(r.value),
-                                    "partition " + std::to_string(p) + " offset " +
-                                        std::to_string(r.offset.value));
-        for (const Command& c : commands) {
-          std::cout << "  " << p << ":" << r.offset.value << "  "
-                    << boost::json::serialize(command_to_json(c)) << "\n";
-        }
-      }
+  struct Cleanup {
+    std::string dir;
+    bool keep;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!keep) std::filesystem::remove_all(dir, ec);
     }
+  } cleanup{dir, keep};
+
+  const auto started = std::chrono::steady_clock::now();
+  std::printf("Tally demo: a double-entry ledger on an event log, start to finish.\n"
+              "Data: %s (embedded log, %u partitions; %s)\n\n",
+              dir.c_str(), partitions, keep ? "kept" : "removed at the end; --keep keeps it");
+  DemoRun demo(dir, partitions);
+  const int failed = demo.run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (failed == 0) {
+    std::printf("\ndemo: every check passed in %.1f s\n", seconds);
+  } else {
+    std::printf("\ndemo: %d check%s FAILED (%.1f s)\n", failed, failed == 1 ? "" : "s", seconds);
   }
-  return 0;
+  if (keep) {
+    std::printf("Look around: tally query --data %s account %s; tally reconcile --data %s\n", dir.c_str(),
+                u128_to_string(make_u128(1, 2)).c_str(), dir.c_str());
+  }
+  std::fflush(stdout);
+  return failed == 0 ? 0 : 1;
 }
 
 }  // namespace tally::cli
