@@ -40,13 +40,13 @@ Result<std::vector<Partition>> rebuild_targets(const json::object& o, uint32_t p
     for (uint32_t p = 0; p < partitions; p++) out.push_back(Partition{p});
     return out;
   }
-  const bool number = v->is_int64() || v->is_uint64();
-  const int64_t p = v->is_int64() ? v->as_int64() : v->is_uint64() ? static_cast<int64_t>(std::min<uint64_t>(v->as_uint64(), INT64_MAX)) : -1;
-  if (!number || p < 0 || p >= static_cast<int64_t>(partitions)) {
+  const bool in_range = (v->is_int64() && v->as_int64() >= 0 && v->as_int64() < partitions) ||
+                        (v->is_uint64() && v->as_uint64() < partitions);
+  if (!in_range) {
     return Status::InvalidArgument("field \"partition\" must be \"all\" or an integer in 0.." +
                                    std::to_string(partitions - 1) + ", got " + json::serialize(*v));
   }
-  out.push_back(Partition{static_cast<uint32_t>(p)});
+  out.push_back(Partition{static_cast<uint32_t>(v->to_number<uint64_t>())});
   return out;
 }
 

@@ -57,7 +57,9 @@ struct CheckpointPartition {
 struct CheckpointReport {
   std::string dir;
   std::vector<CheckpointPartition> partitions;
-  std::chrono::microseconds paused{0};  // how long the pipelines stood still for the cut
+  // How long the pipelines stood still for the cut, at most: from asking
+  // them to pause until they resumed.
+  std::chrono::microseconds paused{0};
   bool log_copied = false;  // false: the log lives elsewhere (Kafka)
   std::string log_note;     // what happened to the log
   double seconds = 0;

@@ -77,8 +77,10 @@ Result<CheckpointReport> Node::checkpoint(const std::string& dir) {
     // own (a consumer group member's) is copied as it was last left.
     std::lock_guard ownership(ownership_mu_);
     const std::vector<Partition> all = owned();
+    // From the request: a busy pipeline stops at once, then waits for an
+    // idle one to notice (at most its poll_wait).
+    const auto paused_at = std::chrono::steady_clock::now();
     pause_pipelines(all);
-    const auto paused_at = std::chrono::steady_clock::now();  // every pipeline's thread has stopped
     Status s;
     for (uint32_t p = 0; p < n && s.ok(); p++) {
       s = store_ref(Partition{p})->checkpoint(dir + "/partitions/" + std::to_string(p));
