@@ -31,13 +31,17 @@ Result<json::object> parse_object(const std::string& body, std::initializer_list
   return std::move(v.as_object());
 }
 
-// {"partition": P} → {P}; {"partition": "all"} → every partition.
-Result<std::vector<Partition>> rebuild_targets(const json::object& o, uint32_t partitions) {
+// {"partition": P} → {P}; {"partition": "all"} → every partition this
+// backend serves (a consumer group member: those it owns).
+Result<std::vector<Partition>> rebuild_targets(Backend& backend, const json::object& o) {
+  const uint32_t partitions = backend.partition_count();
   const json::value* v = o.if_contains("partition");
   if (v == nullptr) return Status::InvalidArgument("field \"partition\" is required: a partition number or \"all\"");
   std::vector<Partition> out;
   if (v->is_string() && v->as_string() == "all") {
-    for (uint32_t p = 0; p < partitions; p++) out.push_back(Partition{p});
+    for (uint32_t p = 0; p < partitions; p++) {
+      if (backend.owner(Partition{p}).kind == PartitionOwner::Kind::self) out.push_back(Partition{p});
+    }
     return out;
   }
   const bool in_range = (v->is_int64() && v->as_int64() >= 0 && v->as_int64() < partitions) ||
@@ -78,7 +82,7 @@ Response post_rebuild(Backend& backend, const RouteArgs& args) {
   if (auto q = QueryParams::make(args.query, {}); !q.ok()) return error_response(q.status());
   Result<json::object> body = parse_object(args.body, {"partition"}, R"({"partition": 3} or {"partition": "all"})");
   if (!body.ok()) return error_response(body.status());
-  Result<std::vector<Partition>> targets = rebuild_targets(*body, backend.partition_count());
+  Result<std::vector<Partition>> targets = rebuild_targets(backend, *body);
   if (!targets.ok()) return error_response(targets.status());
   // One partition at a time: each pauses only its own pipeline, briefly.
   json::array done;

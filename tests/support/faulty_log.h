@@ -1,13 +1,16 @@
 // Test support: a fault injector around a real Log (LevelDB's SpecialEnv in
 // spirit). While faults are switched on, append() fails with the chosen
-// status without reaching the inner log; everything else, and every append
-// while healthy, is the real log's. The Faults object is shared so a test
-// keeps control after handing the log to a Node. Thread-safe.
+// status without reaching the inner log, and readers deliver nothing while
+// reads are held (as if no record arrived yet); everything else, and every
+// call while healthy, is the real log's. The Faults object is shared so a
+// test keeps control after handing the log to a Node. Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "engine/log/log.h"
 
@@ -21,6 +24,10 @@ class Faults {
     failure_ = std::move(status);
   }
   void heal() { fail_appends(Status::Ok()); }
+  // Readers deliver no record until release_reads() (appends still land).
+  void hold_reads() { reads_held_ = true; }
+  void release_reads() { reads_held_ = false; }
+  bool reads_held() const { return reads_held_.load(); }
   Status failure() const {
     std::lock_guard lock(mu_);
     return failure_;
@@ -31,6 +38,27 @@ class Faults {
  private:
   mutable std::mutex mu_;
   Status failure_;  // ok: healthy
+  std::atomic<bool> reads_held_{false};
+};
+
+// A reader that waits out its `wait` with nothing while reads are held.
+class FaultyReader final : public LogReader {
+ public:
+  FaultyReader(std::unique_ptr<LogReader> inner, std::shared_ptr<Faults> faults)
+      : inner_(std::move(inner)), faults_(std::move(faults)) {}
+  Result<std::vector<LogRecord>> next(size_t max_records, std::chrono::milliseconds wait) override {
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (faults_->reads_held()) {
+      if (std::chrono::steady_clock::now() >= until) return std::vector<LogRecord>();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return inner_->next(max_records, wait);
+  }
+  Offset position() const override { return inner_->position(); }
+
+ private:
+  std::unique_ptr<LogReader> inner_;
+  std::shared_ptr<Faults> faults_;
 };
 
 class FaultyLog final : public Log {
@@ -49,7 +77,8 @@ class FaultyLog final : public Log {
     return inner_->append(records);
   }
   Result<std::unique_ptr<LogReader>> read(Partition partition, Offset from) override {
-    return inner_->read(partition, from);
+    TALLY_ASSIGN_OR_RETURN(std::unique_ptr<LogReader> reader, inner_->read(partition, from));
+    return std::unique_ptr<LogReader>(std::make_unique<FaultyReader>(std::move(reader), faults_));
   }
   Result<Offset> end_offset(Partition partition) override { return inner_->end_offset(partition); }
   size_t max_record_bytes() const override { return inner_->max_record_bytes(); }

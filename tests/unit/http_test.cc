@@ -1,8 +1,8 @@
 // The HTTP API's pure parts: request targets and parameters, the body of
 // POST /v1/commands, addresses and record JSON; then the router over a real
-// Node on a temporary embedded log (routing, paging across partitions, a
-// wait that times out on a node that is not started, an append the log
-// refuses through tests/support/faulty_log.h).
+// Node on a temporary embedded log (routing, paging across partitions), with
+// tests/support/faulty_log.h in front of the log for a wait that times out
+// (reads held: nothing is applied) and an append the log refuses.
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
@@ -46,9 +46,8 @@ Transfer pending_transfer(u128 id) {
   return t;
 }
 
-// A Node over an embedded log of 3 partitions in a temporary directory,
-// with a fault injector in front of the log's appends; started or only
-// opened (then nothing is applied: every wait times out).
+// A started Node over an embedded log of 3 partitions in a temporary
+// directory, with a fault injector in front of the log.
 struct TestNode {
   static constexpr uint32_t kPartitions = 3;
   test::TempDir dir;
@@ -56,7 +55,7 @@ struct TestNode {
   std::unique_ptr<Node> node;
   std::unique_ptr<NodeBackend> backend;
 
-  explicit TestNode(bool start) {
+  TestNode() {
     std::filesystem::create_directories(dir.sub("data"));
     auto log = open_embedded_log({.dir = dir.sub("data/log"), .partitions = kPartitions});
     REQUIRE(log.ok());
@@ -64,7 +63,7 @@ struct TestNode {
                              {.data_dir = dir.sub("data")});
     REQUIRE(opened.ok());
     node = std::move(opened).value();
-    if (start) REQUIRE(node->start().ok());
+    REQUIRE(node->start().ok());
     backend = std::make_unique<NodeBackend>(*node);
   }
 };
@@ -185,7 +184,7 @@ TEST_CASE("record JSON: u128 and timestamps as strings, flags as names, state of
 }
 
 TEST_CASE("router: 404 for unknown routes, 405 with Allow, 413 past the body limit") {
-  TestNode n(false);
+  TestNode n;
   Router router(*n.backend);
   Response r = router.handle({"GET", "/v1/accounts/7/extra", ""});
   CHECK(r.status == 404);
@@ -203,7 +202,7 @@ TEST_CASE("router: 404 for unknown routes, 405 with Allow, 413 past the body lim
 }
 
 TEST_CASE("router: pending transfers merge across partitions in id order, paged by cursor") {
-  TestNode n(true);
+  TestNode n;
   Router router(*n.backend);
   // Pending transfers live in their debit account's partition: 1 4 7 in
   // partition 0, 2 5 in partition 1, 3 6 8 in partition 2.
@@ -240,7 +239,7 @@ TEST_CASE("router: a wait that times out answers 504 with the placements; append
   const Partition p7 = partition_of(AccountId(7), TestNode::kPartitions);
   const std::string placed = R"({"partition":)" + std::to_string(p7.value) + R"(,"offset":0,"index":0)";
   {
-    TestNode started(true);
+    TestNode started;
     Router router(*started.backend);
     Response ok = router.handle({"POST", "/v1/commands", kOneAccount});
     CHECK(ok.status == 200);
@@ -253,9 +252,10 @@ TEST_CASE("router: a wait that times out answers 504 with the placements; append
     CHECK(failed.body.find("broker down") != std::string::npos);
     CHECK(started.faults->appends_failed.load() == 1);
   }
-  // A node opened but not started appends and never applies.
-  TestNode idle(false);
-  Router router(*idle.backend);
+  // The log delivers nothing to the pipelines: appends land, nothing applies.
+  TestNode held;
+  held.faults->hold_reads();
+  Router router(*held.backend);
   Response late = router.handle({"POST", "/v1/commands", kOneAccount});
   CHECK(late.status == 504);
   CHECK(late.body ==
@@ -264,4 +264,8 @@ TEST_CASE("router: a wait that times out answers 504 with the placements; append
   Response offset = router.handle({"GET", "/v1/offsets/" + std::to_string(p7.value) + "/0?wait_ms=1", ""});
   CHECK(offset.status == 504);
   CHECK(router.handle({"GET", "/v1/offsets/" + std::to_string(p7.value) + "/1", ""}).status == 404);
+  held.faults->release_reads();
+  Response applied = router.handle({"GET", "/v1/offsets/" + std::to_string(p7.value) + "/0?wait_ms=5000", ""});
+  CHECK(applied.status == 200);
+  CHECK(applied.body.find(R"("outcomes":["created"])") != std::string::npos);
 }

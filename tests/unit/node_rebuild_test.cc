@@ -316,3 +316,32 @@ TEST_CASE("the admin routes check their input and answer 400 naming the problem"
   CHECK(router.handle({"GET", "/v1/admin/rebuild", ""}).status == 405);
   CHECK_FALSE(fs::exists(data + "/backup"));
 }
+
+TEST_CASE("a node that owns some partitions (a consumer group member) rebuilds only those") {
+  TempDir dir;
+  const std::string data = dir.sub("data");
+  fs::create_directories(data);
+  auto log = open_embedded_log({.dir = data + "/log", .partitions = kScenarioPartitions});
+  REQUIRE(log.ok());
+  auto node = Node::open(std::move(log).value(), {.data_dir = data, .own_every_partition = false});
+  REQUIRE(node.ok());
+  REQUIRE((*node)->start().ok());
+  const Partition mine[] = {Partition{0}, Partition{2}};
+  REQUIRE((*node)->acquire(mine).ok());
+  http::NodeBackend backend(**node);
+  http::Router router(backend);
+  unsigned status = 0;
+  const std::string other = post(router, "/v1/admin/rebuild", R"({"partition": 1})", status);
+  CHECK(status == 409);
+  CHECK(other.find("partition 1 is not owned by this node") != std::string::npos);
+  const std::string all = post(router, "/v1/admin/rebuild", R"({"partition": "all"})", status);
+  INFO(all);
+  CHECK(status == 200);
+  const boost::json::value answer = boost::json::parse(all);
+  const boost::json::array& done = answer.at("partitions").as_array();
+  REQUIRE(done.size() == 2);
+  CHECK(done[0].at("partition").to_number<uint32_t>() == 0);
+  CHECK(done[1].at("partition").to_number<uint32_t>() == 2);
+  CHECK(fs::is_symlink(fs::path(data) / "partitions" / "2"));
+  CHECK_FALSE(fs::is_symlink(fs::path(data) / "partitions" / "1"));
+}
