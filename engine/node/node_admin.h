@@ -35,8 +35,10 @@ struct RebuildReport {
   uint64_t live_digest = 0;   // Digest state; print with Digest::hex
   uint64_t rebuilt_digest = 0;
   uint64_t records = 0;       // records the rebuild applied
-  // How long the live pipeline stood still: from its thread's stop (after
-  // its last commit) to its restart on the new store.
+  // How long the live pipeline stood still, at most: from asking it to
+  // pause (it finishes its step and flushes its store) to its restart on
+  // the new store. An idle pipeline notices the request within its
+  // poll_wait, which counts here too.
   std::chrono::microseconds paused{0};
   double seconds = 0;         // the whole rebuild
   // Outbox entries the rebuilt store held that the relay had already
