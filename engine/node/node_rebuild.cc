@@ -163,7 +163,9 @@ Status Node::Rebuild::catch_up() {
 Result<bool> Node::Rebuild::pause_and_switch() {
   PartitionPipeline& live = *node.pipelines_[p.value];
   std::lock_guard ownership(node.ownership_mu_);  // no hand-over while paused
-  if (!node.owns(p)) return Status::Aborted("partition " + std::to_string(p.value) + " was handed to another node");
+  if (!node.owns(p)) {
+    return Status::Aborted("partition " + std::to_string(p.value) + " was handed to another node");
+  }
   // From the request: the thread finishes its step and flushes the store
   // (a small flush: catch_up flushed it) before it stops.
   const auto paused_at = Clock::now();

@@ -6,11 +6,14 @@
 // test keeps control after handing the log to a Node. Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "engine/log/log.h"
 
@@ -42,6 +45,8 @@ class Faults {
 };
 
 // A reader that waits out its `wait` with nothing while reads are held.
+// Records its inner reader returns once the hold began (it was already
+// waiting) are kept back until the hold ends.
 class FaultyReader final : public LogReader {
  public:
   FaultyReader(std::unique_ptr<LogReader> inner, std::shared_ptr<Faults> faults)
@@ -52,13 +57,26 @@ class FaultyReader final : public LogReader {
       if (std::chrono::steady_clock::now() >= until) return std::vector<LogRecord>();
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    return inner_->next(max_records, wait);
+    if (!kept_.empty()) {
+      const size_t n = std::min(max_records, kept_.size());
+      std::vector<LogRecord> out(std::make_move_iterator(kept_.begin()),
+                                 std::make_move_iterator(kept_.begin() + static_cast<std::ptrdiff_t>(n)));
+      kept_.erase(kept_.begin(), kept_.begin() + static_cast<std::ptrdiff_t>(n));
+      return out;
+    }
+    Result<std::vector<LogRecord>> got = inner_->next(max_records, wait);
+    if (got.ok() && !got->empty() && faults_->reads_held()) {
+      kept_ = std::move(*got);
+      return std::vector<LogRecord>();
+    }
+    return got;
   }
-  Offset position() const override { return inner_->position(); }
+  Offset position() const override { return kept_.empty() ? inner_->position() : kept_.front().offset; }
 
  private:
   std::unique_ptr<LogReader> inner_;
   std::shared_ptr<Faults> faults_;
+  std::vector<LogRecord> kept_;  // read while held, not yet delivered
 };
 
 class FaultyLog final : public Log {
