@@ -15,4 +15,10 @@ AccountId transit_account(Partition own, Partition peer, Ledger ledger, uint32_t
 
 bool is_transit_account(AccountId id) { return id.hi() >= kReservedAccountHi; }
 
+TransitParts transit_parts(AccountId id, uint32_t partition_count) {
+  const uint64_t lo = id.lo();
+  return TransitParts{partition_of(id, partition_count), Partition{static_cast<uint32_t>(lo)},
+                      static_cast<Ledger>(lo >> 32)};
+}
+
 }  // namespace tally

@@ -18,6 +18,15 @@ AccountId transit_account(Partition own, Partition peer, Ledger ledger, uint32_t
 
 // Whether `id` is a transit account (of any partition, peer or ledger).
 bool is_transit_account(AccountId id);
+
+// What a transit account's id says: the partition it lives in, the peer
+// partition and the ledger. REQUIRES: is_transit_account(id).
+struct TransitParts {
+  Partition own;
+  Partition peer;
+  Ledger ledger = 0;
+};
+TransitParts transit_parts(AccountId id, uint32_t partition_count);
 // The code transit accounts are created with.
 inline constexpr Code kTransitCode = 0xFFFF;
 

@@ -27,4 +27,12 @@ Result<CheckpointReport> Backend::checkpoint(const std::string&) {
   return Status::FailedPrecondition("checkpoints are taken by a running node; ask tally serve");
 }
 
+Result<std::optional<SagaStatus>> Backend::saga(TransferId) {
+  return Status::FailedPrecondition("this backend keeps no sagas");
+}
+
+Result<std::vector<Account>> Backend::transit(Partition) {
+  return Status::FailedPrecondition("this backend keeps no transit accounts");
+}
+
 }  // namespace tally::http

@@ -17,6 +17,7 @@
 #include "engine/node/node.h"
 #include "projections/queries.h"
 #include "projections/store.h"
+#include "recovery/saga_status.h"
 
 namespace tally::http {
 
@@ -56,6 +57,13 @@ class Backend {
   // The outcomes of an applied record; nullopt if it was quarantined.
   virtual Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) = 0;
   virtual Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) = 0;
+  // The saga `id` with its destination's decision (recovery/saga_status.h);
+  // nullopt when no partition holds a saga of that id. By default:
+  // failed_precondition (a backend without stores).
+  virtual Result<std::optional<SagaStatus>> saga(TransferId id);
+  // The transit accounts stored in partition p, in id order. By default:
+  // failed_precondition. REQUIRES: p < partition_count().
+  virtual Result<std::vector<Account>> transit(Partition p);
 
   virtual HealthReport health() = 0;
   // Prometheus text of the engine's own metrics.

@@ -54,5 +54,7 @@ Response get_health(Backend& backend, const RouteArgs& args);
 Response get_stuck(Backend& backend, const RouteArgs& args);
 Response post_rebuild(Backend& backend, const RouteArgs& args);
 Response post_checkpoint(Backend& backend, const RouteArgs& args);
+Response get_saga(Backend& backend, const RouteArgs& args);
+Response get_transit(Backend& backend, const RouteArgs& args);
 
 }  // namespace tally::http

@@ -67,4 +67,20 @@ Result<std::optional<QuarantinedRecord>> NodeBackend::quarantined(Partition p, O
   return find_quarantined(*node_.store_ref(p), o);
 }
 
+Result<std::optional<SagaStatus>> NodeBackend::saga(TransferId id) {
+  // Held for the read: a rebuild switched in meanwhile leaves these valid.
+  std::vector<std::shared_ptr<const PartitionStore>> held;
+  std::vector<const PartitionStore*> stores;
+  for (uint32_t p = 0; p < node_.partition_count(); p++) {
+    held.push_back(node_.owns(Partition{p}) ? node_.store_ref(Partition{p}) : nullptr);
+    stores.push_back(held.back().get());
+  }
+  return find_saga(stores, id);
+}
+
+Result<std::vector<Account>> NodeBackend::transit(Partition p) {
+  if (!node_.owns(p)) return std::vector<Account>();
+  return transit_accounts(*node_.store_ref(p));
+}
+
 }  // namespace tally::http

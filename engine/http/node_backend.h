@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -38,6 +39,10 @@ class NodeBackend final : public Backend {
                                         std::optional<TransferId> after) override;
   Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) override;
   Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) override;
+  // Sagas and transit accounts of the owned partitions (a saga whose
+  // destination is owned elsewhere comes without the destination's decision).
+  Result<std::optional<SagaStatus>> saga(TransferId id) override;
+  Result<std::vector<Account>> transit(Partition p) override;
   // The node's components, and the membership's.
   HealthReport health() override;
   std::string metrics_text() override { return node_.metrics_text(); }

@@ -26,6 +26,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/offsets/{partition}/{offset}", get_offset, Scope::partition},
     {"GET", "/v1/pending", get_pending, Scope::every},
     {"GET", "/v1/stuck", get_stuck, Scope::every},
+    {"GET", "/v1/sagas/{id}", get_saga, Scope::search},
+    {"GET", "/v1/transit", get_transit, Scope::every},
     {"POST", "/v1/admin/rebuild", post_rebuild},
     {"POST", "/v1/admin/checkpoint", post_checkpoint},
     {"GET", "/health", get_health},

@@ -92,6 +92,16 @@ Result<std::optional<QuarantinedRecord>> StoreBackend::quarantined(Partition p, 
   return find_quarantined(*stores_.at(p.value), o);
 }
 
+Result<std::optional<SagaStatus>> StoreBackend::saga(TransferId id) {
+  std::vector<const PartitionStore*> stores;
+  for (const auto& s : stores_) stores.push_back(s.get());
+  return find_saga(stores, id);
+}
+
+Result<std::vector<Account>> StoreBackend::transit(Partition p) {
+  return transit_accounts(*stores_.at(p.value));
+}
+
 HealthReport StoreBackend::health() {
   HealthReport r{.status = "ok"};
   for (const auto& s : stores_) {

@@ -33,6 +33,8 @@ class StoreBackend final : public Backend {
                                         std::optional<TransferId> after) override;
   Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) override;
   Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) override;
+  Result<std::optional<SagaStatus>> saga(TransferId id) override;
+  Result<std::vector<Account>> transit(Partition p) override;
   HealthReport health() override;
   std::string metrics_text() override { return ""; }
 

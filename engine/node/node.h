@@ -47,6 +47,7 @@
 #include "projections/queries.h"
 #include "recovery/breaker_log.h"
 #include "recovery/relay.h"
+#include "recovery/saga_status.h"
 #include "recovery/sagas.h"
 #include "recovery/scheduler.h"
 #include "recovery/stuck.h"
@@ -176,8 +177,9 @@ class Node {
   // The owned partitions'.
   std::vector<PartitionStatus> status();
   // Components: "pipeline/P" of each owned partition (critical), "log" (the
-  // circuit breaker; not critical), "scheduler" and "relay" (not critical:
-  // stuck work or errors show as degraded with the reason), "ownership"
+  // circuit breaker; not critical), "scheduler", "relay" and "sagas" (in
+  // flight and stuck; not critical: stuck work or errors show as degraded
+  // with the reason), "ownership"
   // (not critical: the owned partitions; degraded until a group member got
   // its first assignment, or when an assigned partition failed to start).
   HealthReport health();
@@ -226,7 +228,15 @@ class Node {
   ComponentHealth scheduler_health();
   ComponentHealth relay_health();
   std::string recovery_metrics_text();
-  uint64_t stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const;
+  ComponentHealth saga_health();
+  static constexpr size_t kMaxSagaScan = 100'000;  // in-flight keys read per partition
+  struct SagaReport {
+    std::vector<SagaCounts> partitions;  // index = partition; zero for those not owned
+    uint64_t in_flight = 0, stuck = 0;
+    bool truncated = false;
+    Status error;  // the first partition that could not be counted
+  };
+  SagaReport saga_report(size_t limit, std::vector<StuckOperation>* out) const;
   Status recover_pipelines();
   std::shared_ptr<PartitionStore> store_slot(Partition p) const;
   void publish_store(Partition p, std::shared_ptr<PartitionStore> store);

@@ -42,23 +42,35 @@ ComponentHealth Node::log_health() {
 ComponentHealth Node::scheduler_health() {
   ComponentHealth c{"scheduler", false, true, ""};
   const SchedulerStats s = scheduler_->stats();
-  const uint64_t sagas = stuck_sagas(0, nullptr);
   const std::string counts = plural(s.timers_due, "timer due", "timers due") + ", " +
                              std::to_string(s.awaiting_apply) + " awaiting apply, " +
                              std::to_string(s.stuck) + " stuck";
   if (!options_.run_scheduler) {
     c.detail = "not running (turned off)";
-  } else if (s.stuck > 0 || sagas > 0) {
+  } else if (s.stuck > 0) {
     c.ok = false;
-    c.detail = (s.stuck > 0 ? plural(s.stuck, "timer is", "timers are") + " stuck" : std::string()) +
-               (s.stuck > 0 && sagas > 0 ? ", " : "") +
-               (sagas > 0 ? plural(sagas, "saga is", "sagas are") + " stuck in flight" : std::string()) +
-               " (see GET /v1/stuck); " + counts;
+    c.detail = plural(s.stuck, "timer is", "timers are") + " stuck (see GET /v1/stuck); " + counts;
   } else if (!s.error.ok()) {
     c.ok = false;
     c.detail = "retrying after: " + s.error.to_string() + "; " + counts;
   } else {
     c.detail = counts;
+  }
+  return c;
+}
+
+// Sagas in flight and stuck, from every owned partition's in-flight index.
+ComponentHealth Node::saga_health() {
+  ComponentHealth c{"sagas", false, true, ""};
+  const SagaReport r = saga_report(0, nullptr);
+  c.detail = std::to_string(r.in_flight) + " in flight, " + std::to_string(r.stuck) + " stuck";
+  if (r.truncated) c.detail += " (counted up to " + std::to_string(kMaxSagaScan) + " per partition)";
+  if (r.stuck > 0) {
+    c.ok = false;
+    c.detail = plural(r.stuck, "saga is", "sagas are") + " stuck in flight (see GET /v1/stuck); " + c.detail;
+  } else if (!r.error.ok()) {
+    c.ok = false;
+    c.detail = "counting failed: " + r.error.to_string();
   }
   return c;
 }
@@ -83,30 +95,34 @@ ComponentHealth Node::relay_health() {
   return c;
 }
 
-// Sagas still in flight after SagaSchedule::kStuckAttempts sends (their
-// re-drive is the coordinator's, in log time; see recovery/sagas.h). Reads
-// the in-flight index of each partition, at most kMaxSagaScan keys each.
-uint64_t Node::stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const {
-  constexpr size_t kMaxSagaScan = 100'000;
-  uint64_t count = 0;
-  for (uint32_t p = 0; p < partition_count(); p++) {
-    if (!owns(Partition{p})) continue;
-    const std::shared_ptr<const PartitionStore> store = store_ref(Partition{p});
-    std::vector<TransferId> ids;
-    (void)store->scan("F", "G", false, kMaxSagaScan, [&](std::string_view key, std::string_view) {
-      if (key.size() == 17) ids.push_back(TransferId(get_be128(key.data() + 1)));
-      return true;
-    });
-    for (TransferId id : ids) {
-      auto saga = store->saga(id);
-      if (!saga.ok() || !saga->has_value() || !saga_stuck(**saga)) continue;
-      count++;
-      if (out == nullptr || out->size() >= limit) continue;
-      const Saga& g = **saga;
+// Sagas of every owned partition as a source: in flight, and stuck (still
+// in flight after SagaSchedule::kStuckAttempts sends; their re-drive is the
+// coordinator's, in log time; see recovery/sagas.h). Reads the in-flight
+// index of each owned partition, at most kMaxSagaScan keys each, and lists
+// at most `limit` stuck sagas into `out` (when given).
+Node::SagaReport Node::saga_report(size_t limit, std::vector<StuckOperation>* out) const {
+  SagaReport r;
+  r.partitions.resize(partition_count());
+  for (uint32_t i = 0; i < partition_count(); i++) {
+    const Partition p{i};
+    if (!owns(p)) continue;
+    const std::shared_ptr<const PartitionStore> store = store_ref(p);
+    std::vector<Saga> stuck;
+    const size_t room = out == nullptr ? 0 : limit - std::min(limit, out->size());
+    auto c = count_sagas(*store, kMaxSagaScan, &stuck, room);
+    if (!c.ok()) {
+      if (r.error.ok()) r.error = c.status();
+      continue;
+    }
+    r.partitions[p.value] = *c;
+    r.in_flight += c->in_flight;
+    r.stuck += c->stuck;
+    r.truncated = r.truncated || c->truncated;
+    for (const Saga& g : stuck) {
       StuckOperation op;
       op.kind = "saga";
       op.partition = g.source;
-      op.id = id.value();
+      op.id = g.id.value();
       op.target = g.destination;
       op.deadline = g.deadline;
       op.attempts = g.attempts;
@@ -117,7 +133,7 @@ uint64_t Node::stuck_sagas(size_t limit, std::vector<StuckOperation>* out) const
       out->push_back(std::move(op));
     }
   }
-  return count;
+  return r;
 }
 
 std::vector<StuckOperation> Node::stuck(size_t limit) const {
@@ -125,7 +141,7 @@ std::vector<StuckOperation> Node::stuck(size_t limit) const {
   for (StuckOperation& op : relay_->stuck(limit - std::min(limit, out.size()))) {
     out.push_back(std::move(op));
   }
-  (void)stuck_sagas(limit, &out);
+  (void)saga_report(limit, &out);
   return out;
 }
 
@@ -151,6 +167,7 @@ HealthReport Node::health() {
   r.components.push_back(log_health());
   r.components.push_back(scheduler_health());
   r.components.push_back(relay_health());
+  r.components.push_back(saga_health());
   r.components.push_back(ownership_health());
   r.status = "ok";
   for (const ComponentHealth& c : r.components) {
@@ -211,6 +228,7 @@ void metric(std::string& out, const char* name, const char* type, const char* he
 }  // namespace
 
 std::string Node::recovery_metrics_text() {
+  const SagaReport sagas = saga_report(0, nullptr);
   const SchedulerStats sc = scheduler_->stats();
   const RelayStats re = relay_->stats();
   const BreakerSnapshot b = log_->snapshot();
@@ -227,7 +245,16 @@ std::string Node::recovery_metrics_text() {
   metric(out, "tally_outbox_relayed_total", "counter", "Outbox entries appended to the log and removed.",
          re.relayed);
   metric(out, "tally_stuck_operations", "gauge", "Operations re-driven the bounded number of times without success.",
-         sc.stuck + re.stuck + stuck_sagas(0, nullptr));
+         sc.stuck + re.stuck + sagas.stuck);
+  out += "# HELP tally_sagas_in_flight Sagas started in the partition (their source) and not yet settled.\n";
+  out += "# TYPE tally_sagas_in_flight gauge\n";
+  for (size_t p = 0; p < sagas.partitions.size(); p++) {
+    if (!owns(Partition{static_cast<uint32_t>(p)})) continue;
+    out += "tally_sagas_in_flight{partition=\"" + std::to_string(p) + "\"} " +
+           std::to_string(sagas.partitions[p].in_flight) + "\n";
+  }
+  metric(out, "tally_sagas_stuck", "gauge", "Sagas still in flight after the coordinator's bounded sends.",
+         sagas.stuck);
   metric(out, "tally_breaker_state", "gauge", "The log circuit breaker: 0 closed, 1 open, 2 half-open.",
          static_cast<uint64_t>(b.state));
   metric(out, "tally_breaker_transitions_total", "counter", "Circuit breaker state changes.", b.transitions);

@@ -363,7 +363,9 @@ TEST_CASE("a saga still in flight after the coordinator's bounded sends is liste
   CHECK(node->metrics_text().find("\ntally_stuck_operations 1\n") != std::string::npos);
   const HealthReport h = node->health();
   CHECK(h.status == "degraded");
-  CHECK(component(h, "scheduler")->detail.starts_with("1 saga is stuck in flight"));
+  CHECK(component(h, "sagas")->detail == "1 saga is stuck in flight (see GET /v1/stuck); 2 in flight, 1 stuck");
+  CHECK(component(h, "scheduler")->ok);
+  CHECK(node->metrics_text().find("\ntally_sagas_stuck 1\n") != std::string::npos);
 }
 
 TEST_CASE("GET /v1/stuck lists what Node::stuck() lists; read-only stores cannot answer it") {

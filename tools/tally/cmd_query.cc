@@ -23,6 +23,7 @@ constexpr char kUsage[] =
     "tally query account ID | transfer ID | balance ID --at TIME_NS | offset PARTITION OFFSET\n"
     "            | history ID [--limit N] [--cursor C] [--order asc|desc] [--from T] [--to T]\n"
     "            | pending [--limit N] [--cursor C] | stuck [--limit N]\n"
+    "            | saga ID | transit [--partition P]\n"
     "            (--http ADDR | --data DIR) [--json]\n\n"
     "--http asks a running `tally serve`: it sees everything applied so far.\n"
     "--data opens DIR's projection stores read-only and works without a running\n"
@@ -44,13 +45,17 @@ const std::map<std::string, QueryShape, std::less<>> kQueries = {
     {"pending", {0, {"limit", "cursor"}}},
     {"offset", {2, {"wait-ms"}}},
     {"stuck", {0, {"limit"}}},
+    {"saga", {1, {}}},
+    {"transit", {0, {"partition"}}},
 };
-const std::vector<std::string> kParamOptions = {"limit", "cursor", "order", "from", "to", "at", "wait-ms"};
+const std::vector<std::string> kParamOptions = {"limit", "cursor", "order", "from",
+                                                "to", "at", "wait-ms", "partition"};
 
 // The API target for the query the words and options name.
 std::string target_of(const std::vector<std::string>& words, const po::variables_map& vm) {
   if (words.empty()) {
-    throw UsageError("which query? account, transfer, history, balance, pending, offset or stuck");
+    throw UsageError(
+        "which query? account, transfer, history, balance, pending, offset, stuck, saga or transit");
   }
   auto it = kQueries.find(words[0]);
   if (it == kQueries.end()) throw UsageError("unknown query \"" + words[0] + "\"");
@@ -66,6 +71,8 @@ std::string target_of(const std::vector<std::string>& words, const po::variables
   if (words[0] == "balance") target = "/v1/accounts/" + enc(1) + "/balance";
   if (words[0] == "pending") target = "/v1/pending";
   if (words[0] == "stuck") target = "/v1/stuck";
+  if (words[0] == "saga") target = "/v1/sagas/" + enc(1);
+  if (words[0] == "transit") target = "/v1/transit";
   if (words[0] == "offset") target = "/v1/offsets/" + enc(1) + "/" + enc(2);
   if (words[0] == "balance" && !vm.count("at")) throw UsageError("balance needs --at TIME_NS");
   char sep = '?';
@@ -109,7 +116,8 @@ int query_main(const Args& args) {
       ("from", po::value<std::string>(), "history: earliest timestamp (ns), inclusive")
       ("to", po::value<std::string>(), "history: latest timestamp (ns), inclusive")
       ("at", po::value<std::string>(), "balance: the time (ns) to report the balances at")
-      ("wait-ms", po::value<std::string>(), "offset: wait up to this long for the record to apply");
+      ("wait-ms", po::value<std::string>(), "offset: wait up to this long for the record to apply")
+      ("partition", po::value<std::string>(), "transit: only this partition's transit accounts and flows");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words)->multitoken());
   po::options_description all;

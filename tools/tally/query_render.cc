@@ -9,9 +9,6 @@
 namespace tally::cli {
 namespace json = boost::json;
 
-namespace {
-
-// A field as text, whether the JSON holds a string or a number.
 std::string field(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr) return "";
@@ -19,6 +16,8 @@ std::string field(const json::object& o, std::string_view key) {
   if (v->is_bool()) return v->as_bool() ? "true" : "false";
   return json::serialize(*v);
 }
+
+namespace {
 
 std::string flags(const json::object& o) {
   std::string out;
@@ -145,6 +144,8 @@ std::string render_human(std::string_view what, const json::value& answer) {
   if (what == "pending") return pending(o);
   if (what == "offset") return offset(o);
   if (what == "stuck") return stuck(o);
+  if (what == "saga") return render_saga(o);
+  if (what == "transit") return render_transit(o);
   return json::serialize(answer) + "\n";
 }
 
