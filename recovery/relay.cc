@@ -212,6 +212,7 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
   }
 
   // 2. Append them.
+  crash_point("relay.before_append");  // read, not yet sent: sent after a restart
   Result<size_t> records = append_entries(entries);
   if (!records.ok()) {
     append_failures_++;

@@ -41,6 +41,8 @@ std::atomic<long> g_hits{0};
 
 }  // namespace
 
+bool crash_points_armed() { return armed().active; }
+
 void crash_point(std::string_view name) {
   const Armed& a = armed();
   if (!a.active || name != a.name) return;

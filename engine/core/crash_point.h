@@ -13,4 +13,8 @@ namespace tally {
 
 void crash_point(std::string_view name);
 
+// Whether TALLY_CRASH_AT names a crash point: callers that must compute a
+// point's name skip that work when it is false.
+bool crash_points_armed();
+
 }  // namespace tally

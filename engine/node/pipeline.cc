@@ -197,6 +197,7 @@ bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
       batch_.stage_changes(state_);
       digest_record(r, decoded.commands[i], outcome_);
       effects = effects || !state_.changes().outbox.empty() || !state_.changes().timers.empty();
+      if (crash_points_armed()) saga_steps_.note(decoded.commands[i], outcome_.outcomes, state_.changes());
       state_.clear_changes();
       for (Outcome o : outcome_.outcomes) {
         metrics_.outcomes[static_cast<uint16_t>(o) & 127].fetch_add(1, std::memory_order_relaxed);
@@ -215,6 +216,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   meta_.commands_applied += commands;
   batch_.stage_meta(meta_);
   crash_point(effects ? "pipeline.before_commit.effects" : "pipeline.before_commit");
+  saga_steps_.pass("before");
   const Status committed = store_->commit(batch_);
   if (!committed.ok()) {
     std::lock_guard lock(mu_);
@@ -222,6 +224,8 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
     return fatal_;
   }
   crash_point(effects ? "pipeline.after_commit.effects" : "pipeline.after_commit");
+  saga_steps_.pass("after");
+  saga_steps_ = {};
   if (state_.cached_transfers() > options_.max_cached_transfers) state_.forget_cached();
 
   metrics_.commands_applied += commands;

@@ -19,6 +19,7 @@
 
 #include "engine/log/log.h"
 #include "engine/node/metrics.h"
+#include "engine/node/saga_points.h"
 #include "projections/ledger.h"
 #include "projections/store.h"
 
@@ -135,6 +136,7 @@ class PartitionPipeline {
   StoreBatch batch_;
   RecordOutcome outcome_;
   PartitionMetrics metrics_;
+  SagaSteps saga_steps_;  // what the next commit holds, for crash points (saga_points.h)
 
   // Driving thread only.
   ApplyLimit limit_;
