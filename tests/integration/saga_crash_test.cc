@@ -196,6 +196,24 @@ TEST_CASE("kill -9 at every saga step boundary: every saga completes or compensa
   CHECK(last.last_line == "done");
   check_sagas(data);
   check_reconcile_and_replay(data, dir.sub("replay"), kScenarioPartitions);
+
+  // What an operator sees afterwards.
+  const auto query = [&](std::vector<std::string> words) {
+    words.insert(words.begin(), {tally_bin(), "query"});
+    words.insert(words.end(), {"--data", data});
+    const Captured c = run_captured(words);
+    CHECK_MESSAGE(c.exit_code == 0, c.err);
+    return c.out;
+  };
+  const std::string completed = query({"saga", u128_to_string(saga_transfer(0).id.value())});
+  CHECK(completed.starts_with("saga 700000: completed (created)\n"));
+  CHECK(completed.find("credited in partition") != std::string::npos);
+  const std::string compensated = query({"saga", u128_to_string(saga_transfer(18).id.value())});
+  CHECK(saga_expected(18) == Outcome::credit_account_not_found);
+  CHECK(compensated.starts_with("saga 700018: compensated (credit_account_not_found)\n"));
+  CHECK(compensated.find("rejected in partition") != std::string::npos);
+  CHECK(compensated.find("voided in partition") != std::string::npos);
+  CHECK(query({"transit"}).ends_with("all settled: the transit accounts net to zero\n"));
 }
 
 TEST_CASE("kill -9 after a clean stop left sagas in flight: the restarted node settles each once") {
