@@ -13,6 +13,7 @@
 
 #include <sys/resource.h>
 
+#include "bench/saga_settle.h"
 #include "bench/workload.h"
 #include "engine/core/codec.h"
 #include "engine/core/digest.h"
@@ -36,6 +37,14 @@ struct Options {
   bool apply_only = false;  // append everything first (untimed), then time applying it
   int appenders = 4;
   size_t window = 32;  // records appended but not yet applied, at most
+  bool compare = false;  // with --cross: first the same run with no cross-partition transfers
+};
+
+// A run's headline figures, for --compare.
+struct Figures {
+  double tps = 0;
+  double cpu_us_per_transfer = 0;
+  double settle_p50_ms = 0, settle_p99_ms = 0;  // cross-partition transfers only
 };
 
 struct PreparedRecord {
@@ -194,6 +203,7 @@ Status validate(Node& node, const Workload& w, const std::vector<std::array<u128
           auto t = decode_transfer(v);
           if (!t.ok()) { bad = t.status(); return false; }
           const CreateTransfer want = w.transfer(u128_lo(t->id.value()));
+          if (t->kind == TransferKind::saga_credit) return true;  // a saga's credit leg: its transfer is counted at the source
           if (t->outcome != Outcome::created || t->debit_account_id != want.debit_account_id ||
               t->credit_account_id != want.credit_account_id || t->amount != want.amount) {
             bad = Status::Internal("transfer " + t->id.str() + " differs from the workload");
@@ -246,7 +256,7 @@ bool append_untimed(const std::string& dir, uint32_t partitions,
   return true;
 }
 
-int run(const Options& o) {
+int run(const Options& o, Figures& figures) {
   const Workload w(o.workload);
   std::string dir = o.dir;
   if (dir.empty()) {
@@ -267,7 +277,6 @@ int run(const Options& o) {
   const auto tp = Clock::now();
   const std::vector<PreparedRecord> records = prepare(w, o.partitions, o.batch, expected);
   std::printf("prepared %zu records in %.1f s (not timed)\n", records.size(), seconds_since(tp));
-  std::fflush(stdout);
 
   Latencies lat;
   if (o.apply_only) {
@@ -279,21 +288,32 @@ int run(const Options& o) {
     if (!node) return 1;
   }
   Node& n = *node;
+  const bool sagas = o.workload.cross > 0;
+  SettleSampler sampler(n, sagas ? sample_cross(w, 2000) : std::vector<SagaSample>{});
+  if (sagas) std::printf("cross-partition: %.0f%% of transfers run as sagas; %zu sampled for settle latency\n",
+                         o.workload.cross * 100, sampler.sampled());
+  std::fflush(stdout);
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
+  if (sagas) sampler.start();
   if (!o.apply_only) s = run_appends(n, records, o.appenders, o.window, lat);
   if (s.ok()) s = n.wait_caught_up(std::chrono::minutes(10));
+  if (s.ok() && sagas) s = wait_sagas_settled(n, std::chrono::minutes(10));  // done when every saga is
   const double secs = seconds_since(t0);
   const double cpu = cpu_seconds() - cpu0;
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
   const double tps = static_cast<double>(o.workload.transfers) / secs;
-  std::printf("%.0f transfers/s (%llu in %.2f s), appended durably and applied\n", tps,
-              (unsigned long long)o.workload.transfers, secs);
+  sampler.finish(std::chrono::seconds(5));
+  std::printf("%.0f transfers/s (%llu in %.2f s), appended durably and applied%s\n", tps,
+              (unsigned long long)o.workload.transfers, secs, sagas ? ", every saga settled" : "");
   std::printf("CPU: %.2f s over %.2f s wall (%.2f µs of CPU per transfer, %.1f cores busy)\n", cpu,
               secs, cpu * 1e6 / static_cast<double>(o.workload.transfers), cpu / secs);
   std::printf("record latency (append to applied): p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
               percentile(lat.micros, 0.5) / 1000, percentile(lat.micros, 0.99) / 1000,
               percentile(lat.micros, 1.0) / 1000);
+  figures.tps = tps;
+  figures.cpu_us_per_transfer = cpu * 1e6 / static_cast<double>(o.workload.transfers);
+  if (sagas) std::tie(figures.settle_p50_ms, figures.settle_p99_ms) = report_settle(n, sampler);
   for (const PartitionStatus& st : n.status()) {
     std::printf("  partition %u: applied %llu records, digest %s\n", st.partition.value,
                 (unsigned long long)st.applied.value, Digest::hex(st.digest).c_str());
@@ -308,6 +328,23 @@ int run(const Options& o) {
   node.reset();
   if (o.dir.empty() && !o.keep) std::filesystem::remove_all(dir);
   return s.ok() ? 0 : 1;
+}
+
+// --compare: the same workload with no cross-partition transfers, then as
+// asked, in one process; a last line puts the two side by side.
+int compare(const Options& o) {
+  Options same = o;
+  same.workload.cross = 0;
+  Figures a, b;
+  std::printf("== same partition only ==\n");
+  if (const int rc = run(same, a); rc != 0) return rc;
+  std::printf("\n== %.0f%% cross-partition ==\n", o.workload.cross * 100);
+  if (const int rc = run(o, b); rc != 0) return rc;
+  std::printf("\ncompare: same partition %.0f transfers/s (%.2f µs CPU each); %.0f%% cross %.0f transfers/s "
+              "(%.2f µs CPU each), %.2fx; saga settle p50 %.1f ms, p99 %.1f ms\n",
+              a.tps, a.cpu_us_per_transfer, o.workload.cross * 100, b.tps, b.cpu_us_per_transfer,
+              a.tps > 0 ? b.tps / a.tps : 0, b.settle_p50_ms, b.settle_p99_ms);
+  return 0;
 }
 
 }  // namespace
@@ -328,6 +365,8 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("data", po::value(&o.dir), "directory (default: a fresh temporary one, removed after)")
       ("keep", po::bool_switch(&o.keep), "keep the temporary directory")
       ("apply-only", po::bool_switch(&o.apply_only), "append first (untimed), then time only the apply")
+      ("cross", po::value(&o.workload.cross)->default_value(0), "fraction of transfers crediting another partition (sagas), 0..1")
+      ("compare", po::bool_switch(&o.compare), "with --cross: first the same run without cross-partition transfers")
       ("validate", po::bool_switch(&o.validate), "re-read every account and transfer afterwards");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -345,7 +384,20 @@ int ledger_bench_main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tally bench: --accounts must be a multiple of --group (>= 2)\n");
     return 2;
   }
-  return run(o);
+  o.workload.partitions = o.partitions;
+  if (o.workload.cross < 0 || o.workload.cross > 1) {
+    std::fprintf(stderr, "tally bench: --cross must be in 0..1\n");
+    return 2;
+  }
+  if (o.workload.cross > 0 && !Workload(o.workload).spans_partitions()) {
+    std::fprintf(stderr, "tally bench: --cross needs account groups in at least two partitions\n");
+    return 2;
+  }
+  if (!o.compare || o.workload.cross == 0) {
+    Figures f;
+    return run(o, f);
+  }
+  return compare(o);
 }
 
 }  // namespace tally::bench

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/core/partitioner.h"
+
 namespace tally::bench {
 
 Workload::Workload(WorkloadOptions options) : o_(options) {
@@ -36,6 +38,29 @@ uint64_t Workload::pick_account(uint64_t& rng) const {
   return std::min<uint64_t>(static_cast<uint64_t>(it - zipf_cdf_.begin()), o_.accounts - 1);
 }
 
+uint64_t Workload::pick_elsewhere(uint64_t debit, uint64_t& rng) const {
+  const uint64_t groups = (o_.accounts + o_.group_size - 1) / o_.group_size;
+  const Partition home = partition_of(account_id(debit), o_.partitions);
+  for (;;) {
+    const uint64_t g = splitmix64(rng) % groups;
+    if (partition_of(account_id(g * o_.group_size), o_.partitions) == home) continue;
+    const uint64_t len = std::min(o_.group_size, o_.accounts - g * o_.group_size);
+    return g * o_.group_size + splitmix64(rng) % len;
+  }
+}
+
+bool Workload::spans_partitions() const {
+  const Partition first = partition_of(account_id(0), o_.partitions);
+  for (uint64_t start = o_.group_size; start < o_.accounts; start += o_.group_size) {
+    if (partition_of(account_id(start), o_.partitions) != first) return true;
+  }
+  return false;
+}
+
+bool Workload::is_cross(const CreateTransfer& t) const {
+  return partition_of(t.debit_account_id, o_.partitions) != partition_of(t.credit_account_id, o_.partitions);
+}
+
 CreateTransfer Workload::transfer(uint64_t i) const {
   uint64_t rng = o_.seed ^ (i * 0xD1B54A32D192ED03ull);
   const uint64_t debit = pick_account(rng);
@@ -43,6 +68,11 @@ CreateTransfer Workload::transfer(uint64_t i) const {
   const uint64_t group_len = std::min(o_.group_size, o_.accounts - group_start);
   uint64_t credit = group_start + splitmix64(rng) % group_len;
   if (credit == debit) credit = group_start + (debit - group_start + 1) % group_len;
+  // A draw of its own, taken only with cross > 0: the same-partition
+  // workload stays as it was.
+  if (o_.cross > 0 && static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53 < o_.cross) {
+    credit = pick_elsewhere(debit, rng);
+  }
   CreateTransfer t;
   t.id = TransferId(i);
   t.debit_account_id = account_id(debit);

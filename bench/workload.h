@@ -2,8 +2,11 @@
 // N accounts in groups that share their upper 64 bits (so a group lives in
 // one partition and transfers inside it apply atomically) and M transfers,
 // each between two members of one group, the debit account chosen
-// uniformly or by a Zipfian law. Every transfer is a pure function of
-// (seed, id), so a validator can recompute what each one should be.
+// uniformly or by a Zipfian law. With `cross` > 0, that fraction of the
+// transfers instead credits a member of a group in another partition, so
+// it runs as a saga (DESIGN.md "Saga coordinator"). Every transfer is a
+// pure function of (seed, id), so a validator can recompute what each one
+// should be; with cross = 0 the transfers are the same as before it existed.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,8 @@ struct WorkloadOptions {
   double zipf = 0;            // 0: uniform; s > 0: Zipf exponent over accounts
   uint64_t seed = 42;
   uint32_t ledger = 1;
+  double cross = 0;           // fraction of transfers whose credit account is in another partition
+  uint32_t partitions = 8;    // the log's partitions (only `cross` needs them)
 };
 
 class Workload {
@@ -32,9 +37,16 @@ class Workload {
   CreateAccount account(uint64_t index) const;
   // Transfer number i (1-based id i).
   CreateTransfer transfer(uint64_t i) const;
+  // Whether transfer i's accounts live in different partitions.
+  bool is_cross(const CreateTransfer& t) const;
+  // Whether the groups live in more than one partition (`cross` needs it).
+  bool spans_partitions() const;
 
  private:
   uint64_t pick_account(uint64_t& rng) const;
+  // A member of a group whose partition differs from `debit`'s.
+  // REQUIRES: such a group exists.
+  uint64_t pick_elsewhere(uint64_t debit, uint64_t& rng) const;
   WorkloadOptions o_;
   std::vector<double> zipf_cdf_;
 };

@@ -1,0 +1,150 @@
+#include "bench/saga_settle.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "engine/core/partitioner.h"
+
+namespace tally::bench {
+namespace {
+
+// Samples polled per round: a few more than the bench's window of records
+// holds in flight at the default sampling, so a sample is rarely seen late
+// because earlier ones still wait.
+constexpr size_t kActive = 128;
+
+uint64_t system_now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+bool any_in_flight(const Node& node) {
+  for (uint32_t p = 0; p < node.partition_count(); p++) {
+    auto n = node.store(Partition{p}).scan("F", "G", false, 1, [](auto, auto) { return false; });
+    if (!n.ok() || *n > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status wait_sagas_settled(Node& node, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    TALLY_RETURN_IF_ERROR(node.wait_caught_up(std::max(left, std::chrono::milliseconds(1))));
+    // Everything appended so far is applied, so every saga has started:
+    // none in flight means every one settled.
+    if (!any_in_flight(node)) return Status::Ok();
+    if (std::chrono::steady_clock::now() > deadline) return Status::Timeout("sagas still in flight");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+std::vector<SagaSample> sample_cross(const Workload& w, size_t max) {
+  std::vector<SagaSample> cross;
+  for (uint64_t i = 1; i <= w.options().transfers; i++) {
+    const CreateTransfer t = w.transfer(i);
+    if (w.is_cross(t)) cross.push_back({t.id, partition_of(t.debit_account_id, w.options().partitions)});
+  }
+  if (cross.size() <= max) return cross;
+  const size_t every = (cross.size() + max - 1) / max;
+  std::vector<SagaSample> out;
+  for (size_t i = 0; i < cross.size(); i += every) out.push_back(cross[i]);
+  return out;
+}
+
+SettleSampler::SettleSampler(const Node& node, std::vector<SagaSample> samples, std::chrono::microseconds poll)
+    : node_(node), samples_(std::move(samples)), poll_(poll) {}
+
+SettleSampler::~SettleSampler() { stop(); }
+
+void SettleSampler::start() {
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void SettleSampler::finish(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (thread_.joinable() && !drained_ && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(poll_);
+  }
+  stop();
+}
+
+void SettleSampler::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+}
+
+void SettleSampler::run(std::stop_token stop) {
+  while (!stop.stop_requested() && (next_ < samples_.size() || !active_.empty())) {
+    poll_once();
+    std::this_thread::sleep_for(poll_);
+  }
+  drained_ = next_ == samples_.size() && active_.empty();
+}
+
+size_t SettleSampler::poll_once() {
+  while (active_.size() < kActive && next_ < samples_.size()) active_.push_back(samples_[next_++]);
+  size_t settled = 0;
+  std::erase_if(active_, [&](const SagaSample& x) {
+    auto s = node_.store(x.source).saga(x.id);
+    // Absent: its record is not applied yet.
+    if (!s.ok() || !s->has_value() || (*s)->state == SagaState::in_flight) return false;
+    const uint64_t now = system_now_ns();
+    const uint64_t started = (*s)->started.ns;
+    latencies_.push_back(now > started ? static_cast<double>(now - started) / 1e6 : 0.0);
+    settled++;
+    return true;
+  });
+  return settled;
+}
+
+Result<std::vector<double>> log_time_settle_ms(const Node& node) {
+  std::vector<double> out;
+  for (uint32_t p = 0; p < node.partition_count(); p++) {
+    Status bad;
+    TALLY_ASSIGN_OR_RETURN(size_t n, node.store(Partition{p}).scan("S", "T", false, 0,
+        [&](std::string_view, std::string_view v) {
+          auto s = decode_saga(v);
+          if (!s.ok()) {
+            bad = s.status();
+            return false;
+          }
+          if (s->state != SagaState::in_flight) out.push_back(static_cast<double>(s->settled.ns - s->started.ns) / 1e6);
+          return true;
+        }));
+    (void)n;
+    TALLY_RETURN_IF_ERROR(bad);
+  }
+  return out;
+}
+
+namespace {
+double percentile_of(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+}  // namespace
+
+std::pair<double, double> report_settle(const Node& node, const SettleSampler& sampler) {
+  const std::vector<double>& seen = sampler.latencies();
+  const double p50 = percentile_of(seen, 0.5), p99 = percentile_of(seen, 0.99);
+  std::printf("saga settle latency, observed (%zu of %zu sampled sagas seen settled, polled every 2 ms): "
+              "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
+              seen.size(), sampler.sampled(), p50, p99, percentile_of(seen, 1.0));
+  auto all = log_time_settle_ms(node);
+  if (!all.ok()) {
+    std::printf("saga settle latency, log time: %s\n", all.status().to_string().c_str());
+  } else {
+    std::printf("saga settle latency, log time (all %zu sagas; reply appended, not yet applied): "
+                "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
+                all->size(), percentile_of(*all, 0.5), percentile_of(*all, 0.99), percentile_of(*all, 1.0));
+  }
+  return {p50, p99};
+}
+
+}  // namespace tally::bench
