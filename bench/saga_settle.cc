@@ -130,7 +130,7 @@ double percentile_of(std::vector<double> v, double q) {
 }
 }  // namespace
 
-std::pair<double, double> report_settle(const Node& node, const SettleSampler& sampler) {
+std::pair<double, double> report_settle(Node& node, const SettleSampler& sampler) {
   const std::vector<double>& seen = sampler.latencies();
   const double p50 = percentile_of(seen, 0.5), p99 = percentile_of(seen, 0.99);
   std::printf("saga settle latency, observed (%zu of %zu sampled sagas seen settled, polled every 2 ms): "
@@ -144,6 +144,13 @@ std::pair<double, double> report_settle(const Node& node, const SettleSampler& s
                 "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
                 all->size(), percentile_of(*all, 0.5), percentile_of(*all, 0.99), percentile_of(*all, 1.0));
   }
+  const RelayStats relay = node.relay().stats();
+  const SchedulerStats timers = node.scheduler().stats();
+  std::printf("relay: %llu outbox entries (credit legs, replies) in %llu appends; scheduler: %llu saga "
+              "timeouts appended (re-sends after the %.0f s deadline)\n",
+              static_cast<unsigned long long>(relay.relayed), static_cast<unsigned long long>(relay.appends),
+              static_cast<unsigned long long>(timers.saga_timeouts_appended),
+              static_cast<double>(SagaSchedule::kFirstDeadlineNs) / 1e9);
   return {p50, p99};
 }
 
