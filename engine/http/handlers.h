@@ -3,6 +3,7 @@
 // {"error": ...} with the status of response.h. Called from many threads.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -55,6 +56,9 @@ Response get_stuck(Backend& backend, const RouteArgs& args);
 Response post_rebuild(Backend& backend, const RouteArgs& args);
 Response post_checkpoint(Backend& backend, const RouteArgs& args);
 Response get_saga(Backend& backend, const RouteArgs& args);
+// A transfer's JSON; for the debit side of a cross-partition transfer also
+// "saga":{"state":..,"result":..} (its saga, where the backend has it).
+boost::json::object transfer_with_saga(Backend& backend, const Transfer& t);
 Response get_transit(Backend& backend, const RouteArgs& args);
 
 }  // namespace tally::http

@@ -61,7 +61,7 @@ Response get_transfer(Backend& backend, const RouteArgs& args) {
   Result<std::optional<Transfer>> t = backend.transfer(TransferId(*id));
   if (!t.ok()) return error_response(t.status());
   if (!t->has_value()) return error_response(404, "transfer " + u128_to_string(*id) + " not found");
-  return json_response(200, transfer_to_json(**t));
+  return json_response(200, transfer_with_saga(backend, **t));
 }
 
 Response get_history(Backend& backend, const RouteArgs& args) {

@@ -4,6 +4,7 @@
 
 #include "engine/http/handlers.h"
 #include "engine/http/params.h"
+#include "engine/json/record_json.h"
 #include "engine/json/saga_json.h"
 #include "recovery/transit.h"
 
@@ -27,6 +28,18 @@ Response saga_not_found(Backend& backend, TransferId id) {
 }
 
 }  // namespace
+
+json::object transfer_with_saga(Backend& backend, const Transfer& t) {
+  json::object o = transfer_to_json(t);
+  if (t.kind != TransferKind::saga_source || t.outcome != Outcome::created) return o;
+  Result<std::optional<SagaStatus>> s = backend.saga(t.id);
+  if (!s.ok() || !s->has_value()) return o;
+  const Saga& g = (*s)->saga;
+  json::object saga{{"state", saga_state_name(g.state)}};
+  if (g.state != SagaState::in_flight) saga["result"] = outcome_name(g.result);
+  o["saga"] = std::move(saga);
+  return o;
+}
 
 Response get_saga(Backend& backend, const RouteArgs& args) {
   if (auto q = QueryParams::make(args.query, {}); !q.ok()) return error_response(q.status());

@@ -133,6 +133,8 @@ TEST_CASE("a saga's steps as they happen: reserved, credited at the destination,
   CHECK(h->ok);
   CHECK(h->detail == "1 in flight, 0 stuck");
   CHECK(flows(s.get_json("/v1/transit")) == "0->2: reserved 250, completed 0, credited 0; settled false");
+  // The transfer itself says it runs as a saga, and how far it got.
+  CHECK(json::serialize(s.get_json("/v1/transfers/500").at("saga")) == R"({"state":"in_flight"})");
 
   // The destination credited; its reply waits in partition 2's outbox.
   s.relay(Partition{0});
@@ -203,6 +205,11 @@ TEST_CASE("compensated sagas, transfers that never became sagas, and the same an
   http::Response r = s.get("/v1/sagas/602");
   CHECK(r.status == 404);
   CHECK(r.body.find("rejected at its source (transfer_must_have_the_same_ledger_as_accounts)") != std::string::npos);
+  CHECK(json::serialize(s.get_json("/v1/transfers/601").at("saga")) ==
+        R"({"state":"compensated","result":"credit_account_not_found"})");
+  CHECK(json::serialize(s.get_json("/v1/transfers/600").at("saga")) == R"({"state":"completed","result":"created"})");
+  CHECK_FALSE(s.get_json("/v1/transfers/603").contains("saga"));
+  CHECK_FALSE(s.get_json("/v1/transfers/602").contains("saga"));  // rejected before a saga started
   r = s.get("/v1/sagas/603");
   CHECK(r.status == 404);
   CHECK(r.body.find("applied within one partition, without a saga") != std::string::npos);

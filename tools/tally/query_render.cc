@@ -60,6 +60,12 @@ std::string transfer(const json::object& t) {
   if (field(t, "pending_id") != "0") s << "  pending id " << field(t, "pending_id") << "\n";
   if (t.contains("expires_at")) s << "  expires at " << format_timestamp(field(t, "expires_at")) << "\n";
   if (t.contains("requested_amount")) s << "  requested amount " << field(t, "requested_amount") << "\n";
+  if (const json::value* g = t.if_contains("saga")) {
+    const json::object& saga = g->as_object();
+    s << "  across partitions: saga " << field(saga, "state");
+    if (saga.contains("result")) s << " (" << field(saga, "result") << ")";
+    s << "; tally query saga " << field(t, "id") << " shows its steps\n";
+  }
   return s.str();
 }
 
