@@ -13,6 +13,7 @@
 
 #include <sys/resource.h>
 
+#include "bench/lookup_bench.h"
 #include "bench/saga_settle.h"
 #include "bench/workload.h"
 #include "engine/core/codec.h"
@@ -38,6 +39,8 @@ struct Options {
   int appenders = 4;
   size_t window = 32;  // records appended but not yet applied, at most
   bool compare = false;  // with --cross: first the same run with no cross-partition transfers
+  int64_t lookups = 1'000'000;  // balance lookups timed after the run (0: none)
+  double lookup_rate = 10'000;  // lookups/s by one reader while the transfers are applied (0: none)
 };
 
 // A run's headline figures, for --compare.
@@ -293,14 +296,18 @@ int run(const Options& o, Figures& figures) {
   if (sagas) std::printf("cross-partition: %.0f%% of transfers run as sagas; %zu sampled for settle latency\n",
                          o.workload.cross * 100, sampler.sampled());
   std::fflush(stdout);
+  LoadLookups load_lookups(n, w, expected, o.lookup_rate);
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
+  load_lookups.start();
   if (sagas) sampler.start();
   if (!o.apply_only) s = run_appends(n, records, o.appenders, o.window, lat);
   if (s.ok()) s = n.wait_caught_up(std::chrono::minutes(10));
   if (s.ok() && sagas) s = wait_sagas_settled(n, std::chrono::minutes(10));  // done when every saga is
   const double secs = seconds_since(t0);
   const double cpu = cpu_seconds() - cpu0;
+  Result<LookupFigures> under_load = load_lookups.finish();
+  if (s.ok() && !under_load.ok()) s = under_load.status();
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
   const double tps = static_cast<double>(o.workload.transfers) / secs;
   sampler.finish(std::chrono::seconds(5));
@@ -311,6 +318,7 @@ int run(const Options& o, Figures& figures) {
   std::printf("record latency (append to applied): p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
               percentile(lat.micros, 0.5) / 1000, percentile(lat.micros, 0.99) / 1000,
               percentile(lat.micros, 1.0) / 1000);
+  if (o.lookup_rate > 0) print_lookups("balance lookups under load (one reader)", *under_load, false);
   figures.tps = tps;
   figures.cpu_us_per_transfer = cpu * 1e6 / static_cast<double>(o.workload.transfers);
   if (sagas) std::tie(figures.settle_p50_ms, figures.settle_p99_ms) = report_settle(n, sampler);
@@ -323,6 +331,15 @@ int run(const Options& o, Figures& figures) {
     s = validate(n, w, expected);
     std::printf("validate: %s (%.1f s)\n", s.ok() ? "every account and transfer checked" : s.to_string().c_str(),
                 seconds_since(tv));
+  }
+  if (s.ok() && o.lookups > 0) {
+    Result<LookupFigures> idle = time_lookups(n, w, expected, static_cast<uint64_t>(o.lookups));
+    if (idle.ok()) {
+      print_lookups("balance lookups (idle)", *idle, true);
+    } else {
+      s = idle.status();
+      std::fprintf(stderr, "%s\n", s.to_string().c_str());
+    }
   }
   n.stop();
   node.reset();
@@ -367,7 +384,9 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("apply-only", po::bool_switch(&o.apply_only), "append first (untimed), then time only the apply")
       ("cross", po::value(&o.workload.cross)->default_value(0), "fraction of transfers crediting another partition (sagas), 0..1")
       ("compare", po::bool_switch(&o.compare), "with --cross: first the same run without cross-partition transfers")
-      ("validate", po::bool_switch(&o.validate), "re-read every account and transfer afterwards");
+      ("validate", po::bool_switch(&o.validate), "re-read every account and transfer afterwards")
+      ("lookups", po::value(&o.lookups)->default_value(1'000'000), "balance lookups timed after the run, each checked (0: none; at most 100000000)")
+      ("lookup-rate", po::value(&o.lookup_rate)->default_value(10'000), "lookups/s by one reader thread while the transfers are applied (0: none)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
@@ -382,6 +401,14 @@ int ledger_bench_main(const std::vector<std::string>& args) {
   if (o.workload.accounts < 2 || o.workload.group_size < 2 ||
       o.workload.accounts % o.workload.group_size != 0) {
     std::fprintf(stderr, "tally bench: --accounts must be a multiple of --group (>= 2)\n");
+    return 2;
+  }
+  if (o.lookups < 0 || o.lookups > 100'000'000) {
+    std::fprintf(stderr, "tally bench: --lookups must be in 0..100000000\n");
+    return 2;
+  }
+  if (!(o.lookup_rate >= 0 && o.lookup_rate <= 1e7)) {
+    std::fprintf(stderr, "tally bench: --lookup-rate must be in 0..10000000\n");
     return 2;
   }
   o.workload.partitions = o.partitions;

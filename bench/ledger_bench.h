@@ -3,6 +3,9 @@
 // commands, lets the node apply them, and reports accepted transfers/s
 // (first append to last apply) and per-record latency (append start to
 // applied) p50/p99/p100. --validate re-reads every account and transfer.
+// Balance lookups (bench/lookup_bench.h): --lookup-rate per second by one
+// reader while the transfers are applied, and --lookups after the run,
+// each timed and checked against the workload's final balances.
 #pragma once
 
 #include <string>

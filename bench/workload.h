@@ -41,9 +41,11 @@ class Workload {
   bool is_cross(const CreateTransfer& t) const;
   // Whether the groups live in more than one partition (`cross` needs it).
   bool spans_partitions() const;
+  // An account index drawn as a transfer's debit account is: uniformly, or
+  // by the Zipfian law when zipf > 0. Advances `rng`.
+  uint64_t pick_account(uint64_t& rng) const;
 
  private:
-  uint64_t pick_account(uint64_t& rng) const;
   // A member of a group whose partition differs from `debit`'s.
   // REQUIRES: such a group exists.
   uint64_t pick_elsewhere(uint64_t debit, uint64_t& rng) const;

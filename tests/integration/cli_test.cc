@@ -80,6 +80,9 @@ TEST_CASE("usage errors of the tally binary and its commands") {
       {{"demo", "stray"}, "", 2, "unexpected argument \"stray\""},
       {{"bench", "frobnicate"}, "", 2, "unknown bench mode 'frobnicate' (modes: transfers, log, replay, reconcile, expire)"},
       {{"bench", "transfers", "--batch", "8190"}, "", 2, "--batch must be in 1..8189"},
+      {{"bench", "transfers", "--lookups", "-1"}, "", 2, "--lookups must be in 0..100000000"},
+      {{"bench", "transfers", "--lookups", "many"}, "", 2, "the argument ('many') for option '--lookups' is invalid"},
+      {{"bench", "transfers", "--lookup-rate", "-5"}, "", 2, "--lookup-rate must be in 0..10000000"},
       {{"bench", "--accounts", "15", "--group", "10"}, "", 2, "--accounts must be a multiple of --group"},
       {{"bench", "log", "--target", "moon"}, "", 2, "--target must be embedded, kafka or both"},
       {{"bench", "log", "--threads", "0"}, "", 2, "--threads must be in 1..64"},
@@ -168,7 +171,8 @@ TEST_CASE("tally bench log runs briefly on both logs and reports its figures") {
 
 TEST_CASE("tally bench transfers applies a small workload and validates every account and transfer") {
   const Captured c = run_captured({tally_bin(), "bench", "transfers", "--accounts", "100", "--group",
-                                   "10", "--transfers", "30000", "--batch", "1000", "--validate"},
+                                   "10", "--transfers", "30000", "--batch", "1000", "--validate",
+                                   "--lookups", "20000"},
                                   "", 120s);
   CAPTURE(c.out);
   CAPTURE(c.err);
@@ -176,4 +180,8 @@ TEST_CASE("tally bench transfers applies a small workload and validates every ac
   CHECK(c.out.find(" transfers/s (30000 in ") != std::string::npos);
   CHECK(c.out.find("record latency (append to applied): p50 ") != std::string::npos);
   CHECK(c.out.find("validate: every account and transfer checked") != std::string::npos);
+  // Checked lookups after the run (a wrong balance would exit non-zero) and under load.
+  CHECK(c.out.find("balance lookups (idle): 20000 lookups, p50 ") != std::string::npos);
+  CHECK(c.out.find("; every balance as expected\n") != std::string::npos);
+  CHECK(c.out.find("balance lookups under load (one reader): ") != std::string::npos);
 }
