@@ -40,7 +40,7 @@ struct Options {
   size_t window = 32;  // records appended but not yet applied, at most
   bool compare = false;  // with --cross: first the same run with no cross-partition transfers
   int64_t lookups = 1'000'000;  // balance lookups timed after the run (0: none)
-  double lookup_rate = 10'000;  // lookups/s by one reader while the transfers are applied (0: none)
+  double lookup_rate = 2'000;  // lookups/s by one reader while the transfers are applied (0: none)
 };
 
 // A run's headline figures, for --compare.
@@ -386,7 +386,7 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("compare", po::bool_switch(&o.compare), "with --cross: first the same run without cross-partition transfers")
       ("validate", po::bool_switch(&o.validate), "re-read every account and transfer afterwards")
       ("lookups", po::value(&o.lookups)->default_value(1'000'000), "balance lookups timed after the run, each checked (0: none; at most 100000000)")
-      ("lookup-rate", po::value(&o.lookup_rate)->default_value(10'000), "lookups/s by one reader thread while the transfers are applied (0: none)");
+      ("lookup-rate", po::value(&o.lookup_rate)->default_value(2'000), "lookups/s by one reader thread while the transfers are applied (0: none)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
