@@ -160,7 +160,15 @@ void PartitionState::rollback_scope() {
 void PartitionState::clear_changes() {
   assert(!scope_);
   for (TransferId id : changes_.transfers) transfers_.unmark(id);
-  changes_ = ChangeSet();
+  // clear(), not a fresh ChangeSet: the vectors keep their capacity, so the
+  // next record's changes do not grow them again from nothing.
+  changes_.accounts.clear();
+  changes_.transfers.clear();
+  changes_.sagas.clear();
+  changes_.legs.clear();
+  changes_.history.clear();
+  changes_.timers.clear();
+  changes_.outbox.clear();
   dirty_accounts_.clear();
   dirty_sagas_.clear();
 }

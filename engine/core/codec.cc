@@ -199,6 +199,13 @@ Status take(const flatbuffers::Vector<const W*>* v, size_t& next, const char* na
 }  // namespace
 
 Result<std::vector<Command>> decode_batch(std::span<const uint8_t> record) {
+  std::vector<Command> out;
+  TALLY_RETURN_IF_ERROR(decode_batch_into(record, out));
+  return out;
+}
+
+Status decode_batch_into(std::span<const uint8_t> record, std::vector<Command>& out) {
+  out.clear();
   if (record.size() > kMaxRecordBytes) {
     return Status::Corruption("record is " + std::to_string(record.size()) +
                               " bytes, over the limit of " + std::to_string(kMaxRecordBytes));
@@ -229,7 +236,6 @@ Result<std::vector<Command>> decode_batch(std::span<const uint8_t> record) {
     return Status::Corruption("batch vectors hold " + std::to_string(listed) +
                               " commands but kinds lists " + std::to_string(count));
   }
-  std::vector<Command> out;
   out.reserve(count);
   size_t na = 0, nt = 0, ne = 0, nc = 0, nr = 0, nx = 0, no = 0;
   for (size_t i = 0; i < count; i++) {
@@ -247,9 +253,12 @@ Result<std::vector<Command>> decode_batch(std::span<const uint8_t> record) {
         return Status::Corruption("unknown command kind " + std::to_string(static_cast<int>(kind)) +
                                   " at index " + std::to_string(i));
     }
-    if (!s.ok()) return s.with_context("command " + std::to_string(i));
+    if (!s.ok()) {
+      out.clear();
+      return s.with_context("command " + std::to_string(i));
+    }
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace tally

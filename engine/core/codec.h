@@ -48,5 +48,7 @@ std::vector<uint8_t> encode_batch(std::span<const Command> commands);
 
 // The commands of a record, or corruption naming the reason.
 Result<std::vector<Command>> decode_batch(std::span<const uint8_t> record);
+// The same into `out` (cleared first, its capacity reused; empty on error).
+Status decode_batch_into(std::span<const uint8_t> record, std::vector<Command>& out);
 
 }  // namespace tally

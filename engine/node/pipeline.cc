@@ -54,6 +54,7 @@ void PartitionPipeline::release() {
   state_.reset();
   reader_.reset();
   batch_.clear();
+  decoded_ = Decoded{};
 }
 
 void PartitionPipeline::set_limit(const ApplyLimit& limit) {
@@ -88,12 +89,14 @@ void PartitionPipeline::Decoded::resize(size_t n) {
 void PartitionPipeline::decode_records(const std::vector<LogRecord>& records, Decoded& out) const {
   out.resize(records.size());
   for (size_t i = 0; i < records.size(); i++) {
-    auto commands = decode_batch(records[i].value);
-    if (commands.ok()) {
-      out.commands[i] = std::move(*commands);
-      out.good[i] = true;
+    // Into the vectors of the previous step: no allocation once they have grown.
+    const Status s = decode_batch_into(records[i].value, out.commands[i]);
+    out.good[i] = s.ok();
+    if (s.ok()) {
+      out.reasons[i].clear();
     } else {
-      out.reasons[i] = commands.status().message();
+      out.commands[i].clear();
+      out.reasons[i] = s.message();
     }
   }
 }
@@ -160,7 +163,7 @@ void PartitionPipeline::digest_record(const LogRecord& record, const std::vector
 
 Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
   const auto started = std::chrono::steady_clock::now();
-  Decoded decoded;
+  Decoded& decoded = decoded_;
   decode_records(records, decoded);
   const size_t within = records_within_time(records, decoded);
   if (within < records.size()) {

@@ -109,6 +109,7 @@ class PartitionPipeline {
     void resize(size_t n);
   };
 
+  Decoded decoded_;  // reused from step to step (its vectors keep their capacity)
   Status apply_records(std::vector<LogRecord>& records);
   void decode_records(const std::vector<LogRecord>& records, Decoded& out) const;
   // How many of `records`, from the front, stay within limit_.until.
