@@ -87,16 +87,26 @@ rocksdb::Options make_options(const StoreOptions& o) {
 struct StoreBatch::Impl {
   rocksdb::WriteBatch wb;
   std::string value;  // reused encoding buffer
+  // The greatest transfer id this batch writes (0: none); see
+  // PartitionStore::Impl::max_transfer.
+  u128 max_transfer = 0;
+  void note_transfer(u128 id) { max_transfer = std::max(max_transfer, id); }
 };
 
 StoreBatch::StoreBatch() : impl_(std::make_unique<Impl>()) {}
 StoreBatch::~StoreBatch() = default;
 
-void StoreBatch::put(const std::string& key, const std::string& value) { impl_->wb.Put(key, value); }
+void StoreBatch::put(const std::string& key, const std::string& value) {
+  if (key.size() == 17 && key[0] == 'T') impl_->note_transfer(get_be128(key.data() + 1));
+  impl_->wb.Put(key, value);
+}
 void StoreBatch::remove(const std::string& key) { impl_->wb.Delete(key); }
 size_t StoreBatch::bytes() const { return impl_->wb.GetDataSize(); }
 size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count()); }
-void StoreBatch::clear() { impl_->wb.Clear(); }
+void StoreBatch::clear() {
+  impl_->wb.Clear();
+  impl_->max_transfer = 0;
+}
 
 namespace {
 
@@ -150,6 +160,7 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     const keys::KeyBuf k = keys::tagged('T', id.value());
     encode_to(value, *t);
     wb.Put(rocksdb::Slice(k.data, k.size), value);
+    impl_->note_transfer(id.value());
     if (t->state == PendingState::pending) {
       wb.Put(keys::pending(id), "");
     } else if (t->state != PendingState::none) {
@@ -196,6 +207,13 @@ struct PartitionStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::mutex mu;
   Status sticky;  // GUARDED_BY(mu)
+  // No stored transfer has an id above this (an upper bound: the greatest
+  // 'T' key at open, raised by every commit that writes one). Every 'T' key
+  // is written through commit(), and this process holds the store's write
+  // lock, so a transfer id above it is known absent without a read: the
+  // prefetch of new transfers (usually all of a record's, since producers
+  // make ids grow) skips the MultiGet. GUARDED_BY(mu)
+  u128 max_transfer = 0;
 };
 
 PartitionStore::PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl)
@@ -211,6 +229,16 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
   if (!s.ok()) return from_rocks(s, "opening the projection store at " + options.dir);
   auto impl = std::make_unique<Impl>();
   impl->db.reset(raw);
+  {
+    // The last 'T' key, if any: the greatest stored transfer id.
+    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(rocksdb::Slice("T\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 17));
+    if (it->Valid() && it->key().size() == 17 && it->key()[0] == 'T') {
+      impl->max_transfer = get_be128(it->key().data() + 1);
+    } else if (!it->status().ok()) {
+      return from_rocks(it->status(), "opening the projection store at " + options.dir);
+    }
+  }
   std::unique_ptr<PartitionStore> store(new PartitionStore(options, std::move(impl)));
 
   std::string meta;
@@ -281,10 +309,16 @@ Status multi_get(rocksdb::DB& db, const std::vector<std::string>& keys, const st
 
 Status PartitionStore::prefetch_transfers(const std::vector<TransferId>& ids,
                                           PartitionState& state) const {
+  u128 max_stored;
+  {
+    std::lock_guard lock(impl_->mu);
+    max_stored = impl_->max_transfer;
+  }
   std::vector<std::string> wanted;
-  wanted.reserve(ids.size());
   for (TransferId id : ids) {
-    if (!id.is_zero() && state.find_transfer(id) == nullptr) wanted.push_back(keys::transfer(id));
+    if (!id.is_zero() && id.value() <= max_stored && state.find_transfer(id) == nullptr) {
+      wanted.push_back(keys::transfer(id));
+    }
   }
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
@@ -330,6 +364,8 @@ Status PartitionStore::commit(StoreBatch& batch) {
   if (!impl_->sticky.ok()) return impl_->sticky;
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
+  // Raised before the write: an upper bound may be too high, never too low.
+  impl_->max_transfer = std::max(impl_->max_transfer, batch.impl_->max_transfer);
   const Status s = from_rocks(impl_->db->Write(wo, &batch.impl_->wb), "committing to " + options_.dir);
   if (!s.ok()) impl_->sticky = s;
   return s;
