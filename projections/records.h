@@ -8,7 +8,7 @@
 //   'T' id(16)                          Transfer (also final rejections)
 //   'P' id(16)                          (empty): the pending transfers still pending
 //   'H' account(16) first timestamp(8)  HistoryBlock: up to kHistoryBlockEntries of an
-//                                       account's changes from one record, in time order
+//                                       account's changes from one commit, in time order
 //   'O' offset(8)                       OffsetOutcomes: every command's outcome
 //   'S' id(16)                          Saga (source side)
 //   'F' id(16)                          (empty): the sagas still in flight
@@ -49,10 +49,12 @@ struct OffsetOutcomes {
   bool operator==(const OffsetOutcomes&) const = default;
 };
 
-// An account's history is stored in blocks: the changes one record made to
-// the account (at most kHistoryBlockEntries per block), keyed by the first
-// one's timestamp. One key per account per record instead of one per change
-// keeps the write path cheap; queries seek to the block at or before a time.
+// An account's history is stored in blocks: the changes one commit (of one
+// or more records) made to the account, at most kHistoryBlockEntries per
+// block, keyed by the first one's timestamp. One key per account per commit
+// instead of one per change keeps the write path cheap; queries seek to the
+// block at or before a time. (Stores written before this held one block per
+// record; both read the same.)
 inline constexpr size_t kHistoryBlockEntries = 256;
 
 struct HistoryBlock {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 #include "engine/core/bytes.h"
 
@@ -87,6 +88,19 @@ rocksdb::Options make_options(const StoreOptions& o) {
 struct StoreBatch::Impl {
   rocksdb::WriteBatch wb;
   std::string value;  // reused encoding buffer
+  // Gathered by stage_changes, written by finish_changes (see store.h).
+  // The maps only find an id's slot; the vectors keep first-touch order,
+  // and nothing iterates the maps.
+  std::vector<AccountId> accounts;
+  std::unordered_map<AccountId, uint32_t> account_seen;
+  struct Bucket {
+    AccountId account;
+    HistoryBlock block;  // entries not yet written, ascending timestamps
+  };
+  std::vector<Bucket> history;  // first-touch order; capacity reused across commits
+  size_t history_used = 0;
+  std::unordered_map<AccountId, uint32_t> history_slot;
+  void emit_history(Bucket& b);
   // The greatest transfer id this batch writes (0: none); see
   // PartitionStore::Impl::max_transfer.
   u128 max_transfer = 0;
@@ -106,53 +120,26 @@ size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count())
 void StoreBatch::clear() {
   impl_->wb.Clear();
   impl_->max_transfer = 0;
+  impl_->accounts.clear();
+  impl_->account_seen.clear();
+  for (size_t i = 0; i < impl_->history_used; i++) impl_->history[i].block.entries.clear();
+  impl_->history_used = 0;
+  impl_->history_slot.clear();
 }
 
-namespace {
-
-// One block per account per call (split every kHistoryBlockEntries), in the
-// order of the accounts' first change: deterministic, no map iteration.
-void stage_history(const std::vector<HistoryEntry>& history, rocksdb::WriteBatch& wb) {
-  if (history.empty()) return;
-  // (account, position) pairs sorted: each account's entries stay in time
-  // order, and the order of blocks depends only on the ids.
-  struct Ref {
-    AccountId account;
-    uint32_t index;
-  };
-  std::vector<Ref> order(history.size());
-  for (uint32_t i = 0; i < order.size(); i++) order[i] = {history[i].account, i};
-  std::sort(order.begin(), order.end(), [](const Ref& a, const Ref& b) {
-    return a.account != b.account ? a.account < b.account : a.index < b.index;
-  });
-  HistoryBlock block;
-  std::string value;
-  auto emit = [&](AccountId account) {
-    const keys::KeyBuf k = keys::history_key(account, block.entries.front().timestamp);
-    encode_to(value, block);
-    wb.Put(rocksdb::Slice(k.data, k.size), value);
-    block.entries.clear();
-  };
-  for (size_t k = 0; k < order.size(); k++) {
-    const HistoryEntry& h = history[order[k].index];
-    block.entries.push_back({h.timestamp, h.transfer, h.has_balances, h.balances});
-    const bool last = k + 1 == order.size() || order[k + 1].account != h.account;
-    if (last || block.entries.size() == kHistoryBlockEntries) emit(h.account);
-  }
+void StoreBatch::Impl::emit_history(Bucket& b) {
+  const keys::KeyBuf k = keys::history_key(b.account, b.block.entries.front().timestamp);
+  encode_to(value, b.block);
+  wb.Put(rocksdb::Slice(k.data, k.size), value);
+  b.block.entries.clear();
 }
-
-}  // namespace
 
 void StoreBatch::stage_changes(const PartitionState& state) {
   const ChangeSet& c = state.changes();
   auto& wb = impl_->wb;
   std::string& value = impl_->value;
   for (AccountId id : c.accounts) {
-    const Account* a = state.find_account(id);
-    if (a == nullptr) continue;
-    const keys::KeyBuf k = keys::tagged('A', id.value());
-    encode_to(value, *a);
-    wb.Put(rocksdb::Slice(k.data, k.size), value);
+    if (impl_->account_seen.emplace(id, 0).second) impl_->accounts.push_back(id);
   }
   for (TransferId id : c.transfers) {
     const Transfer* t = state.find_transfer(id);
@@ -180,7 +167,19 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   for (const auto& [source, id] : c.legs) {
     if (const SagaLeg* l = state.find_leg(source, id)) wb.Put(keys::leg(source, id), encode(*l));
   }
-  stage_history(c.history, wb);
+  // History: each account's entries arrive in time order (records apply in
+  // order, a record's entries in order), so they go to its bucket, and a
+  // full bucket becomes a block at once.
+  for (const HistoryEntry& h : c.history) {
+    auto [it, fresh] = impl_->history_slot.emplace(h.account, impl_->history_used);
+    if (fresh) {
+      if (impl_->history_used == impl_->history.size()) impl_->history.emplace_back();
+      impl_->history[impl_->history_used++].account = h.account;
+    }
+    Impl::Bucket& b = impl_->history[it->second];
+    b.block.entries.push_back({h.timestamp, h.transfer, h.has_balances, h.balances});
+    if (b.block.entries.size() == kHistoryBlockEntries) impl_->emit_history(b);
+  }
   std::string routing(16, '\0');
   for (const ChangeSet::TimerOp& op : c.timers) {
     if (op.set) {
@@ -191,6 +190,26 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     }
   }
   for (const OutboxEntry& e : c.outbox) wb.Put(keys::outbox(e.seq), encode(e));
+}
+
+void StoreBatch::finish_changes(const PartitionState& state) {
+  auto& wb = impl_->wb;
+  std::string& value = impl_->value;
+  for (AccountId id : impl_->accounts) {
+    const Account* a = state.find_account(id);
+    if (a == nullptr) continue;
+    const keys::KeyBuf k = keys::tagged('A', id.value());
+    encode_to(value, *a);
+    wb.Put(rocksdb::Slice(k.data, k.size), value);
+  }
+  impl_->accounts.clear();
+  impl_->account_seen.clear();
+  for (size_t i = 0; i < impl_->history_used; i++) {
+    Impl::Bucket& b = impl_->history[i];
+    if (!b.block.entries.empty()) impl_->emit_history(b);
+  }
+  impl_->history_used = 0;
+  impl_->history_slot.clear();
 }
 
 void StoreBatch::stage_outcomes(Offset offset, const OffsetOutcomes& outcomes) {

@@ -42,8 +42,14 @@ class StoreBatch {
   StoreBatch(const StoreBatch&) = delete;
   StoreBatch& operator=(const StoreBatch&) = delete;
 
-  // Everything `state.changes()` lists, with the values `state` holds now.
+  // Everything `state.changes()` lists, with the values `state` holds now;
+  // call after each record. Accounts and history are gathered over the
+  // calls and written by finish_changes(), once before the commit: each
+  // changed account once, with its value then (one write per account per
+  // commit, not per record), and each account's history entries in blocks
+  // of up to kHistoryBlockEntries that may span the commit's records.
   void stage_changes(const PartitionState& state);
+  void finish_changes(const PartitionState& state);
   void stage_outcomes(Offset offset, const OffsetOutcomes& outcomes);
   void stage_quarantine(const QuarantinedRecord& record);
   void stage_meta(const PartitionMeta& meta);

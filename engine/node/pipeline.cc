@@ -217,6 +217,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   meta_.last_timestamp = state_.last_timestamp();
   meta_.next_outbox_seq = state_.next_outbox_seq();
   meta_.commands_applied += commands;
+  batch_.finish_changes(state_);
   batch_.stage_meta(meta_);
   crash_point(effects ? "pipeline.before_commit.effects" : "pipeline.before_commit");
   saga_steps_.pass("before");
