@@ -18,6 +18,9 @@
 //   'E' offset(8)                       QuarantinedRecord
 //   "R"                                 relay progress (operational, not digested)
 // Values are little-endian fixed-width fields after a version byte (1).
+// Transfers are written in version 2 (records.cc: the fields every
+// transfer has, then a mask of the optional ones that are stored); version
+// 1 transfers are still read.
 #pragma once
 
 #include <string>

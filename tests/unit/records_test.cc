@@ -83,3 +83,88 @@ TEST_CASE("keys sort by id, by account then time, and by deadline") {
   value[15] = 1;
   CHECK(decode_timer(keys::timer(early), value).value() == early);
 }
+
+namespace {
+// A version-1 transfer record, as stores written before version 2 hold them.
+std::string transfer_v1(const Transfer& v) {
+  std::string s(1, '\x01');
+  auto le = [&s](uint64_t x, int n) {
+    for (int i = 0; i < n; i++) s.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+  };
+  auto u128le = [&le](u128 x) {
+    le(u128_lo(x), 8);
+    le(u128_hi(x), 8);
+  };
+  u128le(v.id.value());
+  u128le(v.debit_account_id.value());
+  u128le(v.credit_account_id.value());
+  u128le(v.amount.value());
+  u128le(v.pending_id.value());
+  u128le(v.user_data_128);
+  le(v.user_data_64, 8);
+  le(v.user_data_32, 4);
+  le(v.timeout_seconds, 4);
+  le(v.ledger, 4);
+  le(v.code, 2);
+  le(v.flags, 2);
+  le(v.timestamp.ns, 8);
+  le(static_cast<uint16_t>(v.outcome), 2);
+  u128le(v.requested_amount.value());
+  u128le(v.requested_credit_account_id.value());
+  le(v.requested_ledger, 4);
+  le(v.requested_code, 2);
+  le(static_cast<uint8_t>(v.state), 1);
+  le(v.expires_at.ns, 8);
+  le(static_cast<uint8_t>(v.kind), 1);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("transfers: version 2 stores only the fields that need it; version 1 still reads") {
+  Transfer plain;
+  plain.id = TransferId(make_u128(1, 2));
+  plain.debit_account_id = AccountId(make_u128(3, 4));
+  plain.credit_account_id = AccountId(make_u128(3, 5));
+  plain.amount = Amount(1000);
+  plain.requested_amount = plain.amount;
+  plain.requested_credit_account_id = plain.credit_account_id;
+  plain.ledger = plain.requested_ledger = 7;
+  plain.code = plain.requested_code = 3;
+  plain.timestamp = Timestamp{123456789};
+  const std::string bytes = encode(plain);
+  CHECK(bytes.size() == 87);
+  CHECK(static_cast<uint8_t>(bytes[0]) == 2);
+  CHECK(decode_transfer(bytes).value() == plain);
+  CHECK(decode_transfer(transfer_v1(plain)).value() == plain);
+  CHECK(transfer_v1(plain).size() == 179);
+
+  Transfer full = plain;  // every optional field set, every requested one different
+  full.pending_id = TransferId(11);
+  full.user_data_128 = make_u128(12, 13);
+  full.user_data_64 = 14;
+  full.user_data_32 = 15;
+  full.timeout_seconds = 16;
+  full.requested_amount = Amount(17);
+  full.requested_credit_account_id = AccountId(18);
+  full.requested_ledger = 19;
+  full.requested_code = 20;
+  full.expires_at = Timestamp{21};
+  full.state = PendingState::posted;
+  full.kind = TransferKind::saga_credit;
+  full.outcome = Outcome::exceeds_credits;
+  CHECK(decode_transfer(encode(full)).value() == full);
+  CHECK(decode_transfer(transfer_v1(full)).value() == full);
+  // Zero requested fields differ from nonzero effective ones: stored, not defaulted.
+  Transfer zeros = plain;
+  zeros.requested_amount = Amount(0);
+  zeros.requested_ledger = 0;
+  CHECK(decode_transfer(encode(zeros)).value() == zeros);
+
+  // Damage is still found: truncated, trailing bytes, an unknown mask bit.
+  std::string b = encode(full);
+  CHECK_FALSE(decode_transfer(b.substr(0, b.size() - 1)).ok());
+  CHECK_FALSE(decode_transfer(b + "x").ok());
+  std::string unknown_field = encode(plain);
+  unknown_field[unknown_field.size() - 1] = static_cast<char>(0x80);  // mask bit 15
+  CHECK_FALSE(decode_transfer(unknown_field).ok());
+}
