@@ -53,9 +53,10 @@ Transfer& PartitionState::mutable_transfer(TransferId id) {
 
 void PartitionState::insert_transfer(const Transfer& transfer) {
   assert(transfers_.find(transfer.id) == nullptr);
-  transfers_.insert(transfer);
+  // A new entry starts marked: the same as mark() on it, one probe fewer.
+  transfers_.insert(transfer, /*marked=*/true);
   if (scope_) scope_->undo.emplace_back(std::pair{transfer.id, std::optional<Transfer>()});
-  if (transfers_.mark(transfer.id)) changes_.transfers.push_back(transfer.id);
+  changes_.transfers.push_back(transfer.id);
 }
 
 const Saga* PartitionState::find_saga(TransferId id) const {

@@ -139,7 +139,7 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   auto& wb = impl_->wb;
   std::string& value = impl_->value;
   for (AccountId id : c.accounts) {
-    if (impl_->account_seen.emplace(id, 0).second) impl_->accounts.push_back(id);
+    if (impl_->account_seen.try_emplace(id, 0).second) impl_->accounts.push_back(id);
   }
   for (TransferId id : c.transfers) {
     const Transfer* t = state.find_transfer(id);
@@ -171,7 +171,7 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   // order, a record's entries in order), so they go to its bucket, and a
   // full bucket becomes a block at once.
   for (const HistoryEntry& h : c.history) {
-    auto [it, fresh] = impl_->history_slot.emplace(h.account, impl_->history_used);
+    auto [it, fresh] = impl_->history_slot.try_emplace(h.account, impl_->history_used);
     if (fresh) {
       if (impl_->history_used == impl_->history.size()) impl_->history.emplace_back();
       impl_->history[impl_->history_used++].account = h.account;

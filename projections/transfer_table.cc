@@ -20,11 +20,11 @@ Transfer* TransferTable::find(TransferId id) {
   return s.index == 0 ? nullptr : &entries_[s.index - 1].value;
 }
 
-Transfer& TransferTable::insert(const Transfer& t) {
+Transfer& TransferTable::insert(const Transfer& t, bool marked) {
   if ((entries_.size() + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
   const size_t i = probe(t.id);
   assert(slots_[i].index == 0);
-  entries_.push_back(Entry{t, false});
+  entries_.push_back(Entry{t, marked});
   slots_[i] = Slot{t.id.lo(), t.id.hi(), static_cast<uint32_t>(entries_.size())};
   return entries_.back().value;
 }

@@ -25,8 +25,8 @@ class TransferTable {
 
   Transfer* find(TransferId id);
   const Transfer* find(TransferId id) const { return const_cast<TransferTable*>(this)->find(id); }
-  // REQUIRES: absent.
-  Transfer& insert(const Transfer& t);
+  // REQUIRES: absent. `marked`: the entry starts marked (see mark()).
+  Transfer& insert(const Transfer& t, bool marked = false);
   void insert_or_assign(const Transfer& t);
   // No-op when absent.
   void erase(TransferId id);
