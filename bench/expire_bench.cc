@@ -11,6 +11,7 @@
 
 #include "engine/core/bytes.h"
 #include "engine/core/codec.h"
+#include "engine/core/temp_dir.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
 #include "recovery/scheduler.h"
@@ -257,12 +258,12 @@ int expire_bench_main(const std::vector<std::string>& args) {
   }
   const bool temporary = o.dir.empty();
   if (temporary) {
-    char templ[] = "/tmp/tally-bench-expire-XXXXXX";
-    if (mkdtemp(templ) == nullptr) {
-      std::fprintf(stderr, "tally bench expire: cannot create a temporary directory\n");
+    Result<std::string> made = make_temp_dir("tally-bench-expire");
+    if (!made.ok()) {
+      std::fprintf(stderr, "tally bench expire: %s\n", made.status().to_string().c_str());
       return 1;
     }
-    o.dir = templ;
+    o.dir = *made;
   }
   int rc = 0;
   if (!o.skip_expire) rc |= run_expire(o, o.dir + "/expire");

@@ -19,6 +19,7 @@
 #include "engine/core/codec.h"
 #include "engine/core/digest.h"
 #include "engine/core/partitioner.h"
+#include "engine/core/temp_dir.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
 
@@ -263,9 +264,9 @@ int run(const Options& o, Figures& figures) {
   const Workload w(o.workload);
   std::string dir = o.dir;
   if (dir.empty()) {
-    char templ[] = "/tmp/tally-bench-XXXXXX";
-    if (mkdtemp(templ) == nullptr) { std::fprintf(stderr, "cannot create a temp dir\n"); return 1; }
-    dir = templ;
+    Result<std::string> made = make_temp_dir("tally-bench");
+    if (!made.ok()) { std::fprintf(stderr, "tally bench transfers: %s\n", made.status().to_string().c_str()); return 1; }
+    dir = *made;
   }
   std::unique_ptr<Node> node = start_node(dir, o.partitions);
   if (!node) return 1;

@@ -3,17 +3,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
-#include <vector>
+
+#include "engine/core/temp_dir.h"
 
 namespace tally::test {
 
 TempDir::TempDir(const std::string& prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string templ = std::string(base != nullptr ? base : "/tmp") + "/" + prefix + "-XXXXXX";
-  std::vector<char> buf(templ.begin(), templ.end());
-  buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + templ);
-  path_ = buf.data();
+  Result<std::string> made = make_temp_dir(prefix);
+  if (!made.ok()) throw std::runtime_error(made.status().to_string());
+  path_ = *made;
 }
 
 TempDir::~TempDir() {

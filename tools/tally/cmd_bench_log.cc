@@ -14,6 +14,7 @@
 
 #include "bench/log_bench.h"
 #include "engine/core/codec.h"
+#include "engine/core/temp_dir.h"
 #include "engine/log/embedded_log.h"
 #include "engine/log/kafka_log.h"
 #include "tools/tally/broker_child.h"
@@ -28,12 +29,7 @@ namespace {
 // A fresh temporary directory, removed with its contents at the end.
 class ScratchDir {
  public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base != nullptr ? base : "/tmp") + "/tally-bench-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) throw Failure("cannot create a temporary directory");
-    path_ = templ;
-  }
+  ScratchDir() : path_(check(make_temp_dir("tally-bench"))) {}
   ~ScratchDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);

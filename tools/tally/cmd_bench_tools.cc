@@ -18,6 +18,7 @@
 
 #include "bench/workload_log.h"
 #include "engine/core/codec.h"
+#include "engine/core/temp_dir.h"
 #include "engine/log/embedded_log.h"
 #include "tools/reconcile/reconcile.h"
 #include "tools/replay/replay.h"
@@ -66,12 +67,7 @@ std::optional<ToolBench> parse(const Args& args, const std::string& usage) {
 class DataDir {
  public:
   explicit DataDir(const std::string& given) : path_(given), temporary_(given.empty()) {
-    if (temporary_) {
-      const char* base = std::getenv("TMPDIR");
-      std::string templ = std::string(base != nullptr ? base : "/tmp") + "/tally-bench-XXXXXX";
-      if (mkdtemp(templ.data()) == nullptr) throw Failure("cannot create a temporary directory");
-      path_ = templ;
-    }
+    if (temporary_) path_ = check(make_temp_dir("tally-bench"));
     std::filesystem::create_directories(path_);
   }
   ~DataDir() {
@@ -110,9 +106,7 @@ std::unique_ptr<Log> open_read_only(const std::string& dir) {
 
 // A fresh directory inside `dir` for a replay's output.
 std::string fresh_subdir(const std::string& dir, const char* name) {
-  std::string templ = dir + "/" + name + "-XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) throw Failure("cannot create a directory in " + dir);
-  return templ;
+  return check(make_temp_dir(name, dir));
 }
 
 replay::Report run_replay(Log& log, const std::string& into, size_t jobs) {

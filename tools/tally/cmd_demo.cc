@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/core/temp_dir.h"
 #include "engine/log/embedded_log.h"
 #include "tools/replay/replay.h"
 #include "tools/tally/cli.h"
@@ -50,9 +51,7 @@ int demo_main(const Args& args) {
     if (!replay::is_empty_dir(dir)) throw UsageError("--data " + dir + " is not empty; the demo starts a new ledger");
     keep = true;
   } else {
-    char templ[] = "/tmp/tally-demo-XXXXXX";
-    if (mkdtemp(templ) == nullptr) throw Failure("cannot create a temporary directory");
-    dir = templ;
+    dir = check(make_temp_dir("tally-demo"));
   }
   struct Cleanup {
     std::string dir;
