@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "engine/core/logging.h"
 #include "engine/http/node_backend.h"
 #include "engine/http/server.h"
 #include "engine/node/node.h"
@@ -88,14 +89,24 @@ int serve(const LogOptions& log_options, const GroupFlags& group_flags, const ht
   }
   std::cout << "tally serve: listening on " << http::format_host_port(server->local_address()) << " ("
             << log_name << ", " << partitions << " partitions" << as_member << ")" << std::endl;
+  logging::info("serve", "listening on {} ({}, {} partitions{})", http::format_host_port(server->local_address()),
+                log_name, partitions, as_member);
 
   const int sig = wait_for_stop(stop_signals);
-  std::cerr << "tally serve: " << strsignal(sig) << ", stopping" << std::endl;
+  logging::info("serve", "{}, stopping", strsignal(sig));
   node->cancel_admin();  // a rebuild in progress gives up, so its request finishes soon
   group.leave();   // the partitions stop and flush, then the group hands them over
   server->stop();  // no new requests; those in progress finish
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
   return 0;
+}
+
+void configure_logging(const std::string& level_name, const std::string& format_name) {
+  Result<logging::Level> level = logging::parse_level(level_name);
+  if (!level.ok()) throw UsageError("--log-level: " + level.status().message());
+  Result<logging::Format> format = logging::parse_format(format_name);
+  if (!format.ok()) throw UsageError("--log-format: " + format.status().message());
+  logging::configure(*level, *format);
 }
 
 }  // namespace
@@ -104,6 +115,8 @@ int serve_main(const Args& args) {
   LogOptions log_options;
   GroupFlags group_flags;
   std::string http_address = "127.0.0.1:8080";
+  std::string log_level = "info";
+  std::string log_format = "text";
   po::options_description desc(
       "tally serve --data DIR [--http 127.0.0.1:8080] [--partitions 8]\n"
       "            [--kafka BOOTSTRAP [--topic T] [-X key=value]...\n"
@@ -120,7 +133,11 @@ int serve_main(const Args& args) {
        "docs/operations.md \"Several serve processes\")")
       ("advertise", po::value(&group_flags.advertise),
        "HOST:PORT other members send clients to for this process's partitions (default: the "
-       "address --http bound)");
+       "address --http bound)")
+      ("log-level", po::value(&log_level)->default_value("info"),
+       "the operator log's threshold on stderr: debug, info, warn, error or off")
+      ("log-format", po::value(&log_format)->default_value("text"),
+       "the operator log's lines: text, or json (one object a line)");
   add_log_options(desc, log_options);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
@@ -130,6 +147,7 @@ int serve_main(const Args& args) {
   if (log_options.data_dir.empty()) {
     throw UsageError("--data DIR is required (the projection lives in DIR/partitions)");
   }
+  configure_logging(log_level, log_format);
   Result<http::HostPort> listen = http::parse_host_port(http_address);
   if (!listen.ok()) throw UsageError("--http: " + listen.status().message());
   if (!group_flags.group.empty() && log_options.kafka.empty()) {
