@@ -4,7 +4,7 @@
 // each between two members of one group, the debit account chosen
 // uniformly or by a Zipfian law. With `cross` > 0, that fraction of the
 // transfers instead credits a member of a group in another partition, so
-// it runs as a saga (DESIGN.md "Saga coordinator"). Every transfer is a
+// it runs as a saga (docs/design.md "Transfers across partitions"). Every transfer is a
 // pure function of (seed, id), so a validator can recompute what each one
 // should be; with cross = 0 the transfers are the same as before it existed.
 #pragma once

@@ -1,5 +1,5 @@
 // Ledger invariants: what must hold of a partition's books after any
-// sequence of commands (DESIGN.md "Commands, outcomes and the rules").
+// sequence of commands (docs/design.md "Commands, outcomes and the rules").
 // Tests check them after every scenario; `tally reconcile` runs them over a
 // stored projection. Pure functions over values: thread-safe, no I/O.
 //

@@ -3,7 +3,7 @@
 // randomness, no iteration over unordered containers. The same state and
 // the same commands always give the same outcomes and the same changes.
 //
-// Rules follow DESIGN.md "Commands, outcomes and the rules" and, where they
+// Rules follow docs/design.md "Commands, outcomes and the rules" and, where they
 // apply, TigerBeetle's create_accounts / create_transfers semantics. Every
 // outcome code, the order in which the checks run (which code wins when
 // several apply) and whether the code is recorded under the command's id

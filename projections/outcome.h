@@ -1,4 +1,4 @@
-// Outcomes: every command has exactly one (DESIGN.md "Commands, outcomes and
+// Outcomes: every command has exactly one (docs/design.md "Commands, outcomes and
 // the rules"). Values are stored (per-offset outcome arrays, records, saga
 // replies) and therefore frozen: never renumber, only append. Names are the
 // public strings of JSON, the CLI and docs/outcomes.md.

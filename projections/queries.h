@@ -1,4 +1,4 @@
-// Read-only queries over one partition's store (DESIGN.md "Queries"). Safe
+// Read-only queries over one partition's store (docs/design.md "Queries"). Safe
 // from any thread while the pipeline writes: each call reads a consistent
 // RocksDB view per key or scan.
 #pragma once

@@ -1,5 +1,5 @@
 // CircuitBreaker: the state machine that guards appends to the log
-// (DESIGN.md "Recovery scheduler"). Pure: time is an argument, there is no
+// (docs/design.md "Recovery scheduler"). Pure: time is an argument, there is no
 // I/O and no locking; BreakerLog (recovery/breaker_log.h) wraps it around a
 // Log with a mutex and a clock.
 //

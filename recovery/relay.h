@@ -1,5 +1,5 @@
 // OutboxRelay: appends the commands that applying produced for the log
-// (saga steps and replies; DESIGN.md "Exactly once") and removes them from
+// (saga steps and replies; docs/design.md "Exactly once") and removes them from
 // the outbox once the log has them.
 //
 // The outbox of partition P is the keys 'Q' seq(8) → OutboxEntry in P's

@@ -1,4 +1,4 @@
-// Saga status queries (DESIGN.md "Queries"): one saga with its steps as the
+// Saga status queries (docs/design.md "Queries"): one saga with its steps as the
 // source and destination partitions recorded them, the counts /health and
 // /metrics show, and the transit accounts of a partition.
 //

@@ -1,5 +1,5 @@
 // The saga coordinator: transfers whose debit and credit accounts live in
-// different partitions (DESIGN.md "Saga coordinator"). A pure step function
+// different partitions (docs/design.md "Transfers across partitions"). A pure step function
 // over PartitionState, plugged into the ledger as its CommandExtension; it
 // runs inside apply, so every step is deterministic and committed in the
 // same RocksDB write as the balances it changes.

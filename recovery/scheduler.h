@@ -1,5 +1,5 @@
 // TimerScheduler: appends the commands that due timers stand for
-// (DESIGN.md "Recovery scheduler"). It runs outside the deterministic apply
+// (docs/design.md "Recovery scheduler"). It runs outside the deterministic apply
 // path: it reads the wall clock, draws random jitter, and only ever acts by
 // appending commands to the log, which the pipelines then apply in log
 // order. So a post racing an expiry is decided by the log, and an expiry

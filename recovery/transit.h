@@ -1,5 +1,5 @@
 // Transit accounts: the system accounts through which a saga moves money
-// between partitions (DESIGN.md "Saga coordinator"). One per (own
+// between partitions (docs/design.md "Transfers across partitions"). One per (own
 // partition, peer partition, ledger), living in its own partition:
 //   id.hi = the smallest kReservedAccountHi + j whose partition is `own`
 //   id.lo = ledger << 32 | peer

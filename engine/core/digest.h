@@ -1,5 +1,5 @@
 // The partition digest: a running 64-bit hash over what a partition applied
-// (DESIGN.md "State digest"). Two stores that applied the same log prefix
+// (docs/design.md "State digest"). Two stores that applied the same log prefix
 // have the same digest at the same offset, on any machine: the function is
 // fixed here and never depends on pointers, hash seeds or iteration order.
 //

@@ -1,4 +1,4 @@
-// Which partition a command belongs to (DESIGN.md "The log").
+// Which partition a command belongs to (docs/design.md "The log").
 //
 // partition = toPositive(murmur2(key)) mod N, where key is the upper 64 bits
 // of the routing account's id as 8 bytes big-endian. This is the Java Kafka

@@ -65,7 +65,7 @@ struct Offset {
 };
 
 // The ledger's clock: nanoseconds since the Unix epoch, strictly increasing
-// per partition (see DESIGN.md "The log").
+// per partition (see docs/design.md "The log").
 struct Timestamp {
   uint64_t ns = 0;
   constexpr auto operator<=>(const Timestamp&) const = default;

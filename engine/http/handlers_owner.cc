@@ -1,6 +1,6 @@
 // Partitions owned elsewhere: a member of a consumer group answers queries
 // only for the partitions it owns and names the owner of the others
-// (DESIGN.md "Beyond one machine"; docs/http-api.md). The router calls
+// (docs/design.md "Beyond one machine"; docs/http-api.md). The router calls
 // misdirected() before a route's handler and elsewhere() after it.
 #include <boost/json.hpp>
 

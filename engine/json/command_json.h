@@ -1,4 +1,4 @@
-// Commands as JSON (DESIGN.md "Interfaces"): the form producers send to
+// Commands as JSON (docs/http-api.md): the form producers send to
 // `POST /v1/commands` and `tally produce`.
 //
 // u128 values travel as decimal strings; small integers (ledger, code,

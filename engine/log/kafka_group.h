@@ -1,5 +1,5 @@
 // KafkaGroup: this process's membership in a Kafka consumer group, used to
-// decide which partitions it owns (DESIGN.md "Beyond one machine";
+// decide which partitions it owns (docs/design.md "Beyond one machine";
 // docs/operations.md "Several serve processes"). Kafka assigns the
 // partitions and moves them when members come and go; Tally adds no
 // coordination of its own.
@@ -11,7 +11,7 @@
 // inside the rebalance: Kafka does not hand a revoked partition to another
 // member until `revoked` has returned.
 //
-// Commits are informational (DESIGN.md "Exactly once"): every
+// Commits are informational (docs/design.md "Exactly once"): every
 // commit_interval the member commits each owned partition's applied offset
 // with its advertised address as the commit metadata, and on revocation the
 // final offset with empty metadata. Every member reads the group's committed

@@ -1,5 +1,5 @@
 // The command log: an append-only sequence of records per partition
-// (DESIGN.md "The log"). Two implementations share this interface and its
+// (docs/design.md "The log"). Two implementations share this interface and its
 // test suite: EmbeddedLog (a durable local log in RocksDB, the default) and
 // KafkaLog (librdkafka against any Kafka cluster or `tally broker`).
 //

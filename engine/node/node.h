@@ -1,6 +1,6 @@
 // Node: one Tally process's engine. It owns the log client, a projection
 // store and a pipeline thread per partition, the timer scheduler and the
-// outbox relay, and answers producers and queries (DESIGN.md "The data
+// outbox relay, and answers producers and queries (docs/design.md "The data
 // flow"). `tally serve`, `tally demo` and the benchmarks run one; tests
 // drive it directly.
 //

@@ -1,6 +1,6 @@
 // PartitionPipeline: reads one partition's records from the log, verifies
 // them, applies them to the partition's state and commits state + outcomes
-// + the next offset + the digest in one RocksDB write (DESIGN.md "Exactly
+// + the next offset + the digest in one RocksDB write (docs/design.md "Exactly
 // once"). One thread drives a pipeline (step() or run()); any thread may
 // read its progress and wait for an offset to be applied.
 //

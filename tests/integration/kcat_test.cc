@@ -3,7 +3,7 @@
 //   - kcat reads back what KafkaLog appended: the same records, partitions,
 //     offsets, keys and bytes.
 //   - kcat producing with `-X partitioner=murmur2_random` and an 8-byte key
-//     puts each record where Tally's partition_of says (DESIGN.md "The log");
+//     puts each record where Tally's partition_of says (docs/design.md "The log");
 //     with kcat's default partitioner some land elsewhere, which is why the
 //     setting is required.
 #include <doctest/doctest.h>

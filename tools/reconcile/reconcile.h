@@ -1,5 +1,5 @@
 // Reconcile: check a stored projection against the design's invariants,
-// independently of the engine's apply code (DESIGN.md "Tools").
+// independently of the engine's apply code (docs/design.md "Tools").
 //
 // It opens the stores in DATA/partitions read-only and recomputes every
 // account's balances from the recorded postings (the Transfer records and,

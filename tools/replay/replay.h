@@ -1,4 +1,4 @@
-// Replay: rebuild a projection from the log into fresh stores (DESIGN.md
+// Replay: rebuild a projection from the log into fresh stores (docs/design.md
 // "Tools", "State digest"). The records go through the engine's own
 // PartitionPipeline and saga coordinator, so a replay of the same log
 // prefix reproduces the live store's state and digest byte for byte. Only
