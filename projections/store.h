@@ -1,9 +1,11 @@
 // PartitionStore: one partition's projection in its own RocksDB
 // (DATA/partitions/<P>), in the format of projections/records.h.
 //
-// Writes come only from that partition's pipeline thread, as one atomic
-// WriteBatch per commit holding state + outcomes + timers + saga state +
-// outbox + the next offset + the digest. The WAL is off: durability comes
+// Writes come from two places, each an atomic WriteBatch: the partition's
+// pipeline thread, one per commit holding state + outcomes + timers + saga
+// state + outbox + the next offset + the digest; and the outbox relay,
+// which removes the entries it delivered and records its progress
+// (recovery/relay.h). The WAL is off: durability comes
 // from the log. RocksDB flushes whole memtables in order, so what survives
 // a crash is always a consistent prefix (state and offset together), and
 // the pipeline replays the log from the stored offset.

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "engine/json/text.h"
+
 namespace tally::http {
 
 unsigned http_status_of(StatusCode code) {
@@ -24,7 +26,7 @@ unsigned http_status_of(StatusCode code) {
 Response json_response(unsigned status, const boost::json::value& body) {
   Response r;
   r.status = status;
-  r.body = boost::json::serialize(body);
+  r.body = json_text::serialize(body);
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include "engine/http/handlers.h"
 #include "engine/http/api_limits.h"
 #include "engine/http/params.h"
+#include "engine/http/process_metrics.h"
 
 namespace tally::http {
 namespace {
@@ -125,6 +126,8 @@ Response Router::dispatch(const Request& request, size_t& route) {
 
 void Router::count_unrouted(unsigned status) { metrics_.record(kRouteCount, status, 0); }
 
-std::string Router::metrics_text() { return backend_.metrics_text() + metrics_.prometheus(); }
+std::string Router::metrics_text() {
+  return backend_.metrics_text() + metrics_.prometheus() + process_metrics_text();
+}
 
 }  // namespace tally::http

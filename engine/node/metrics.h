@@ -9,11 +9,14 @@
 
 namespace tally {
 
-// A fixed-bucket latency histogram (upper bounds in microseconds).
+// A fixed-bucket latency histogram (upper bounds in microseconds). The
+// buckets reach 60 s because an HTTP request may wait that long (a POST
+// with wait=true and timeout_ms up to its maximum).
 class LatencyHistogram {
  public:
-  static constexpr std::array<uint64_t, 14> kBoundsMicros = {
-      10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000};
+  static constexpr std::array<uint64_t, 19> kBoundsMicros = {
+      10,      25,      50,      100,     250,      500,      1000,     2500,     5000,    10000,
+      25000,   50000,   100000,  1000000, 2500000,  5000000,  10000000, 30000000, 60000000};
   void record(uint64_t micros);
   // Prometheus text lines for a histogram named `name` with `labels` ("" or 'a="b"').
   std::string prometheus(const std::string& name, const std::string& labels) const;

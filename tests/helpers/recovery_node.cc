@@ -1,5 +1,5 @@
 // recovery_node: a Node in a child process, for the crash tests of the
-// scheduler and the relay (tests/integration/recovery_crash_test.cc). The
+// scheduler and the relay (tests/integration/expiry_crash_test.cc and relay_crash_test.cc). The
 // tests kill it with SIGKILL from outside, or arm a crash point
 // (TALLY_CRASH_AT), then run it again over the same directory; every run
 // picks up where the last one stopped.

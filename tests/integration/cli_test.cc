@@ -4,6 +4,7 @@
 // in bounded time: nothing hangs, not even on a Kafka that is not there.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "tests/support/broker.h"
@@ -53,6 +54,39 @@ TEST_CASE("the harness itself: a good produce exits 0 with nothing on stderr") {
   CHECK(c.out.rfind("line 1: create_account 7 -> created (partition ", 0) == 0);
 }
 
+TEST_CASE("tally --version names the version and the commit it was built from") {
+  const Captured c = run_captured({tally_bin(), "--version"}, "");
+  CHECK(c.exit_code == 0);
+  CHECK(c.err.empty());
+  CAPTURE(c.out);
+  CHECK(c.out.rfind("tally 0.1.0 (commit ", 0) == 0);
+  CHECK(c.out.find("(commit unknown)") == std::string::npos);  // the tests run in a git checkout
+  CHECK(c.out.back() == '\n');
+}
+
+TEST_CASE("the README's sample input, docs/examples/commands.jsonl, gives the outcomes it describes") {
+  TempDir dir;
+  const char* root = std::getenv("TALLY_SOURCE_ROOT");
+  REQUIRE(root != nullptr);
+  std::ifstream in(std::string(root) + "/docs/examples/commands.jsonl");
+  REQUIRE(in.good());
+  const std::string sample((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const Captured c = run_captured({tally_bin(), "produce", "--data", dir.path()}, sample);
+  CHECK(c.exit_code == 0);
+  CAPTURE(c.out);
+  const std::vector<std::string> expected = {"create_account 7 -> created", "create_account 8 -> created",
+                                             "create_transfer 1001 -> created",
+                                             "create_transfer 1002 -> exceeds_credits",
+                                             "create_transfer 1003 -> created", "create_transfer 1004 -> created"};
+  size_t at = 0;
+  for (size_t i = 0; i < expected.size(); i++) {
+    const std::string line = "line " + std::to_string(i + 1) + ": " + expected[i];
+    at = c.out.find(line, at);
+    CHECK_MESSAGE(at != std::string::npos, line);
+    if (at == std::string::npos) break;
+  }
+}
+
 TEST_CASE("usage errors of the tally binary and its commands") {
   TempDir dir;
   const std::string data = dir.path();
@@ -75,6 +109,9 @@ TEST_CASE("usage errors of the tally binary and its commands") {
        "unexpected argument \"stray\""},
       {{"serve", "--data", data, "--partitions", "0"}, "", 2, "--partitions must be"},
       {{"serve", "--data", data, "--http", "nonsense"}, "", 2, "must be HOST:PORT"},
+      {{"serve", "--data", data, "--log-level", "loud"}, "", 2,
+       "--log-level: log level 'loud' is not one of debug, info, warn, error, off"},
+      {{"serve", "--data", data, "--log-format", "xml"}, "", 2, "--log-format: log format 'xml' is not one of text, json"},
       {{"query", "--frobnicate"}, "", 2, "unrecognised option '--frobnicate'"},
       {{"query", "frobnicate", "7", "--data", data}, "", 2, "unknown query \"frobnicate\""},
       {{"demo", "stray"}, "", 2, "unexpected argument \"stray\""},

@@ -56,4 +56,21 @@ TEST_CASE("/metrics counts applied commands by outcome, applied offsets and HTTP
   CHECK(metric(m.body, "tally_http_requests_total{route=\"/v1/commands\",code=\"200\"}") == 2);
   CHECK(metric(m.body, "tally_http_requests_total{route=\"/metrics\",code=\"200\"}") == 1);
   CHECK(metric(m.body, "tally_http_request_seconds_count{route=\"/v1/commands\"}") == 2);
+  // Requests may wait up to 60 s: the latency buckets reach that far.
+  CHECK(metric(m.body, "tally_http_request_seconds_bucket{route=\"/v1/commands\",le=\"60\"}") == 2);
+  CHECK(metric(m.body, "tally_http_request_seconds_bucket{route=\"/v1/commands\",le=\"30\"}") == 2);
+}
+
+TEST_CASE("/metrics says which build answers and what the process uses") {
+  TempDir dir;
+  Serve serve(dir.sub("data"), {"--partitions", "2"});
+  HttpClient http(serve.port());
+  const std::string m = http.get("/metrics").body;
+  const size_t build = m.find("tally_build_info{version=\"0.1.0\",commit=\"");
+  REQUIRE(build != std::string::npos);
+  CHECK(m.find("commit=\"unknown\"") == std::string::npos);
+  CHECK(metric(m, "process_resident_memory_bytes") > 1'000'000);  // a serve with stores open: megabytes
+  CHECK(metric(m, "process_open_fds") > 3);
+  CHECK(metric(m, "process_max_fds") >= metric(m, "process_open_fds"));
+  CHECK(m.find("\nprocess_cpu_seconds_total ") != std::string::npos);
 }

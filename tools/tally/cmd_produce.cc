@@ -20,6 +20,7 @@
 #include <iostream>
 
 #include "engine/core/u128.h"
+#include "engine/json/text.h"
 #include "engine/http/node_backend.h"
 #include "engine/http/router.h"
 #include "projections/outcome.h"
@@ -82,8 +83,8 @@ std::vector<Produced> produce(const ProduceOptions& o, const std::vector<InputCo
     // The log first: a log that cannot be opened is the one error line.
     const std::unique_ptr<Log> log = open_local_log(o.log);
     if (no_projection && !o.no_wait) {
-      std::cerr << "tally produce: outcomes need a projection (--data DIR) or a serve (--http ADDR); "
-                   "printing placements only\n";
+      std::cerr << "tally produce: outcomes need a projection: add --data DIR, or send through a serve "
+                   "with --http ADDR instead of --kafka; printing placements only\n";
     }
     return append_direct(*log, commands);
   }
@@ -98,7 +99,7 @@ void print(const ProduceOptions& o, const InputCommand& c, const Produced& p) {
     boost::json::object j{{"line", c.line}, {"type", type}, {"id", id}, {"partition", pl.partition.value},
                           {"offset", pl.offset.value}, {"index", pl.index}};
     if (p.outcome) j["outcome"] = *p.outcome;
-    std::cout << boost::json::serialize(j) << "\n";
+    std::cout << json_text::serialize(j) << "\n";
     return;
   }
   std::cout << "line " << c.line << ": " << type << " " << id << " -> ";

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "engine/core/version.h"
 #include "tools/tally/cli.h"
 
 namespace {
@@ -37,7 +38,8 @@ const Subcommand kSubcommands[] = {
 };
 
 void usage(std::FILE* out) {
-  std::fprintf(out, "usage: tally <command> [options]   (tally <command> --help for its options)\n\n");
+  std::fprintf(out, "usage: tally <command> [options]   (tally <command> --help for its options)\n");
+  std::fprintf(out, "       tally --version\n\n");
   for (const Subcommand& s : kSubcommands) {
     std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(s.name.size()), s.name.data(),
                  static_cast<int>(s.summary.size()), s.summary.data());
@@ -52,6 +54,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string_view name = argv[1];
+  if (name == "--version" || name == "version") {
+    std::printf("tally %s (commit %s)\n", tally::kVersion, tally::kCommit);
+    return 0;
+  }
   if (name == "--help" || name == "-h" || name == "help") {
     usage(stdout);
     return 0;

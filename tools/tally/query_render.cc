@@ -6,6 +6,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "engine/json/text.h"
+
 namespace tally::cli {
 namespace json = boost::json;
 
@@ -152,7 +154,7 @@ std::string render_human(std::string_view what, const json::value& answer) {
   if (what == "stuck") return stuck(o);
   if (what == "saga") return render_saga(o);
   if (what == "transit") return render_transit(o);
-  return json::serialize(answer) + "\n";
+  return json_text::serialize(answer) + "\n";
 }
 
 }  // namespace tally::cli
