@@ -10,10 +10,13 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <unordered_map>
 
 #include "engine/core/bytes.h"
+#include "engine/storage/rocks_support.h"
 
 namespace tally {
 namespace {
@@ -52,6 +55,9 @@ std::shared_ptr<rocksdb::Cache> shared_cache() {
 rocksdb::Options make_options(const StoreOptions& o) {
   rocksdb::Options ro;
   ro.create_if_missing = o.create_if_missing;
+  // RocksDB's lines go to stderr, not to a LOG file on the disk that may
+  // be full (engine/storage/rocks_support.h).
+  ro.info_log = make_rocks_logger("partition store " + std::to_string(o.partition.value));
   ro.write_buffer_size = o.write_buffer_bytes;
   ro.max_write_buffer_number = 4;
   ro.max_background_jobs = 2;
@@ -226,6 +232,12 @@ struct PartitionStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::mutex mu;
   Status sticky;  // GUARDED_BY(mu)
+  // The last write the disk refused (full, read-only), until a commit
+  // succeeds again; not sticky: RocksDB keeps the refused batch out of the
+  // store. GUARDED_BY(mu)
+  rocksdb::Status disk_error;
+  std::chrono::steady_clock::time_point last_resume{};  // GUARDED_BY(mu)
+  std::shared_ptr<DiskErrorListener> errors;  // commit() resumes; RocksDB's own recovery is off
   // No stored transfer has an id above this (an upper bound: the greatest
   // 'T' key at open, raised by every commit that writes one). Every 'T' key
   // is written through commit(), and this process holds the store's write
@@ -241,13 +253,20 @@ PartitionStore::PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl)
 PartitionStore::~PartitionStore() = default;
 
 Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions& options) {
+  TALLY_RETURN_IF_ERROR(check_current_file(
+      options.dir, "the projection store of partition " + std::to_string(options.partition.value),
+      "Rebuild it from the log with tally replay, or restore it from a checkpoint "
+      "(docs/operations.md, \"When the disk fails\")"));
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Options ro = make_options(options);
+  rocksdb::Options ro = make_options(options);
+  auto errors = std::make_shared<DiskErrorListener>();
+  ro.listeners.push_back(errors);
   const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
                                               : rocksdb::DB::Open(ro, options.dir, &raw);
   if (!s.ok()) return from_rocks(s, "opening the projection store at " + options.dir);
   auto impl = std::make_unique<Impl>();
   impl->db.reset(raw);
+  impl->errors = std::move(errors);
   {
     // The last 'T' key, if any: the greatest stored transfer id.
     std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
@@ -381,11 +400,32 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
 Status PartitionStore::commit(StoreBatch& batch) {
   std::lock_guard lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
+  const std::string role = "partition " + std::to_string(options_.partition.value) + "'s store";
+  if (!impl_->disk_error.ok()) {
+    // Ask RocksDB to resume at most once a second (its own recovery is
+    // off: DiskErrorListener).
+    const auto now = std::chrono::steady_clock::now();
+    if (now - impl_->last_resume < std::chrono::seconds(1)) {
+      return disk_write_status(role, options_.dir, impl_->disk_error, impl_->errors->fatal());
+    }
+    impl_->last_resume = now;
+    (void)impl_->db->Resume();
+  }
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
   // Raised before the write: an upper bound may be too high, never too low.
   impl_->max_transfer = std::max(impl_->max_transfer, batch.impl_->max_transfer);
-  const Status s = from_rocks(impl_->db->Write(wo, &batch.impl_->wb), "committing to " + options_.dir);
+  const rocksdb::Status w = impl_->db->Write(wo, &batch.impl_->wb);
+  if (is_disk_write_failure(w)) {
+    if (impl_->disk_error.ok()) log_disk_failure(role, options_.dir, w);
+    impl_->disk_error = w;
+    return disk_write_status(role, options_.dir, w, impl_->errors->fatal());
+  }
+  if (w.ok() && !impl_->disk_error.ok()) {
+    std::fprintf(stderr, "tally: %s at %s takes writes again\n", role.c_str(), options_.dir.c_str());
+    impl_->disk_error = rocksdb::Status::OK();
+  }
+  const Status s = from_rocks(w, "committing to " + options_.dir);
   if (!s.ok()) impl_->sticky = s;
   return s;
 }

@@ -59,6 +59,7 @@ class BreakerLog final : public Log {
   size_t max_record_bytes() const override { return inner_->max_record_bytes(); }
   std::string describe() const override { return inner_->describe(); }
   Status checkpoint(const std::string& dir) override { return inner_->checkpoint(dir); }
+  Status append_condition() override { return inner_->append_condition(); }
 
   BreakerSnapshot snapshot() const;
   // "circuit breaker open for 2.1 s after 5 consecutive append failures

@@ -10,6 +10,13 @@ Result<bool> NodeBackend::wait_applied(Partition p, Offset o, std::chrono::milli
   if (node_.wait_applied(p, o, wait)) return true;
   const Status s = node_.pipeline(p).status();
   if (!s.ok()) return s.with_context("partition " + std::to_string(p.value) + " stopped");
+  // Appended, but the partition's store cannot take writes (its disk is
+  // full or read-only): say so (503) rather than a bare timeout.
+  const Status stalled = node_.pipeline(p).last_transient_error();
+  if (stalled.code() == StatusCode::resource_exhausted) {
+    return stalled.with_context("appended at partition " + std::to_string(p.value) + " offset " +
+                                std::to_string(o.value) + ", not applied yet");
+  }
   return false;
 }
 

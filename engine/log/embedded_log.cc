@@ -9,27 +9,27 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <mutex>
 
 #include "engine/core/bytes.h"
+#include "engine/log/embedded_format.h"
+#include "engine/storage/rocks_support.h"
 
 namespace tally {
 namespace {
 
-constexpr char kPartitionsKey[] = "m:partitions";
-constexpr size_t kKeySize = 13;
+using embedded::kKeySize;
+using embedded::kPartitionsKey;
+using embedded::load_ends;
+using embedded::record_key;
+
 constexpr size_t kHeaderSize = 10;  // append_time_ns u64 LE | key length u16 LE
 constexpr size_t kMaxGroupBytes = 64u << 20;
-
-std::string record_key(Partition p, Offset o) {
-  std::string k(kKeySize, '\0');
-  k[0] = 'r';
-  put_be32(&k[1], p.value);
-  put_be64(&k[5], o.value);
-  return k;
-}
+// While the disk refuses writes, RocksDB is asked to resume at most this often.
+constexpr auto kResumeInterval = std::chrono::seconds(1);
 
 Status from_rocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -61,13 +61,17 @@ class EmbeddedReader final : public LogReader {
 class EmbeddedLog final : public Log {
  public:
   EmbeddedLog(std::unique_ptr<rocksdb::DB> db, EmbeddedLogOptions options,
-              std::vector<uint64_t> ends)
-      : db_(std::move(db)), options_(std::move(options)), ends_(std::move(ends)) {}
+              std::vector<uint64_t> ends, std::shared_ptr<DiskErrorListener> errors)
+      : db_(std::move(db)),
+        options_(std::move(options)),
+        errors_(std::move(errors)),
+        ends_(std::move(ends)) {}
 
   uint32_t partition_count() const override { return options_.partitions; }
   size_t max_record_bytes() const override { return options_.max_record_bytes; }
   std::string describe() const override { return "embedded log at " + options_.dir; }
   Status checkpoint(const std::string& dir) override;
+  Status append_condition() override;
 
   Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
   Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
@@ -97,14 +101,34 @@ class EmbeddedLog final : public Log {
   };
 
   Status write_group(std::vector<Writer*>& group);
+  // REQUIRES: mu_ held (released around RocksDB's calls). After the disk
+  // refused a write: asks RocksDB to resume (at most once a second) and
+  // returns the disk's status while it still refuses.
+  // `resumed`: RocksDB said it writes again (not merely that it is busy
+  // resuming by itself).
+  Status try_resume(std::unique_lock<std::mutex>& lock, bool* resumed = nullptr);
+  // REQUIRES: mu_ held. Clears the disk's error after a write or a resume
+  // succeeded.
+  void note_resumed();
+  // REQUIRES: mu_ held. What appends get while the disk refuses writes.
+  Status refused() const {
+    return disk_write_status("the embedded log", options_.dir, disk_error_, errors_->fatal());
+  }
+  // REQUIRES: mu_ held. Records a write the disk refused.
+  Status note_disk_failure(const rocksdb::Status& s);
 
   std::unique_ptr<rocksdb::DB> db_;
   const EmbeddedLogOptions options_;
+  const std::shared_ptr<DiskErrorListener> errors_;  // the database's background errors
 
   std::mutex mu_;
   std::vector<uint64_t> ends_;        // GUARDED_BY(mu_): next offset per partition, committed
   std::deque<Writer*> writers_;       // GUARDED_BY(mu_): the front one is the leader
   Status sticky_error_;               // GUARDED_BY(mu_)
+  // The last write the disk refused (full, read-only), until a write
+  // succeeds again; appends are refused meanwhile, reads go on.
+  rocksdb::Status disk_error_;        // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point last_resume_{};  // GUARDED_BY(mu_)
   std::condition_variable appended_;  // signalled after each commit
 };
 
@@ -116,6 +140,25 @@ Status EmbeddedLog::checkpoint(const std::string& dir) {
       from_rocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpointing " + describe()));
   std::unique_ptr<rocksdb::Checkpoint> cp(raw);
   return from_rocks(cp->CreateCheckpoint(dir, 0), "checkpointing " + describe() + " into " + dir);
+}
+
+// Asks RocksDB to resume too (at most once a second), so the log comes
+// back when space does, whether or not anyone appends meanwhile.
+Status EmbeddedLog::append_condition() {
+  std::unique_lock lock(mu_);
+  if (disk_error_.ok()) return Status::Ok();
+  if (!writers_.empty()) return refused();
+  bool resumed = false;
+  TALLY_RETURN_IF_ERROR(try_resume(lock, &resumed));
+  if (!resumed) return refused();
+  note_resumed();
+  return Status::Ok();
+}
+
+void EmbeddedLog::note_resumed() {
+  if (disk_error_.ok()) return;
+  std::fprintf(stderr, "tally: the embedded log at %s takes appends again\n", options_.dir.c_str());
+  disk_error_ = rocksdb::Status::OK();
 }
 
 Result<std::vector<Offset>> EmbeddedLog::append(std::span<const AppendRequest> records) {
@@ -143,9 +186,17 @@ Result<std::vector<Offset>> EmbeddedLog::append(std::span<const AppendRequest> r
     bytes += b;
   }
   Status status = sticky_error_;
+  if (status.ok() && !disk_error_.ok()) status = try_resume(lock);
   if (status.ok()) {
     status = write_group(group);  // releases and re-takes mu_ around the write
-    if (!status.ok()) sticky_error_ = status;
+    // A write the disk refused is not sticky: RocksDB keeps the failed
+    // batch out of the memtable and, once it resumes, out of every live
+    // WAL, so its offsets were never handed out (try_resume checks).
+    if (status.ok()) {
+      note_resumed();
+    } else if (status.code() != StatusCode::resource_exhausted) {
+      sticky_error_ = status;
+    }
   }
   for (Writer* x : group) {
     writers_.pop_front();
@@ -201,8 +252,34 @@ Status EmbeddedLog::write_group(std::vector<Writer*>& group) {
   wo.sync = options_.sync;
   const rocksdb::Status s = db_->Write(wo, &batch);
   mu_.lock();
+  if (is_disk_write_failure(s)) return note_disk_failure(s);
   if (!s.ok()) return from_rocks(s, "appending to " + describe());
   ends_ = std::move(next);
+  return Status::Ok();
+}
+
+Status EmbeddedLog::note_disk_failure(const rocksdb::Status& s) {
+  if (disk_error_.ok()) log_disk_failure("the embedded log", options_.dir, s);
+  disk_error_ = s;
+  return refused();
+}
+
+Status EmbeddedLog::try_resume(std::unique_lock<std::mutex>& lock, bool* resumed) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_resume_ < kResumeInterval) {
+    return refused();
+  }
+  last_resume_ = now;
+  lock.unlock();
+  const rocksdb::Status r = db_->Resume();
+  Result<std::vector<uint64_t>> stored = load_ends(*db_, options_.partitions);
+  lock.lock();
+  if (is_disk_write_failure(r)) return note_disk_failure(r);
+  if (!stored.ok()) return stored.status();
+  if (resumed != nullptr) *resumed = r.ok();
+  // Belt and braces: a refused batch must not have landed; if one did, its
+  // offsets stay taken.
+  for (size_t p = 0; p < ends_.size(); p++) ends_[p] = std::max(ends_[p], (*stored)[p]);
   return Status::Ok();
 }
 
@@ -244,7 +321,13 @@ Result<std::vector<LogRecord>> EmbeddedLog::read_from(Partition p, Offset from, 
     r.value.assign(v.data() + kHeaderSize + key_len, v.data() + v.size());
     out.push_back(std::move(r));
   }
-  if (!it->status().ok()) return from_rocks(it->status(), "reading " + describe());
+  if (!it->status().ok()) {
+    // A damaged table or blob file: RocksDB's words name the file; the
+    // record that could not be read is `expect`. Never skipped.
+    return from_rocks(it->status(), "reading partition " + std::to_string(p.value) +
+                                        " at offset " + std::to_string(expect) + " of " +
+                                        describe());
+  }
   if (out.empty()) {
     return Status::Corruption(describe() + " partition " + std::to_string(p.value) +
                               ": offset " + std::to_string(from.value) + " is missing below end " +
@@ -259,6 +342,60 @@ Result<std::vector<LogRecord>> EmbeddedReader::next(size_t max_records,
   if (r.ok() && !r->empty()) pos_ = r->back().offset.next();
   return r;
 }
+
+rocksdb::Options log_options(const EmbeddedLogOptions& options) {
+  rocksdb::Options ro;
+  ro.create_if_missing = !options.read_only;
+  // A torn last record (a write that never returned, so never
+  // acknowledged) is dropped; damage anywhere before the end fails the
+  // open. The default, point-in-time recovery, would silently stop at the
+  // damage and drop every acknowledged record after it.
+  ro.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  ro.paranoid_checks = true;
+  ro.info_log = make_rocks_logger("embedded log");
+  ro.enable_blob_files = true;  // records live in blob files; compaction moves only keys
+  ro.min_blob_size = 1024;
+  ro.blob_file_size = 256u << 20;
+  ro.write_buffer_size = 64u << 20;
+  // Four memtables (at most 256 MiB) absorb a slow flush instead of
+  // stopping appends while it runs; with two, `tally bench log` saw writes
+  // stopped a few times a second.
+  ro.max_write_buffer_number = 4;
+  // Flushes write blob files out 1 MiB at a time, so their final fsync does
+  // not land as one burst in front of the appenders' WAL fsyncs.
+  ro.bytes_per_sync = 1u << 20;
+  ro.max_background_jobs = 2;
+  ro.compression = rocksdb::kNoCompression;
+  return ro;
+}
+
+// `errors` watches the database's background errors (try_resume resumes).
+Result<std::unique_ptr<rocksdb::DB>> open_db(const EmbeddedLogOptions& options,
+                                             const std::shared_ptr<DiskErrorListener>& errors) {
+  TALLY_RETURN_IF_ERROR(check_current_file(
+      options.dir, "the embedded log",
+      "Restore the data directory from a checkpoint (docs/operations.md, \"When the disk fails\")"));
+  rocksdb::Options ro = log_options(options);
+  ro.listeners.push_back(errors);
+  rocksdb::DB* raw = nullptr;
+  // Read-only: no lock, no writes; the WAL is replayed into memory, so the
+  // snapshot includes what the writer has appended but not yet flushed. A
+  // writer may delete a WAL file it has just flushed while a reader opens:
+  // the reader then tries again, a few times.
+  rocksdb::Status s;
+  for (int attempt = 0; attempt < (options.read_only ? 3 : 1); attempt++) {
+    s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
+                          : rocksdb::DB::Open(ro, options.dir, &raw);
+    if (s.ok() || !s.IsIOError()) break;
+  }
+  if (s.IsCorruption()) return embedded::describe_damage(options.dir, ro, s);
+  if (!s.ok()) return from_rocks(s, "opening the embedded log at " + options.dir);
+  return std::unique_ptr<rocksdb::DB>(raw);
+}
+
+}  // namespace
+
+namespace embedded {
 
 Result<std::vector<uint64_t>> load_ends(rocksdb::DB& db, uint32_t partitions) {
   std::vector<uint64_t> ends(partitions, 0);
@@ -276,41 +413,15 @@ Result<std::vector<uint64_t>> load_ends(rocksdb::DB& db, uint32_t partitions) {
   return ends;
 }
 
-}  // namespace
+}  // namespace embedded
 
 Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options) {
   if (options.partitions > 4096) {
     return Status::InvalidArgument("partition count " + std::to_string(options.partitions) +
                                    " is over the limit of 4096");
   }
-  rocksdb::Options ro;
-  ro.create_if_missing = !options.read_only;
-  ro.enable_blob_files = true;  // records live in blob files; compaction moves only keys
-  ro.min_blob_size = 1024;
-  ro.blob_file_size = 256u << 20;
-  ro.write_buffer_size = 64u << 20;
-  // Four memtables (at most 256 MiB) absorb a slow flush instead of
-  // stopping appends while it runs; with two, `tally bench log` saw writes
-  // stopped a few times a second.
-  ro.max_write_buffer_number = 4;
-  // Flushes write blob files out 1 MiB at a time, so their final fsync does
-  // not land as one burst in front of the appenders' WAL fsyncs.
-  ro.bytes_per_sync = 1u << 20;
-  ro.max_background_jobs = 2;
-  ro.compression = rocksdb::kNoCompression;
-  rocksdb::DB* raw = nullptr;
-  // Read-only: no lock, no writes; the WAL is replayed into memory, so the
-  // snapshot includes what the writer has appended but not yet flushed. A
-  // writer may delete a WAL file it has just flushed while a reader opens:
-  // the reader then tries again, a few times.
-  rocksdb::Status s;
-  for (int attempt = 0; attempt < (options.read_only ? 3 : 1); attempt++) {
-    s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
-                          : rocksdb::DB::Open(ro, options.dir, &raw);
-    if (s.ok() || !s.IsIOError()) break;
-  }
-  if (!s.ok()) return from_rocks(s, "opening the embedded log at " + options.dir);
-  std::unique_ptr<rocksdb::DB> db(raw);
+  auto errors = std::make_shared<DiskErrorListener>();
+  TALLY_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, open_db(options, errors));
 
   EmbeddedLogOptions effective = options;
   std::string stored;
@@ -340,7 +451,8 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
     effective.partitions = n;
   }
   TALLY_ASSIGN_OR_RETURN(std::vector<uint64_t> ends, load_ends(*db, effective.partitions));
-  return std::unique_ptr<Log>(new EmbeddedLog(std::move(db), effective, std::move(ends)));
+  return std::unique_ptr<Log>(
+      new EmbeddedLog(std::move(db), effective, std::move(ends), std::move(errors)));
 }
 
 }  // namespace tally

@@ -11,7 +11,14 @@
 // fsync, so every acknowledged record survives kill -9 and power loss, and a
 // record is never half-written (WriteBatch is atomic). After a failed write
 // every later append fails with the same error until the log is reopened:
-// offsets already handed out could otherwise be reused.
+// offsets already handed out could otherwise be reused. Except a write the
+// disk refused (full, read-only): appends fail with resource_exhausted
+// until RocksDB resumes (asked once a second), then go on.
+//
+// Damage: opening drops only a torn last WAL record (never acknowledged);
+// damage before the end of the WAL fails the open with a corruption naming
+// the file and the offsets at stake. Reads verify RocksDB's checksums; a
+// damaged table file fails the read that reaches it, naming file and offset.
 #pragma once
 
 #include <memory>

@@ -91,6 +91,11 @@ class Log {
   // elsewhere (Kafka) has nothing here to copy: failed_precondition, the
   // default. REQUIRES: `dir` does not exist; its parent does.
   virtual Status checkpoint(const std::string& dir);
+
+  // Why appends are refused at this moment, when the log knows it without
+  // trying one (the embedded log's disk is full or read-only; appends
+  // resume by themselves once it is not); ok otherwise. For /health.
+  virtual Status append_condition() { return Status::Ok(); }
 };
 
 // Checks the requests of an append against the log's limits; the message

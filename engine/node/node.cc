@@ -92,8 +92,9 @@ Status Node::recover_pipelines() {
 }
 
 // Startup step 3: every partition's stored offset must lie within the log;
-// a store that has applied more records than the log holds belongs to
-// another log or topic, and starting would apply the wrong records.
+// a store that has applied more records than the log holds was fed by a
+// log that has since lost records, or by another log or topic; starting
+// would apply the wrong records.
 Status Node::check_log() {
   for (const auto& p : pipelines_) TALLY_RETURN_IF_ERROR(check_partition(p->partition()));
   return Status::Ok();
@@ -115,7 +116,9 @@ Status Node::check_partition(Partition p) {
         "startup: partition " + std::to_string(p.value) + " of " + options_.data_dir +
         " has applied " + std::to_string(applied.value) + " records but " + log_->describe() +
         " holds only " + std::to_string(end->value) +
-        ": the data directory belongs to another log or topic");
+        ": either the log lost records it once held (restored from an older copy, or damaged) or "
+        "the data directory belongs to another log or topic; starting would give the missing "
+        "offsets to other records (docs/operations.md, \"When the disk fails\")");
   }
   return Status::Ok();
 }

@@ -15,6 +15,11 @@ std::string plural(uint64_t n, const char* one, const char* many) {
 // The log as appends see it: the circuit breaker.
 ComponentHealth Node::log_health() {
   ComponentHealth c{"log", false, true, ""};
+  if (const Status disk = log_->append_condition(); !disk.ok()) {
+    c.ok = false;
+    c.detail = "appends refused: " + disk.message();
+    return c;
+  }
   const BreakerSnapshot b = log_->snapshot();
   if (b.state != BreakerState::closed) {
     c.ok = false;

@@ -224,7 +224,16 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   const Status committed = store_->commit(batch_);
   if (!committed.ok()) {
     std::lock_guard lock(mu_);
-    fatal_ = committed.with_context("partition " + std::to_string(partition_.value));
+    const Status s = committed.with_context("partition " + std::to_string(partition_.value));
+    if (committed.code() == StatusCode::resource_exhausted) {
+      // The store's disk refused the write (full, read-only): nothing of
+      // this step is stored, and state_ is ahead of the store. run() starts
+      // over from the store (recover()) and retries once the disk takes
+      // writes; nothing moves past this offset meanwhile.
+      needs_recover_ = true;
+      return s;
+    }
+    fatal_ = s;
     return fatal_;
   }
   crash_point(effects ? "pipeline.after_commit.effects" : "pipeline.after_commit");
@@ -250,7 +259,8 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
 void PartitionPipeline::run(std::stop_token stop) {
   auto backoff = std::chrono::milliseconds(50);
   while (!stop.stop_requested()) {
-    auto r = step(options_.poll_wait);
+    const Status recovered = needs_recover_ ? recover_after_disk_failure() : Status::Ok();
+    auto r = recovered.ok() ? step(options_.poll_wait) : Result<size_t>(recovered);
     if (r.ok()) {
       backoff = std::chrono::milliseconds(50);
       std::lock_guard lock(mu_);
@@ -271,6 +281,15 @@ void PartitionPipeline::run(std::stop_token stop) {
   }
   applied_cv_.notify_all();
   (void)store_->flush();
+}
+
+Status PartitionPipeline::recover_after_disk_failure() {
+  Status before = last_transient_error();
+  const Status s = recover();  // clears transient_: put it back until a step succeeds
+  std::lock_guard lock(mu_);
+  if (s.ok()) needs_recover_ = false;
+  transient_ = before;
+  return s;
 }
 
 bool PartitionPipeline::wait_applied(Offset offset, std::chrono::milliseconds timeout) {

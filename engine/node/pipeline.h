@@ -7,7 +7,11 @@
 // A record that fails verification is quarantined: kept with its offset and
 // reason (key 'E'), counted, digested as such, and the partition moves on.
 // A failed commit is fatal for the pipeline: it stops and reports the error
-// rather than move past an offset whose effects it could not store.
+// rather than move past an offset whose effects it could not store. One
+// exception: a commit the store's disk refused (full, read-only; the store
+// says resource_exhausted) is retried: the pipeline starts over from what
+// the store holds and tries again with backoff, reporting the error as
+// transient meanwhile, so it resumes by itself once the disk takes writes.
 #pragma once
 
 #include <chrono>
@@ -121,6 +125,8 @@ class PartitionPipeline {
                      uint64_t& commands);
   void digest_record(const LogRecord& record, const std::vector<Command>& commands,
                      const RecordOutcome& outcome);
+  // After a commit the store's disk refused: starts over from the store.
+  Status recover_after_disk_failure();
   // Commits batch_ and publishes the new progress.
   Status commit(size_t records, uint64_t commands, bool effects,
                 std::chrono::steady_clock::time_point started);
@@ -143,6 +149,7 @@ class PartitionPipeline {
   ApplyLimit limit_;
   bool time_limit_reached_ = false;  // a step stopped before a record past limit_.until
   bool reader_stale_ = false;        // the reader read past what was applied
+  bool needs_recover_ = false;       // a commit failed on the disk; state_ is ahead of the store
 
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;

@@ -9,8 +9,10 @@
 
 namespace tally::test {
 
-Serve::Serve(const std::string& data_dir, std::vector<std::string> extra_args) {
-  std::vector<std::string> argv = {tally_bin(), "serve", "--data", data_dir, "--http", "127.0.0.1:0"};
+Serve::Serve(const std::string& data_dir, std::vector<std::string> extra_args,
+             std::vector<std::string> prefix) {
+  std::vector<std::string> argv = std::move(prefix);
+  argv.insert(argv.end(), {tally_bin(), "serve", "--data", data_dir, "--http", "127.0.0.1:0"});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv);
   auto line = process_->read_line(std::chrono::seconds(30));

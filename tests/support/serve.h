@@ -15,7 +15,10 @@ namespace tally::test {
 class Serve {
  public:
   // Throws std::runtime_error if serve does not report ready within 30 s.
-  explicit Serve(const std::string& data_dir, std::vector<std::string> extra_args = {});
+  // `prefix` runs serve through another program (e.g. setpriv, to run it
+  // as another user).
+  explicit Serve(const std::string& data_dir, std::vector<std::string> extra_args = {},
+                 std::vector<std::string> prefix = {});
 
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }

@@ -307,6 +307,9 @@ TEST_CASE("startup refuses a data directory that has applied more than its log h
   CHECK(s.code() == StatusCode::failed_precondition);
   CHECK(s.message().find("startup: partition " + std::to_string(kP.value)) != std::string::npos);
   CHECK(s.message().find("belongs to another log or topic") != std::string::npos);
+  // Issue 16 item 7: a log that lost records gives the same picture; the
+  // message names both causes.
+  CHECK(s.message().find("the log lost records") != std::string::npos);
 }
 
 TEST_CASE("stop: appends are refused, the scheduler and relay stop, the pipelines flush what they applied") {

@@ -4,7 +4,8 @@
 // or --kafka) is read for the outcome counts. See tools/reconcile/reconcile.h
 // for every check and docs/operations.md for reading the report.
 //
-// Exit: 0 clean, 1 any discrepancy (or a failure to read), 2 bad usage.
+// Exit: 0 clean, 1 any discrepancy (or a failure to read, or DIR/log missing
+// without --kafka or --without-log), 2 bad usage.
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
@@ -22,12 +23,15 @@ int reconcile_main(const Args& args) {
   bool json = false;
   size_t jobs = 0;
   size_t max_listed = 1000;
+  bool without_log = false;
   po::options_description desc("tally reconcile --data DIR [--json]\nOptions");
   desc.add_options()("help,h", "this help")
       ("json", po::bool_switch(&json), "print the report as one JSON object")
       ("jobs", po::value(&jobs), "partitions checked at once (default: one per CPU)")
       ("max-listed", po::value(&max_listed)->default_value(1000),
-       "discrepancies listed at most (all are counted)");
+       "discrepancies listed at most (all are counted)")
+      ("without-log", po::bool_switch(&without_log),
+       "check the stores alone when DIR/log is gone (and no --kafka): not a clean bill");
   add_log_options(desc, log_options);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
@@ -40,8 +44,18 @@ int reconcile_main(const Args& args) {
   if (!std::filesystem::is_directory(data + "/partitions")) {
     throw UsageError("no projection stores under " + data + "/partitions");
   }
+  const bool log_here = std::filesystem::is_directory(data + "/log");
+  if (log_options.kafka.empty() && !log_here && !without_log) {
+    // The stores applied records of a log; with it gone, "clean" would
+    // vouch for what nothing can be compared with.
+    throw Failure("reconciling " + data + ": there is no log at " + data +
+                  "/log, so the stores cannot be compared with the records they applied. If the "
+                  "log is on Kafka give --kafka BOOTSTRAP; if it is lost, restore it from a "
+                  "checkpoint (docs/operations.md, \"When the disk fails\"); --without-log checks "
+                  "the stores alone");
+  }
   std::unique_ptr<Log> log;
-  if (!log_options.kafka.empty() || std::filesystem::is_directory(data + "/log")) {
+  if (!log_options.kafka.empty() || log_here) {
     log_options.read_only = true;
     log = open_log(log_options);
   }
