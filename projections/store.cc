@@ -111,6 +111,7 @@ struct StoreBatch::Impl {
   // PartitionStore::Impl::max_transfer.
   u128 max_transfer = 0;
   void note_transfer(u128 id) { max_transfer = std::max(max_transfer, id); }
+  uint64_t outbox_floor = 0;  // see set_outbox_floor
 };
 
 StoreBatch::StoreBatch() : impl_(std::make_unique<Impl>()) {}
@@ -121,6 +122,7 @@ void StoreBatch::put(const std::string& key, const std::string& value) {
   impl_->wb.Put(key, value);
 }
 void StoreBatch::remove(const std::string& key) { impl_->wb.Delete(key); }
+void StoreBatch::set_outbox_floor(uint64_t floor) { impl_->outbox_floor = floor; }
 size_t StoreBatch::bytes() const { return impl_->wb.GetDataSize(); }
 size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count()); }
 void StoreBatch::clear() {
@@ -195,7 +197,9 @@ void StoreBatch::stage_changes(const PartitionState& state) {
       wb.Delete(keys::timer(op.timer));
     }
   }
-  for (const OutboxEntry& e : c.outbox) wb.Put(keys::outbox(e.seq), encode(e));
+  for (const OutboxEntry& e : c.outbox) {
+    if (e.seq >= impl_->outbox_floor) wb.Put(keys::outbox(e.seq), encode(e));
+  }
 }
 
 void StoreBatch::finish_changes(const PartitionState& state) {
@@ -397,7 +401,10 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
   });
 }
 
-Status PartitionStore::commit(StoreBatch& batch) {
+Status PartitionStore::commit(StoreBatch& batch) { return write(batch, false); }
+Status PartitionStore::commit_logged(StoreBatch& batch) { return write(batch, true); }
+
+Status PartitionStore::write(StoreBatch& batch, bool logged) {
   std::lock_guard lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
   const std::string role = "partition " + std::to_string(options_.partition.value) + "'s store";
@@ -412,7 +419,7 @@ Status PartitionStore::commit(StoreBatch& batch) {
     (void)impl_->db->Resume();
   }
   rocksdb::WriteOptions wo;
-  wo.disableWAL = true;
+  wo.disableWAL = !logged;
   // Raised before the write: an upper bound may be too high, never too low.
   impl_->max_transfer = std::max(impl_->max_transfer, batch.impl_->max_transfer);
   const rocksdb::Status w = impl_->db->Write(wo, &batch.impl_->wb);
@@ -430,9 +437,11 @@ Status PartitionStore::commit(StoreBatch& batch) {
   return s;
 }
 
-Status PartitionStore::flush() {
+Status PartitionStore::flush(bool wait) {
   if (options_.read_only) return Status::Ok();
-  return from_rocks(impl_->db->Flush(rocksdb::FlushOptions()), "flushing " + options_.dir);
+  rocksdb::FlushOptions fo;
+  fo.wait = wait;
+  return from_rocks(impl_->db->Flush(fo), "flushing " + options_.dir);
 }
 
 Status PartitionStore::checkpoint(const std::string& dir) const {

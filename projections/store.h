@@ -1,14 +1,21 @@
 // PartitionStore: one partition's projection in its own RocksDB
 // (DATA/partitions/<P>), in the format of projections/records.h.
 //
-// Writes come from two places, each an atomic WriteBatch: the partition's
-// pipeline thread, one per commit holding state + outcomes + timers + saga
-// state + outbox + the next offset + the digest; and the outbox relay,
-// which removes the entries it delivered and records its progress
-// (recovery/relay.h). The WAL is off: durability comes
-// from the log. RocksDB flushes whole memtables in order, so what survives
-// a crash is always a consistent prefix (state and offset together), and
-// the pipeline replays the log from the stored offset.
+// Writes come from that partition's pipeline thread, as one atomic
+// WriteBatch per commit holding state + outcomes + timers + saga state +
+// outbox + the next offset + the digest. The WAL is off for them:
+// durability comes from the log. RocksDB flushes whole memtables in order,
+// so what survives a crash is always a consistent prefix (state and offset
+// together), and the pipeline replays the log from the stored offset. The
+// pipeline flushes periodically (PipelineOptions::flush_interval), which
+// bounds that replay.
+//
+// The outbox relay writes too: it removes the entries it delivered and
+// records its progress. One exception to the WAL rule: commit_logged() writes through the store's WAL (without
+// fsync), so the write survives a kill -9 of the process even when the
+// memtable holding the commits before it does not. The relay records its
+// progress that way (recovery/relay.h): operational keys outside the
+// digest, which the state machine never reads.
 //
 // Reads (queries, the scheduler, the relay) may come from any thread.
 #pragma once
@@ -57,6 +64,10 @@ class StoreBatch {
   void stage_meta(const PartitionMeta& meta);
   void put(const std::string& key, const std::string& value);
   void remove(const std::string& key);
+  // Outbox entries with a seq below `floor` are not written by
+  // stage_changes: the relay delivered them before a crash rolled the
+  // store back (recovery/relay.h). Kept across clear().
+  void set_outbox_floor(uint64_t floor);
   size_t bytes() const;
   size_t count() const;
   void clear();
@@ -91,8 +102,12 @@ class PartitionStore {
   // Applies the batch atomically; an error here is sticky: later commits
   // fail too (a ledger never moves past an offset it could not commit).
   Status commit(StoreBatch& batch);
-  // Persists memtables (clean shutdown; makes restart replay short).
-  Status flush();
+  // As commit(), through the WAL (not fsync'd): survives a kill -9 of this
+  // process without a flush. For small operational writes (relay progress).
+  Status commit_logged(StoreBatch& batch);
+  // Persists memtables (clean shutdown; makes restart replay short). With
+  // wait false, schedules the flush and returns (the periodic flush).
+  Status flush(bool wait = true);
   // A consistent copy of the store as of now (a RocksDB checkpoint: the
   // memtables are flushed, then the files hard-linked or copied) in `dir`,
   // while commits go on. REQUIRES: `dir` does not exist; its parent does.
@@ -119,6 +134,7 @@ class PartitionStore {
  private:
   struct Impl;
   PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl);
+  Status write(StoreBatch& batch, bool logged);
   StoreOptions options_;
   std::unique_ptr<Impl> impl_;
 };

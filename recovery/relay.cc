@@ -229,7 +229,7 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
   for (const OutboxEntry& e : entries) batch.remove(keys::outbox(e.seq));
   const uint64_t next = entries.back().seq + 1;
   batch.put(keys::kRelay, encode_relay_progress(next));
-  const Status removed = store.commit(batch);
+  const Status removed = store.commit_logged(batch);  // survives a kill -9 (relay.h)
   // Delivered either way; a lost removal only means a re-send later.
   w.next_seq = next;
   w.failures = 0;
@@ -341,7 +341,7 @@ Result<uint64_t> drop_delivered(PartitionStore& store, uint64_t from, uint64_t t
                                                }));
   }
   batch.put(keys::kRelay, encode_relay_progress(to));
-  TALLY_RETURN_IF_ERROR(store.commit(batch).with_context("removing delivered outbox entries"));
+  TALLY_RETURN_IF_ERROR(store.commit_logged(batch).with_context("removing delivered outbox entries"));
   return removed;
 }
 

@@ -13,15 +13,20 @@
 //      order within each target, and appends them all in one call through
 //      the node's circuit-broken log;
 //   3. on success deletes the relayed entries and stores the progress "R"
-//      in one small write of its own.
+//      in one small write of its own, through the store's WAL
+//      (PartitionStore::commit_logged): it survives a kill -9 that rolls
+//      the rest of the store back to its last flush. The pipeline, replaying
+//      the records that staged entries below "R", does not stage them again
+//      (StoreBatch::set_outbox_floor), so an entry the log already holds is
+//      not appended again: what a crash re-sends is bounded by what was in
+//      flight (appended, "R" not yet written), not by history.
 // A failed append keeps the entries and retries with exponential backoff and
 // jitter; after backoff.max_attempts failures they are reported stuck
 // (listed, counted) and retried every backoff.max until they go through.
 //
-// Delivery is at least once. A crash between the append and the delete, or
-// the loss of the delete (the store has no WAL; see projections/store.h),
-// sends the same entries again; so does a pipeline that replays the records
-// that produced them. Receivers are idempotent by contract: every outbox
+// Delivery is at least once. A crash between the append and the write of
+// "R" sends the same entries again, and so does a power loss that takes
+// the unsynced WAL (back to the last flush). Receivers are idempotent by contract: every outbox
 // command carries an id derived from what caused it (a saga's id, the
 // pending transfer's id), and applying it a second time is answered
 // `exists` or as already settled, changing nothing (docs/recovery.md).

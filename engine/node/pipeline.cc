@@ -7,6 +7,7 @@
 #include "engine/core/codec.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/digest.h"
+#include "recovery/relay.h"
 
 namespace tally {
 
@@ -41,6 +42,16 @@ Status PartitionPipeline::recover() {
   }
   TALLY_ASSIGN_OR_RETURN(meta_, store_->meta());
   TALLY_RETURN_IF_ERROR(store_->load(state_));
+  // The relay's progress survives a crash that rolls the rest of the store
+  // back (it is written through the WAL): the entries below it were
+  // delivered, so replaying the records that staged them must not stage
+  // them again.
+  TALLY_ASSIGN_OR_RETURN(std::optional<std::string> relayed, store_->get(keys::kRelay));
+  uint64_t floor = 0;
+  if (relayed) {
+    TALLY_ASSIGN_OR_RETURN(floor, decode_relay_progress(*relayed));
+  }
+  batch_.set_outbox_floor(floor);
   TALLY_ASSIGN_OR_RETURN(reader_, log_.read(partition_, meta_.next_offset));
   metrics_.applied_next_offset = meta_.next_offset.value;
   metrics_.commands_applied = meta_.commands_applied;
@@ -256,12 +267,26 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   return Status::Ok();
 }
 
+void PartitionPipeline::flush_if_due(bool committed) {
+  unflushed_ = unflushed_ || committed;
+  if (!unflushed_ || options_.flush_interval.count() == 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_flush_ < options_.flush_interval) return;
+  last_flush_ = now;
+  unflushed_ = false;
+  // A failed flush leaves the data in the memtable: a crash replays more.
+  // A store that cannot write fails the next commit, which stops the pipeline.
+  (void)store_->flush(false);
+}
+
 void PartitionPipeline::run(std::stop_token stop) {
   auto backoff = std::chrono::milliseconds(50);
+  last_flush_ = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
     const Status recovered = needs_recover_ ? recover_after_disk_failure() : Status::Ok();
     auto r = recovered.ok() ? step(options_.poll_wait) : Result<size_t>(recovered);
     if (r.ok()) {
+      flush_if_due(*r > 0);
       backoff = std::chrono::milliseconds(50);
       std::lock_guard lock(mu_);
       transient_ = Status::Ok();

@@ -44,6 +44,12 @@ struct PipelineOptions {
   size_t max_records_per_step = 64;       // records applied per RocksDB commit, at most
   size_t max_cached_transfers = 1u << 16; // cached transfers kept between steps
   std::chrono::milliseconds poll_wait{100};
+  // run() flushes the store's memtables (without waiting) once this long
+  // has passed since the last flush and something was committed since.
+  // The stores write no WAL, so this bounds what a partition replays after
+  // a kill -9 to about this much of traffic (docs/operations.md "When the
+  // disk fails"). 0: only the clean stop flushes.
+  std::chrono::milliseconds flush_interval{1000};
   // Called on the pipeline thread after each commit that staged outbox
   // entries or timers (the relay and scheduler wake up).
   std::function<void()> on_effects;
@@ -105,6 +111,8 @@ class PartitionPipeline {
   Status last_transient_error() const;
 
  private:
+  // The periodic flush (PipelineOptions::flush_interval); run() only.
+  void flush_if_due(bool committed);
   // A step's records, decoded. A record that does not decode is quarantined.
   struct Decoded {
     std::vector<std::vector<Command>> commands;  // per record; empty when quarantined
@@ -141,6 +149,8 @@ class PartitionPipeline {
   PartitionMeta meta_;
   std::unique_ptr<LogReader> reader_;
   StoreBatch batch_;
+  bool unflushed_ = false;  // committed since the last flush; run() only
+  std::chrono::steady_clock::time_point last_flush_;
   RecordOutcome outcome_;
   PartitionMetrics metrics_;
   SagaSteps saga_steps_;  // what the next commit holds, for crash points (saga_points.h)

@@ -41,6 +41,12 @@ int wait_for_stop(const sigset_t& set) {
   return sig;
 }
 
+// How the node looks after its stores (docs/operations.md "When the disk
+// fails").
+struct StoreFlags {
+  uint64_t flush_interval_ms = 1000;  // the periodic flush; 0: only at a clean stop
+};
+
 struct GroupFlags {
   std::string group;      // empty: own every partition
   std::string advertise;  // empty: the address the HTTP server bound
@@ -57,8 +63,8 @@ std::string advertised(const GroupFlags& g, const http::HostPort& bound) {
 
 // The startup order, then the shutdown order in reverse. Each step that
 // fails throws Failure with one line naming what and where.
-int serve(const LogOptions& log_options, const GroupFlags& group_flags, const http::HostPort& listen,
-          const sigset_t& stop_signals) {
+int serve(const LogOptions& log_options, const StoreFlags& store_flags, const GroupFlags& group_flags,
+          const http::HostPort& listen, const sigset_t& stop_signals) {
   const bool grouped = !group_flags.group.empty();
   // 1. The command log (embedded in DATA/log, or Kafka).
   std::unique_ptr<Log> log = open_log(log_options);
@@ -68,9 +74,10 @@ int serve(const LogOptions& log_options, const GroupFlags& group_flags, const ht
   //    stored offset, then the timer scheduler and the outbox relay
   //    (Node::start, which checks the stores against the log).
   //    A group member starts owning none (4. assigns them).
-  std::unique_ptr<Node> node = check(
-      Node::open(std::move(log), {.data_dir = log_options.data_dir, .own_every_partition = !grouped}),
-      "opening the projection");
+  NodeOptions node_options{.data_dir = log_options.data_dir, .own_every_partition = !grouped};
+  node_options.pipeline.flush_interval = std::chrono::milliseconds(store_flags.flush_interval_ms);
+  std::unique_ptr<Node> node =
+      check(Node::open(std::move(log), std::move(node_options)), "opening the projection");
   check(node->start(), "starting the node");
   // 3. The HTTP/JSON API.
   ServeGroup group(*node);
@@ -113,6 +120,7 @@ void configure_logging(const std::string& level_name, const std::string& format_
 
 int serve_main(const Args& args) {
   LogOptions log_options;
+  StoreFlags store_flags;
   GroupFlags group_flags;
   std::string http_address = "127.0.0.1:8080";
   std::string log_level = "info";
@@ -137,7 +145,11 @@ int serve_main(const Args& args) {
       ("log-level", po::value(&log_level)->default_value("info"),
        "the operator log's threshold on stderr: debug, info, warn, error or off")
       ("log-format", po::value(&log_format)->default_value("text"),
-       "the operator log's lines: text, or json (one object a line)");
+       "the operator log's lines: text, or json (one object a line)")
+
+      ("flush-interval-ms", po::value(&store_flags.flush_interval_ms)->default_value(1000),
+       "flush each partition store this often while it changes, which bounds the replay after a "
+       "kill -9 (0: only at a clean stop)");
   add_log_options(desc, log_options);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
@@ -162,7 +174,7 @@ int serve_main(const Args& args) {
     }
   }
   const sigset_t stop_signals = block_stop_signals();
-  return serve(log_options, group_flags, *listen, stop_signals);
+  return serve(log_options, store_flags, group_flags, *listen, stop_signals);
 }
 
 }  // namespace tally::cli
