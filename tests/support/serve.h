@@ -15,11 +15,15 @@ namespace tally::test {
 class Serve {
  public:
   // Throws std::runtime_error if serve does not report ready within 30 s.
-  explicit Serve(const std::string& data_dir, std::vector<std::string> extra_args = {});
+  // With `capture_stderr`, serve's stderr joins the lines read here (those
+  // before the listening line are in early_lines()).
+  explicit Serve(const std::string& data_dir, std::vector<std::string> extra_args = {},
+                 bool capture_stderr = false);
 
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::string& ready_line() const { return ready_line_; }
+  const std::vector<std::string>& early_lines() const { return early_lines_; }
   Process& process() { return *process_; }
   // Sends SIGTERM and returns the exit code.
   int stop();
@@ -27,6 +31,7 @@ class Serve {
  private:
   std::unique_ptr<Process> process_;
   std::string ready_line_;
+  std::vector<std::string> early_lines_;
   uint16_t port_ = 0;
 };
 
