@@ -18,6 +18,7 @@ std::string u128_to_string(u128 v) {
 
 std::optional<u128> parse_u128(std::string_view text) {
   if (text.empty() || text.size() > 39) return std::nullopt;
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;  // one spelling per number
   u128 v = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -4,23 +4,12 @@
 #include <string>
 
 #include "engine/json/command_json.h"
+#include "engine/json/strict_json.h"
 
 namespace tally::http {
 namespace json = boost::json;
 
 namespace {
-
-Result<json::value> parse_json(std::string_view body) {
-  json::stream_parser p;
-  boost::system::error_code ec;
-  const size_t used = p.write(body.data(), body.size(), ec);
-  if (!ec) p.finish(ec);
-  if (ec) {
-    return Status::InvalidArgument("malformed JSON at byte " + std::to_string(used) + ": " +
-                                   ec.message());
-  }
-  return p.release();
-}
 
 Status read_commands(const json::value& v, std::vector<Command>& out) {
   if (!v.is_array()) return Status::InvalidArgument("field \"commands\" must be a list of commands");
@@ -58,7 +47,7 @@ Status read_timeout(const json::value& v, std::chrono::milliseconds& out) {
 }  // namespace
 
 Result<CommandsRequest> parse_commands_request(std::string_view body) {
-  TALLY_ASSIGN_OR_RETURN(json::value v, parse_json(body));
+  TALLY_ASSIGN_OR_RETURN(json::value v, parse_json_strict(body));
   if (!v.is_object()) {
     return Status::InvalidArgument("the body must be a JSON object: {\"commands\":[...]}");
   }

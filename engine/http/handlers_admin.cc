@@ -6,6 +6,7 @@
 #include "engine/core/digest.h"
 #include "engine/http/handlers.h"
 #include "engine/http/params.h"
+#include "engine/json/strict_json.h"
 
 namespace tally::http {
 namespace json = boost::json;
@@ -15,12 +16,12 @@ namespace {
 // The body as a JSON object with exactly the fields `known` allows.
 Result<json::object> parse_object(const std::string& body, std::initializer_list<std::string_view> known,
                                   std::string_view example) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) {
+  Result<json::value> parsed = parse_json_strict(body);
+  if (!parsed.ok() || !parsed->is_object()) {
     return Status::InvalidArgument("the body must be a JSON object like " + std::string(example) +
-                                   (ec ? " (malformed JSON: " + ec.message() + ")" : ""));
+                                   (parsed.ok() ? "" : " (" + parsed.status().message() + ")"));
   }
+  json::value& v = *parsed;
   std::string names;
   for (std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
   for (const auto& kv : v.as_object()) {
@@ -110,7 +111,7 @@ Response post_checkpoint(Backend& backend, const RouteArgs& args) {
   if (!body.ok()) return error_response(body.status());
   const json::value* dir = body->if_contains("dir");
   if (dir == nullptr || !dir->is_string()) {
-    return error_response(400, "field \"dir\" is required: the absolute path of a new directory");
+    return error_response(400, "field \"dir\" is required: a new directory under the checkpoint root");
   }
   Result<CheckpointReport> r = backend.checkpoint(std::string(dir->as_string()));
   if (!r.ok()) return error_response(r.status());

@@ -17,7 +17,7 @@ Result<uint64_t> segment_uint(const std::string& text, std::string_view what, ui
   const std::optional<u128> v = parse_u128(text);
   if (!v || *v > max) {
     return Status::InvalidArgument(std::string(what) + " \"" + text + "\" must be an integer in 0.." +
-                                   std::to_string(max));
+                                   std::to_string(max) + " without leading zeros");
   }
   return static_cast<uint64_t>(*v);
 }

@@ -1,5 +1,7 @@
 #include "engine/http/node_backend.h"
 
+#include "engine/http/checkpoint_dir.h"
+
 namespace tally::http {
 
 Result<std::vector<Placement>> NodeBackend::append(std::span<const Command> commands) {
@@ -88,6 +90,11 @@ Result<std::optional<SagaStatus>> NodeBackend::saga(TransferId id) {
 Result<std::vector<Account>> NodeBackend::transit(Partition p) {
   if (!node_.owns(p)) return std::vector<Account>();
   return transit_accounts(*node_.store_ref(p));
+}
+
+Result<CheckpointReport> NodeBackend::checkpoint(const std::string& dir) {
+  TALLY_ASSIGN_OR_RETURN(std::string target, checkpoint_target(checkpoint_root_, dir));
+  return node_.checkpoint(target);
 }
 
 }  // namespace tally::http

@@ -23,8 +23,10 @@ struct Membership {
 
 class NodeBackend final : public Backend {
  public:
-  explicit NodeBackend(Node& node, Membership membership = {})
-      : node_(node), membership_(std::move(membership)) {}
+  // `checkpoint_root`: where checkpoints may go (checkpoint_dir.h); empty:
+  // POST /v1/admin/checkpoint is refused.
+  explicit NodeBackend(Node& node, Membership membership = {}, std::string checkpoint_root = {})
+      : node_(node), membership_(std::move(membership)), checkpoint_root_(std::move(checkpoint_root)) {}
 
   uint32_t partition_count() const override { return node_.partition_count(); }
   Result<std::vector<Placement>> append(std::span<const Command> commands) override;
@@ -50,11 +52,13 @@ class NodeBackend final : public Backend {
   // self when the node owns p; else what the membership knows.
   PartitionOwner owner(Partition p) override;
   Result<RebuildReport> rebuild(Partition p) override { return node_.rebuild(p); }
-  Result<CheckpointReport> checkpoint(const std::string& dir) override { return node_.checkpoint(dir); }
+  // `dir` confined under the checkpoint root (checkpoint_dir.h).
+  Result<CheckpointReport> checkpoint(const std::string& dir) override;
 
  private:
   Node& node_;
   const Membership membership_;
+  const std::string checkpoint_root_;
 };
 
 }  // namespace tally::http

@@ -94,7 +94,7 @@ Result<u128> parse_id(std::string_view text, std::string_view what) {
   const std::optional<u128> v = parse_u128(text);
   if (!v) {
     return Status::InvalidArgument(std::string(what) + " \"" + std::string(text) +
-                                   "\" is not a decimal u128 (1 to 39 digits, at most 2^128-1)");
+                                   "\" is not a decimal u128 (1 to 39 digits, no leading zeros, at most 2^128-1)");
   }
   if (*v == 0 || *v == kU128Max) {
     return Status::InvalidArgument(std::string(what) + " " + std::string(text) +
@@ -138,7 +138,7 @@ Result<std::optional<uint64_t>> QueryParams::uint(std::string_view name, uint64_
   const std::optional<u128> v = parse_u128(*text);
   if (!v || *v < min || *v > max) {
     return Status::InvalidArgument("query parameter \"" + std::string(name) + "\" must be an integer in " +
-                                   std::to_string(min) + ".." + std::to_string(max) + ", got \"" +
+                                   std::to_string(min) + ".." + std::to_string(max) + " without leading zeros, got \"" +
                                    std::string(*text) + "\"");
   }
   return std::optional<uint64_t>(static_cast<uint64_t>(*v));

@@ -5,6 +5,8 @@
 
 #include <boost/json/fwd.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/core/status.h"
 
@@ -24,6 +26,7 @@ struct Response {
   std::string content_type = kJsonContentType;
   std::string body;
   std::string allow;  // the Allow header of a 405, else empty
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers (CORS, WWW-Authenticate)
 };
 
 // 400 invalid_argument, 404 not_found, 409 failed_precondition, 503

@@ -27,6 +27,7 @@ struct HttpServer::Impl {
 
   Status bind();
   void accept();
+  void admit(tcp::socket s);
   void stop();
 
   asio::thread_pool workers;
@@ -65,16 +66,32 @@ Status HttpServer::Impl::bind() {
 void HttpServer::Impl::accept() {
   acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) {
-      if (shared.connections.load() >= shared.options.max_connections || shared.stopping) {
-        s.close(ec);
-      } else {
-        shared.connections++;
-        std::make_shared<Session>(std::move(s), shared)->run();
-      }
-    }
+    if (!ec) admit(std::move(s));
     accept();
   });
+}
+
+// A new connection: served, served health only (over a cap), or beyond
+// every allowance answered 503 without reading and closed.
+void HttpServer::Impl::admit(tcp::socket s) {
+  boost::system::error_code ec;
+  const ServerOptions& o = shared.options;
+  if (shared.stopping || shared.connections.load() >= o.max_connections + o.overflow_connections) {
+    static constexpr std::string_view kFull =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: tally\r\nContent-Type: application/json\r\n"
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: 68\r\n\r\n"
+        "{\"error\":\"the server takes no more connections now; retry shortly\"}\n";
+    s.non_blocking(true, ec);
+    s.write_some(asio::buffer(kFull.data(), kFull.size()), ec);
+    s.shutdown(tcp::socket::shutdown_send, ec);
+    s.close(ec);
+    return;
+  }
+  const tcp::endpoint peer = s.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  std::string client = peer.address().to_string();
+  const bool limited = shared.admit(client);
+  std::make_shared<Session>(std::move(s), shared, std::move(client), limited)->run();
 }
 
 void HttpServer::Impl::stop() {
@@ -103,6 +120,8 @@ HttpServer::~HttpServer() { stop(); }
 Result<std::unique_ptr<HttpServer>> HttpServer::start(Router& router, ServerOptions options) {
   auto impl = std::make_unique<Impl>(router, std::move(options));
   TALLY_RETURN_IF_ERROR(impl->bind());
+  impl->shared.guard = std::make_unique<Guard>(
+      impl->shared.options.guard, HostPort{impl->bound.address().to_string(), impl->bound.port()});
   impl->accept();
   for (size_t i = 0; i < impl->shared.options.io_threads; i++) {
     impl->threads.emplace_back([io = &impl->io] { io->run(); });

@@ -6,10 +6,14 @@
 // outcomes (POST with "wait", ?wait_ms=) holds a worker, never a socket
 // thread. Requests beyond the workers queue in arrival order.
 //
+// Before routing, each request passes the guard (guard.h: Host, Origin,
+// API key, Content-Type); every answer's body passes redact() (redact.h)
+// and what that hid goes to the operator's log.
+//
 // Limits: headers (431), body (413, answered as soon as the header announces
 // it, then the rest is read and dropped so the client sees the answer),
-// idle connections (closed after `idle_timeout`), open connections (new
-// ones beyond `max_connections` are closed at once).
+// idle and slow connections (closed after `idle_timeout`, sooner when the
+// server is near its cap), open connections (see ServerOptions).
 //
 // Thread safety: start/stop/local_address from one controlling thread.
 #pragma once
@@ -18,6 +22,8 @@
 #include <memory>
 
 #include "engine/http/address.h"
+#include "engine/http/guard.h"
+#include "engine/http/redact.h"
 #include "engine/http/router.h"
 
 namespace tally::http {
@@ -26,11 +32,28 @@ struct ServerOptions {
   HostPort listen{"127.0.0.1", 8080};  // port 0: any free port (see local_address)
   size_t io_threads = 2;
   size_t worker_threads = 8;
+  // Open connections: up to max_connections in all and
+  // max_connections_per_client from one client address are served in full.
+  // A connection beyond either is served only GET /health and GET /metrics
+  // (so both answer under a flood) and answers anything else 503 with
+  // Retry-After; it is closed after one request, or after
+  // `overflow_timeout` without one. Beyond max_connections +
+  // overflow_connections a connection is answered 503 at once and closed.
   size_t max_connections = 1024;
-  // A connection that sends no complete request for this long is closed.
+  size_t max_connections_per_client = 256;
+  size_t overflow_connections = 4096;
+  std::chrono::seconds overflow_timeout{1};
+  // A connection that sends no complete request for this long is closed;
+  // `busy_idle_timeout` instead when over 3/4 of max_connections are open.
   std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds busy_idle_timeout{5};
   // stop() lets requests in progress finish for at most this long.
   std::chrono::seconds shutdown_grace{15};
+  // Host, Origin, Content-Type and API key checks (guard.h).
+  GuardOptions guard;
+  // Directories whose paths answers show by label (redact.h); any other
+  // absolute path in an error answer or /health shows as "<path>".
+  std::vector<Redaction> redact;
 };
 
 class HttpServer {

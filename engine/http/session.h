@@ -9,7 +9,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "engine/http/router.h"
 #include "engine/http/server.h"
@@ -21,15 +24,23 @@ struct ServerShared {
   Router& router;
   boost::asio::thread_pool& workers;
   const ServerOptions options;
+  std::unique_ptr<Guard> guard;  // set once bound, before the first accept
   std::atomic<bool> stopping{false};
   std::atomic<size_t> connections{0};
   std::atomic<size_t> in_flight{0};  // requests read and not yet answered
+  std::mutex clients_mu;
+  std::unordered_map<std::string, size_t> per_client;  // open connections by client address
+
+  // Counts a new connection from `client`; whether it is over a cap.
+  bool admit(const std::string& client);
+  void release(const std::string& client);
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // REQUIRES: `shared` outlives the session; connections was incremented.
-  Session(boost::asio::ip::tcp::socket&& socket, ServerShared& shared);
+  // REQUIRES: `shared` outlives the session; shared.admit(client) was
+  // called and said `limited` (over a cap: health and metrics only).
+  Session(boost::asio::ip::tcp::socket&& socket, ServerShared& shared, std::string client, bool limited);
   ~Session();
   void run();
 
@@ -41,7 +52,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_body();
   void on_body(boost::beast::error_code ec, size_t bytes);
   void handle();
-  void respond(Response response, bool keep_alive);
+  void respond(Response response, bool keep_alive, bool any_path = true);
   void on_write(bool keep_alive, boost::beast::error_code ec, size_t bytes);
   // Answers without a handler and closes, reading what the client still sends.
   void reject(unsigned status, const std::string& message);
@@ -57,6 +68,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t drained_ = 0;
   std::unique_ptr<char[]> drain_buffer_;
   ServerShared& shared_;
+  const std::string client_;
+  const bool limited_;
 };
 
 }  // namespace tally::http

@@ -1,4 +1,5 @@
 #include "engine/json/command_json.h"
+#include "engine/json/strict_json.h"
 
 #include <boost/json.hpp>
 #include <limits>
@@ -26,7 +27,8 @@ Result<T> uint_from_json(const json::value& v, std::string_view field) {
   } else if (v.is_string() && max > (uint64_t{1} << 53)) {
     auto parsed = parse_u128(std::string_view(v.as_string()));
     if (!parsed || *parsed > max) {
-      return field_error(field, "must be a decimal integer in 0.." + std::to_string(max));
+      return field_error(field, "must be a decimal integer in 0.." + std::to_string(max) +
+                                    " without leading zeros");
     }
     return static_cast<T>(*parsed);
   } else {
@@ -132,7 +134,7 @@ Result<u128> u128_from_json(const json::value& v, std::string_view field) {
   }
   auto parsed = parse_u128(std::string_view(v.as_string()));
   if (!parsed) {
-    return field_error(field, "must be a decimal integer in 0..2^128-1, got \"" +
+    return field_error(field, "must be a decimal integer in 0..2^128-1 without leading zeros, got \"" +
                                   std::string(v.as_string()) + "\"");
   }
   return *parsed;
@@ -184,9 +186,7 @@ Result<Command> command_from_json(const json::value& v) {
 }
 
 Result<Command> command_from_json_text(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec) return Status::InvalidArgument("malformed JSON: " + ec.message());
+  TALLY_ASSIGN_OR_RETURN(json::value v, parse_json_strict(text));
   return command_from_json(v);
 }
 

@@ -49,7 +49,7 @@ void open_accounts(uint16_t port) {
 TEST_CASE("replay --switch-in rebuilds inside serve while it serves; a checkpoint taken meanwhile restores") {
   TempDir dir;
   const std::string data = dir.sub("data");
-  Serve serve(data);
+  Serve serve(data, {"--checkpoint-root", dir.path()});
   open_accounts(serve.port());
 
   std::atomic<bool> stop{false};

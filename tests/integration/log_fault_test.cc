@@ -166,7 +166,7 @@ TEST_CASE("a store directory that stops taking writes: 503 naming it, reads go o
   REQUIRE(run({"chown", "65534:65534", data, dir.sub("backups")}).exit_code == 0);
   const std::string store = data + "/partitions/0";
   {
-    Serve serve(data, kOnePartition, nobody);
+    Serve serve(data, kOnePartition, false, nobody);
     HttpClient http(serve.port());
     open_accounts(http);
     fs::permissions(store, fs::perms::owner_write, fs::perm_options::remove);
@@ -189,7 +189,7 @@ TEST_CASE("a store directory that stops taking writes: 503 naming it, reads go o
     CHECK(serve.stop() == 0);
   }
   // The appended transfer was kept in the log: the restart applies it.
-  Serve serve(data, kOnePartition, nobody);
+  Serve serve(data, kOnePartition, false, nobody);
   HttpClient http(serve.port());
   CHECK(eventually([&] { return http.get("/v1/transfers/1").status == 200; }));
   CHECK(outcomes_of(send_transfer(http, "1").json()) == "exists");

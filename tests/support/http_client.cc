@@ -31,9 +31,13 @@ struct HttpClient::Impl {
     bhttp::read(socket, buffer, parser, ec);
     if (ec) throw std::runtime_error("reading the HTTP answer: " + ec.message());
     const auto& res = parser.get();
-    return HttpResult{res.result_int(), std::string(res[bhttp::field::content_type]),
-                      std::string(res[bhttp::field::allow]), res.keep_alive(), res.body()};
+    HttpResult r{res.result_int(), std::string(res[bhttp::field::content_type]),
+                 std::string(res[bhttp::field::allow]), res.keep_alive(), res.body(), {}};
+    for (const auto& f : res) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    return r;
   }
+
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 HttpClient::HttpClient(uint16_t port) : impl_(std::make_unique<Impl>()) {
@@ -50,6 +54,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   if (req.method() == bhttp::verb::unknown) req.method_string(method);
   req.set(bhttp::field::host, "127.0.0.1");
+  if (method == "POST") req.set(bhttp::field::content_type, "application/json");
+  for (const auto& [name, value] : impl_->headers) req.set(name, value);
   req.body() = body;
   req.keep_alive(keep_alive);
   req.prepare_payload();
@@ -62,6 +68,12 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   return impl_->read();
 }
 
+void HttpClient::set_header(const std::string& name, const std::string& value) {
+  auto& h = impl_->headers;
+  std::erase_if(h, [&](const auto& kv) { return beast::iequals(kv.first, name); });
+  if (!value.empty()) h.emplace_back(name, value);
+}
+
 HttpResult HttpClient::raw(const std::string& bytes) {
   asio::write(impl_->socket, asio::buffer(bytes));
   return impl_->read();
@@ -72,6 +84,13 @@ bool HttpClient::closed_by_server() {
   beast::error_code ec;
   impl_->socket.read_some(asio::buffer(&c, 1), ec);
   return ec == asio::error::eof || ec == asio::error::connection_reset;
+}
+
+std::string HttpResult::header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (beast::iequals(k, name)) return v;
+  }
+  return "";
 }
 
 boost::json::value HttpResult::json() const { return boost::json::parse(body); }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tally::test {
 
@@ -23,6 +25,9 @@ struct HttpResult {
   boost::json::value json() const;
   // The "error" message of an error body, or "" if there is none.
   std::string error() const;
+  // Any header of the answer ("" when absent).
+  std::string header(const std::string& name) const;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class HttpClient {
@@ -38,6 +43,10 @@ class HttpClient {
   HttpResult post(const std::string& target, const std::string& body) {
     return request("POST", target, body);
   }
+  // A header sent with every later request (an empty value stops sending
+  // it): "Authorization", "Origin", or "Content-Type" to override the
+  // application/json every POST gets.
+  void set_header(const std::string& name, const std::string& value);
   // Writes raw bytes and reads one answer (for malformed requests).
   HttpResult raw(const std::string& bytes);
   // Whether the server has closed the connection (a read sees EOF).

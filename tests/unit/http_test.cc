@@ -111,7 +111,7 @@ TEST_CASE("query parameters: unknown and repeated names, bounded integers") {
   QueryParams q = *QueryParams::make({{"limit", "5"}, {"big", "70"}, {"neg", "-1"}}, {"limit", "big", "neg", "none"});
   CHECK(**q.uint("limit", 1, 10) == 5);
   CHECK_FALSE(q.uint("none", 1, 10)->has_value());
-  CHECK(error_of(q.uint("big", 1, 69).status()) == "query parameter \"big\" must be an integer in 1..69, got \"70\"");
+  CHECK(error_of(q.uint("big", 1, 69).status()) == "query parameter \"big\" must be an integer in 1..69 without leading zeros, got \"70\"");
   CHECK_FALSE(q.uint("neg", 0, 10).ok());
 }
 
@@ -121,7 +121,7 @@ TEST_CASE("ids: decimal u128 without the reserved 0 and 2^128-1") {
         "account id 340282366920938463463374607431768211455 is invalid: ids 0 and 2^128-1 are reserved");
   CHECK(error_of(parse_id("0", "transfer id").status()).find("reserved") != std::string::npos);
   CHECK(error_of(parse_id("7a", "account id").status()) ==
-        "account id \"7a\" is not a decimal u128 (1 to 39 digits, at most 2^128-1)");
+        "account id \"7a\" is not a decimal u128 (1 to 39 digits, no leading zeros, at most 2^128-1)");
   CHECK_FALSE(parse_id("", "account id").ok());
 }
 

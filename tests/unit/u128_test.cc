@@ -10,12 +10,14 @@ TEST_CASE("u128 decimal round trip at the edges") {
   CHECK(u128_to_string(kU128Max) == "340282366920938463463374607431768211455");
   CHECK(parse_u128("340282366920938463463374607431768211455").value() == kU128Max);
   CHECK(parse_u128("18446744073709551616").value() == make_u128(1, 0));
-  CHECK(parse_u128("007").value() == 7);
+  CHECK(parse_u128("0").value() == 0);
 }
 
 TEST_CASE("u128 parse rejects what is not a number in range") {
   CHECK_FALSE(parse_u128("340282366920938463463374607431768211456").has_value());
   CHECK_FALSE(parse_u128("").has_value());
+  CHECK_FALSE(parse_u128("007").has_value());  // leading zeros: one spelling per number
+  CHECK_FALSE(parse_u128("00").has_value());
   CHECK_FALSE(parse_u128("-1").has_value());
   CHECK_FALSE(parse_u128("+1").has_value());
   CHECK_FALSE(parse_u128("1 ").has_value());

@@ -48,6 +48,7 @@ int bench_reconcile_main(const Args& args);  // tally bench reconcile
 int bench_replay_main(const Args& args);     // tally bench replay
 int broker_main(const Args& args);
 int demo_main(const Args& args);
+int keys_main(const Args& args);  // tally keys add|list|revoke
 int produce_main(const Args& args);
 int query_main(const Args& args);
 int reconcile_main(const Args& args);

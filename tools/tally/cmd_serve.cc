@@ -1,6 +1,6 @@
 // tally serve: the daemon. Opens the log, runs the pipeline of every
 // partition (Node) and serves the HTTP/JSON API (docs/http-api.md) until
-// SIGINT or SIGTERM; then it stops taking requests, lets the pipelines
+// SIGINT or SIGTERM (SIGHUP reloads the API keys); then it stops taking requests, lets the pipelines
 // commit what they applied, flushes the stores and exits 0. With --group it
 // runs only the partitions the consumer group assigns it (serve_group.h).
 #include <pthread.h>
@@ -17,28 +17,41 @@
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
 #include "tools/tally/serve_group.h"
+#include "tools/tally/serve_security.h"
 
 namespace po = boost::program_options;
 
 namespace tally::cli {
 namespace {
 
-// Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
-// so that only wait_for_stop() receives them.
+// Blocks SIGINT, SIGTERM and SIGHUP in this thread and every thread it
+// starts later, so that only wait_for_stop() receives them.
 sigset_t block_stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
 
-int wait_for_stop(const sigset_t& set) {
-  int sig = 0;
-  while (sigwait(&set, &sig) != 0) {
+// Waits for SIGINT or SIGTERM; each SIGHUP meanwhile reloads the API keys
+// (a bad file keeps the keys in use and says why).
+int wait_for_stop(const sigset_t& set, http::KeyRing* keys) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig != SIGHUP) return sig;
+    if (keys == nullptr) {
+      std::cerr << "tally serve: SIGHUP: no --auth, nothing to reload" << std::endl;
+    } else if (Status s = keys->reload(); !s.ok()) {
+      std::cerr << "tally serve: SIGHUP: keeping the keys in use: " << s.to_string() << std::endl;
+    } else {
+      std::cerr << "tally serve: SIGHUP: reloaded " << keys->size() << " API keys from " << keys->path()
+                << std::endl;
+    }
   }
-  return sig;
 }
 
 // How the node looks after its stores (docs/operations.md "When the disk
@@ -64,7 +77,11 @@ std::string advertised(const GroupFlags& g, const http::HostPort& bound) {
 // The startup order, then the shutdown order in reverse. Each step that
 // fails throws Failure with one line naming what and where.
 int serve(const LogOptions& log_options, const StoreFlags& store_flags, const GroupFlags& group_flags,
-          const http::HostPort& listen, const sigset_t& stop_signals) {
+          const SecurityFlags& security, const http::HostPort& listen, const sigset_t& stop_signals) {
+  http::ServerOptions server_options{.listen = listen, .guard = guard_options(security)};
+  const std::string limits_line = apply_connection_limits(security, server_options);
+  server_options.redact = http::redactions_for(
+      {{log_options.data_dir, "<data>"}, {security.checkpoint_root, "<checkpoint-root>"}});
   const bool grouped = !group_flags.group.empty();
   // 1. The command log (embedded in DATA/log, or Kafka).
   std::unique_ptr<Log> log = open_log(log_options);
@@ -81,10 +98,12 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   check(node->start(), "starting the node");
   // 3. The HTTP/JSON API.
   ServeGroup group(*node);
-  http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{});
+  http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{}, security.checkpoint_root);
   http::Router router(backend);
+  const std::string auth_line = auth_summary(security, server_options.guard);
+  std::shared_ptr<http::KeyRing> keys = server_options.guard.keys;
   std::unique_ptr<http::HttpServer> server =
-      check(http::HttpServer::start(router, {.listen = listen}), "starting the HTTP server");
+      check(http::HttpServer::start(router, std::move(server_options)), "starting the HTTP server");
   // 4. The consumer group, advertising the address bound in 3.
   std::string as_member;
   if (grouped) {
@@ -98,8 +117,10 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
             << log_name << ", " << partitions << " partitions" << as_member << ")" << std::endl;
   logging::info("serve", "listening on {} ({}, {} partitions{})", http::format_host_port(server->local_address()),
                 log_name, partitions, as_member);
+  logging::log(keys ? logging::Level::info : logging::Level::warn, "serve", "{}", auth_line);
+  logging::info("serve", "{}", limits_line);
 
-  const int sig = wait_for_stop(stop_signals);
+  const int sig = wait_for_stop(stop_signals, keys.get());
   logging::info("serve", "{}, stopping", strsignal(sig));
   node->cancel_admin();  // a rebuild in progress gives up, so its request finishes soon
   group.leave();   // the partitions stop and flush, then the group hands them over
@@ -122,11 +143,14 @@ int serve_main(const Args& args) {
   LogOptions log_options;
   StoreFlags store_flags;
   GroupFlags group_flags;
+  SecurityFlags security;
   std::string http_address = "127.0.0.1:8080";
   std::string log_level = "info";
   std::string log_format = "text";
   po::options_description desc(
       "tally serve --data DIR [--http 127.0.0.1:8080] [--partitions 8]\n"
+      "            [--auth KEYFILE [--public-health] | --insecure] [--allow-host NAME]...\n"
+      "            [--allow-origin ORIGIN]... [--checkpoint-root DIR]\n"
       "            [--kafka BOOTSTRAP [--topic T] [-X key=value]...\n"
       "             [--group GROUP [--advertise HOST:PORT]]]\n"
       "Runs the pipelines of every partition (with --group: of the partitions the\n"
@@ -146,11 +170,11 @@ int serve_main(const Args& args) {
        "the operator log's threshold on stderr: debug, info, warn, error or off")
       ("log-format", po::value(&log_format)->default_value("text"),
        "the operator log's lines: text, or json (one object a line)")
-
       ("flush-interval-ms", po::value(&store_flags.flush_interval_ms)->default_value(1000),
        "flush each partition store this often while it changes, which bounds the replay after a "
        "kill -9 (0: only at a clean stop)");
   add_log_options(desc, log_options);
+  add_security_options(desc, security);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -173,8 +197,11 @@ int serve_main(const Args& args) {
       throw UsageError("--advertise: " + a.status().message());
     }
   }
+  // Clients sent here by another member use the advertised name.
+  if (!group_flags.advertise.empty()) security.allow_hosts.push_back(group_flags.advertise);
+  check_security_flags(security, *listen);
   const sigset_t stop_signals = block_stop_signals();
-  return serve(log_options, store_flags, group_flags, *listen, stop_signals);
+  return serve(log_options, store_flags, group_flags, security, *listen, stop_signals);
 }
 
 }  // namespace tally::cli

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdlib>
 #include <optional>
 
 #include "engine/http/address.h"
@@ -69,7 +70,10 @@ Result<HttpReply> HttpClient::exchange(std::string_view method, const std::strin
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, address_);
   req.set(bhttp::field::user_agent, "tally");
-  if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+  if (!body.empty() || method == "POST") req.set(bhttp::field::content_type, "application/json");
+  if (const char* key = std::getenv("TALLY_API_KEY"); key != nullptr && *key != '\0') {
+    req.set(bhttp::field::authorization, std::string("Bearer ") + key);
+  }
   req.body() = body;
   req.keep_alive(true);
   req.prepare_payload();

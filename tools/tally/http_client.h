@@ -1,6 +1,9 @@
 // A small HTTP/1.1 client for the tools that talk to a running `tally serve`
 // (tally query --http, tally produce --http): one kept-alive connection,
 // one request at a time, every step bounded by a timeout. Not thread-safe.
+// A POST says Content-Type: application/json; when $TALLY_API_KEY is set,
+// every request carries "Authorization: Bearer $TALLY_API_KEY" (an
+// environment variable, so the key does not show in `ps`).
 #pragma once
 
 #include <chrono>

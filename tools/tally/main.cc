@@ -33,6 +33,8 @@ const Subcommand kSubcommands[] = {
      tally::cli::reconcile_main},
     {"broker", "run librdkafka's in-memory mock Kafka cluster (development and tests only)",
      tally::cli::broker_main},
+    {"keys", "manage the API keys of tally serve --auth: add, list, revoke",
+     tally::cli::keys_main},
     {"bench", "measure: tally bench transfers | log | replay | reconcile | expire",
      tally::cli::bench_main},
 };
