@@ -241,7 +241,7 @@ TEST_CASE("a checkpoint taken while the node applies is a data directory a new n
   auto node = open_node(data);
   const Accounts x;
   open_accounts(*node, x);
-  http::NodeBackend backend(*node);
+  http::NodeBackend backend(*node, {}, dir.path());  // checkpoints go under --checkpoint-root
   http::Router router(backend);
   std::atomic<bool> stop{false};
   std::jthread producer([&] {
@@ -288,14 +288,14 @@ TEST_CASE("the admin routes check their input and answer 400 naming the problem"
   TempDir dir;
   const std::string data = dir.sub("data");
   auto node = open_node(data);
-  http::NodeBackend backend(*node);
+  http::NodeBackend backend(*node, {}, dir.path());
   http::Router router(backend);
   auto error = [&](const std::string& target, const std::string& body) {
     const http::Response r = router.handle({"POST", target, body});
     return std::to_string(r.status) + " " + std::string(boost::json::parse(r.body).at("error").as_string());
   };
   CHECK(error("/v1/admin/rebuild", "") ==
-        R"(400 the body must be a JSON object like {"partition": 3} or {"partition": "all"} (malformed JSON: incomplete JSON))");
+        R"(400 the body must be a JSON object like {"partition": 3} or {"partition": "all"} (malformed JSON at byte 0: incomplete JSON))");
   CHECK(error("/v1/admin/rebuild", "{}") == R"(400 field "partition" is required: a partition number or "all")");
   CHECK(error("/v1/admin/rebuild", R"({"partition": 4})") ==
         R"(400 field "partition" must be "all" or an integer in 0..3, got 4)");
@@ -304,13 +304,12 @@ TEST_CASE("the admin routes check their input and answer 400 naming the problem"
   CHECK(error("/v1/admin/rebuild", R"({"partition": 1, "force": true})") ==
         R"(400 unknown field "force" (known: partition))");
   CHECK(error("/v1/admin/rebuild?x=1", R"({"partition": 1})") == R"(400 unknown query parameter "x" (known: none))");
-  CHECK(error("/v1/admin/checkpoint", "{}") == R"(400 field "dir" is required: the absolute path of a new directory)");
-  CHECK(error("/v1/admin/checkpoint", R"({"dir": "backup"})") ==
-        R"(400 the checkpoint directory must be an absolute path, got "backup")");
+  CHECK(error("/v1/admin/checkpoint", "{}") == R"(400 field "dir" is required: a new directory under the checkpoint root)");
+  // The root itself is not a new directory under it; a missing parent is named without the path.
   CHECK(error("/v1/admin/checkpoint", R"({"dir": ")" + dir.path() + R"("})") ==
-        "400 " + dir.path() + " exists; a checkpoint goes into a new directory");
+        R"(400 field "dir" must name a new directory under the checkpoint root (a relative name such as "2024-06-01", or an absolute path inside the root))");
   CHECK(error("/v1/admin/checkpoint", R"({"dir": ")" + dir.sub("no/backup") + R"("})") ==
-        "400 the parent directory " + dir.sub("no") + " does not exist");
+        R"(400 field "dir" names a directory whose parent does not exist or is not a directory)");
   CHECK(error("/v1/admin/checkpoint", R"({"dir": ")" + data + R"(/backup"})") ==
         "400 " + data + "/backup is inside the data directory " + data + "; put the checkpoint outside it");
   CHECK(router.handle({"GET", "/v1/admin/rebuild", ""}).status == 405);
