@@ -42,6 +42,8 @@ struct Options {
   bool compare = false;  // with --cross: first the same run with no cross-partition transfers
   int64_t lookups = 1'000'000;  // balance lookups timed after the run (0: none)
   double lookup_rate = 2'000;  // lookups/s by one reader while the transfers are applied (0: none)
+  std::string workload_name = "groups";  // or "wallets" (WorkloadOptions::wallets)
+  double rate = 0;  // open loop: transfers/s offered at a steady pace (0: closed loop, as fast as admitted)
 };
 
 // A run's headline figures, for --compare.
@@ -143,7 +145,14 @@ class Window {
 // in flight; each record's latency runs from its append call until its
 // partition applied it.
 Status run_appends(Node& node, const std::vector<PreparedRecord>& records, int appenders,
-                   size_t window, Latencies& lat) {
+                   size_t window, double rate, Latencies& lat) {
+  // Open loop (rate > 0): record i is offered when the transfers before it
+  // are due at `rate`, whatever the node does; late records go at once.
+  std::vector<double> due_s(records.size(), 0);
+  for (size_t i = 1; rate > 0 && i < records.size(); i++) {
+    due_s[i] = due_s[i - 1] + static_cast<double>(records[i - 1].commands) / rate;
+  }
+  const auto start = Clock::now();
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   Status first_error;
@@ -156,9 +165,10 @@ Status run_appends(Node& node, const std::vector<PreparedRecord>& records, int a
         const size_t i = next.fetch_add(1);
         if (i >= records.size() || failed) return;
         const PreparedRecord& r = records[i];
+        if (rate > 0) std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due_s[i])));
         slots.acquire();
         const auto t0 = Clock::now();
-        auto o = node.log().append_one(r.partition, r.value);
+        auto o = node.append_record(r.partition, r.value, r.commands, Clock::now() + std::chrono::minutes(10));
         if (!o.ok()) {
           std::lock_guard lock(err_mu);
           first_error = o.status();
@@ -292,17 +302,19 @@ int run(const Options& o, Figures& figures) {
     if (!node) return 1;
   }
   Node& n = *node;
-  const bool sagas = o.workload.cross > 0;
+  const bool sagas = o.workload.cross > 0 || o.workload.wallets;
   SettleSampler sampler(n, sagas ? sample_cross(w, 2000) : std::vector<SagaSample>{});
-  if (sagas) std::printf("cross-partition: %.0f%% of transfers run as sagas; %zu sampled for settle latency\n",
+  if (sagas && o.workload.wallets) std::printf("wallets: any account pays any other, each its own group; %zu cross-partition transfers sampled for settle latency\n", sampler.sampled());
+  if (sagas && !o.workload.wallets) std::printf("cross-partition: %.0f%% of transfers run as sagas; %zu sampled for settle latency\n",
                          o.workload.cross * 100, sampler.sampled());
+  if (o.rate > 0) std::printf("open loop: %.0f transfers/s offered\n", o.rate);
   std::fflush(stdout);
   LoadLookups load_lookups(n, w, expected, o.lookup_rate);
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
   load_lookups.start();
   if (sagas) sampler.start();
-  if (!o.apply_only) s = run_appends(n, records, o.appenders, o.window, lat);
+  if (!o.apply_only) s = run_appends(n, records, o.appenders, o.window, o.rate, lat);
   if (s.ok()) s = n.wait_caught_up(std::chrono::minutes(10));
   if (s.ok() && sagas) s = wait_sagas_settled(n, std::chrono::minutes(10));  // done when every saga is
   const double secs = seconds_since(t0);
@@ -314,6 +326,9 @@ int run(const Options& o, Figures& figures) {
   sampler.finish(std::chrono::seconds(5));
   std::printf("%.0f transfers/s (%llu in %.2f s), appended durably and applied%s\n", tps,
               (unsigned long long)o.workload.transfers, secs, sagas ? ", every saga settled" : "");
+  std::printf("admission: window %llu commands, %llu appends admitted (waits included), %llu refused\n",
+              (unsigned long long)n.in_flight().window(), (unsigned long long)n.in_flight().admitted_total(),
+              (unsigned long long)n.in_flight().refused_total());
   std::printf("CPU: %.2f s over %.2f s wall (%.2f µs of CPU per transfer, %.1f cores busy)\n", cpu,
               secs, cpu * 1e6 / static_cast<double>(o.workload.transfers), cpu / secs);
   std::printf("record latency (append to applied): p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
@@ -353,15 +368,24 @@ int run(const Options& o, Figures& figures) {
 int compare(const Options& o) {
   Options same = o;
   same.workload.cross = 0;
+  same.workload.wallets = false;
+  if (o.workload.wallets) same.workload.group_size = 10;
   Figures a, b;
   std::printf("== same partition only ==\n");
   if (const int rc = run(same, a); rc != 0) return rc;
-  std::printf("\n== %.0f%% cross-partition ==\n", o.workload.cross * 100);
+  if (o.workload.wallets) {
+    std::printf("\n== wallets (any to any) ==\n");
+  } else {
+    std::printf("\n== %.0f%% cross-partition ==\n", o.workload.cross * 100);
+  }
   if (const int rc = run(o, b); rc != 0) return rc;
-  std::printf("\ncompare: same partition %.0f transfers/s (%.2f µs CPU each); %.0f%% cross %.0f transfers/s "
-              "(%.2f µs CPU each), %.2fx; saga settle p50 %.1f ms, p99 %.1f ms\n",
-              a.tps, a.cpu_us_per_transfer, o.workload.cross * 100, b.tps, b.cpu_us_per_transfer,
-              a.tps > 0 ? b.tps / a.tps : 0, b.settle_p50_ms, b.settle_p99_ms);
+  const std::string what = o.workload.wallets ? std::string("wallets") :
+      std::to_string(static_cast<int>(o.workload.cross * 100)) + "% cross";
+  std::printf("\ncompare: same partition %.0f transfers/s (%.2f µs CPU each); %s %.0f transfers/s "
+              "(%.2f µs CPU each), %.2fx the throughput, %.2fx the CPU; saga settle p50 %.1f ms, p99 %.1f ms\n",
+              a.tps, a.cpu_us_per_transfer, what.c_str(), b.tps, b.cpu_us_per_transfer,
+              a.tps > 0 ? b.tps / a.tps : 0, a.cpu_us_per_transfer > 0 ? b.cpu_us_per_transfer / a.cpu_us_per_transfer : 0,
+              b.settle_p50_ms, b.settle_p99_ms);
   return 0;
 }
 
@@ -387,7 +411,9 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("compare", po::bool_switch(&o.compare), "with --cross: first the same run without cross-partition transfers")
       ("validate", po::bool_switch(&o.validate), "re-read every account and transfer afterwards")
       ("lookups", po::value(&o.lookups)->default_value(1'000'000), "balance lookups timed after the run, each checked (0: none; at most 100000000)")
-      ("lookup-rate", po::value(&o.lookup_rate)->default_value(2'000), "lookups/s by one reader thread while the transfers are applied (0: none)");
+      ("lookup-rate", po::value(&o.lookup_rate)->default_value(2'000), "lookups/s by one reader thread while the transfers are applied (0: none)")
+      ("workload", po::value(&o.workload_name)->default_value("groups"), "groups (transfers inside a group; --cross F sends F across) or wallets (any account pays any other, each its own group)")
+      ("rate", po::value(&o.rate)->default_value(0), "open loop: transfers/s offered at a steady pace (0: closed loop)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
@@ -399,7 +425,7 @@ int ledger_bench_main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tally bench: --batch must be in 1..%zu\n", kMaxBatchCommands);
     return 2;
   }
-  if (o.workload.accounts < 2 || o.workload.group_size < 2 ||
+  if (o.workload.accounts < 2 || (o.workload.group_size < 2 && o.workload_name != "wallets") ||
       o.workload.accounts % o.workload.group_size != 0) {
     std::fprintf(stderr, "tally bench: --accounts must be a multiple of --group (>= 2)\n");
     return 2;
@@ -413,6 +439,19 @@ int ledger_bench_main(const std::vector<std::string>& args) {
     return 2;
   }
   o.workload.partitions = o.partitions;
+  if (o.workload_name != "groups" && o.workload_name != "wallets") {
+    std::fprintf(stderr, "tally bench: --workload must be groups or wallets, not %s\n", o.workload_name.c_str());
+    return 2;
+  }
+  o.workload.wallets = o.workload_name == "wallets";
+  if (!(o.rate >= 0 && o.rate <= 1e9)) {
+    std::fprintf(stderr, "tally bench: --rate must be in 0..1000000000 transfers/s\n");
+    return 2;
+  }
+  if (o.workload.wallets && o.workload.cross > 0) {
+    std::fprintf(stderr, "tally bench: --cross is for --workload groups; wallets cross partitions by themselves\n");
+    return 2;
+  }
   if (o.workload.cross < 0 || o.workload.cross > 1) {
     std::fprintf(stderr, "tally bench: --cross must be in 0..1\n");
     return 2;
@@ -421,7 +460,7 @@ int ledger_bench_main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tally bench: --cross needs account groups in at least two partitions\n");
     return 2;
   }
-  if (!o.compare || o.workload.cross == 0) {
+  if (!o.compare || (o.workload.cross == 0 && !o.workload.wallets)) {
     Figures f;
     return run(o, f);
   }

@@ -102,7 +102,7 @@ size_t SettleSampler::poll_once() {
   return settled;
 }
 
-Result<std::vector<double>> log_time_settle_ms(const Node& node) {
+Result<std::vector<double>> log_time_settle_ms(const Node& node, uint64_t* compensated) {
   std::vector<double> out;
   for (uint32_t p = 0; p < node.partition_count(); p++) {
     Status bad;
@@ -114,6 +114,7 @@ Result<std::vector<double>> log_time_settle_ms(const Node& node) {
             return false;
           }
           if (s->state != SagaState::in_flight) out.push_back(static_cast<double>(s->settled.ns - s->started.ns) / 1e6);
+          if (compensated != nullptr && s->state == SagaState::compensated) (*compensated)++;
           return true;
         }));
     (void)n;
@@ -136,7 +137,8 @@ std::pair<double, double> report_settle(Node& node, const SettleSampler& sampler
   std::printf("saga settle latency, observed (%zu of %zu sampled sagas seen settled, polled every 2 ms): "
               "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
               seen.size(), sampler.sampled(), p50, p99, percentile_of(seen, 1.0));
-  auto all = log_time_settle_ms(node);
+  uint64_t compensated = 0;
+  auto all = log_time_settle_ms(node, &compensated);
   if (!all.ok()) {
     std::printf("saga settle latency, log time: %s\n", all.status().to_string().c_str());
   } else {
@@ -146,11 +148,15 @@ std::pair<double, double> report_settle(Node& node, const SettleSampler& sampler
   }
   const RelayStats relay = node.relay().stats();
   const SchedulerStats timers = node.scheduler().stats();
-  std::printf("relay: %llu outbox entries (credit legs, replies) in %llu appends; scheduler: %llu saga "
-              "timeouts appended (re-sends after the %.0f s deadline)\n",
+  const size_t sagas = all.ok() ? all->size() : 0;
+  std::printf("relay: %llu outbox entries (credit legs, replies) in %llu appends, %.2f per saga; scheduler: %llu saga "
+              "timeouts appended (re-sends after the %.0f s deadline), %llu overdue deadlines held while only queued\n",
               static_cast<unsigned long long>(relay.relayed), static_cast<unsigned long long>(relay.appends),
+              sagas > 0 ? static_cast<double>(relay.relayed) / static_cast<double>(sagas) : 0.0,
               static_cast<unsigned long long>(timers.saga_timeouts_appended),
-              static_cast<double>(SagaSchedule::kFirstDeadlineNs) / 1e9);
+              static_cast<double>(SagaSchedule::kFirstDeadlineNs) / 1e9,
+              static_cast<unsigned long long>(timers.saga_deadlines_held));
+  std::printf("sagas: %zu settled, %llu compensated\n", sagas, static_cast<unsigned long long>(compensated));
   return {p50, p99};
 }
 

@@ -70,7 +70,7 @@ class SettleSampler {
 };
 
 // settled − started of every settled saga in every partition, in ms.
-Result<std::vector<double>> log_time_settle_ms(const Node& node);
+Result<std::vector<double>> log_time_settle_ms(const Node& node, uint64_t* compensated = nullptr);
 
 // Prints the observed (sampled) and the log-time settle latency,
 // p50/p99/p100 each, and what the relay and scheduler did for the sagas;

@@ -8,7 +8,8 @@
 namespace tally::bench {
 
 Workload::Workload(WorkloadOptions options) : o_(options) {
-  if (o_.group_size < 2) o_.group_size = 2;
+  if (o_.wallets) o_.group_size = 1;
+  if (!o_.wallets && o_.group_size < 2) o_.group_size = 2;
   if (o_.zipf > 0) {
     zipf_cdf_.resize(o_.accounts);
     double sum = 0;
@@ -61,9 +62,23 @@ bool Workload::is_cross(const CreateTransfer& t) const {
   return partition_of(t.debit_account_id, o_.partitions) != partition_of(t.credit_account_id, o_.partitions);
 }
 
+CreateTransfer Workload::wallet_transfer(uint64_t i, uint64_t debit, uint64_t& rng) const {
+  uint64_t credit = pick_account(rng);
+  if (credit == debit) credit = (debit + 1) % o_.accounts;
+  CreateTransfer t;
+  t.id = TransferId(i);
+  t.debit_account_id = account_id(debit);
+  t.credit_account_id = account_id(credit);
+  t.amount = Amount(1 + splitmix64(rng) % 1000);
+  t.ledger = o_.ledger;
+  t.code = 1;
+  return t;
+}
+
 CreateTransfer Workload::transfer(uint64_t i) const {
   uint64_t rng = o_.seed ^ (i * 0xD1B54A32D192ED03ull);
   const uint64_t debit = pick_account(rng);
+  if (o_.wallets) return wallet_transfer(i, debit, rng);
   const uint64_t group_start = debit - debit % o_.group_size;
   const uint64_t group_len = std::min(o_.group_size, o_.accounts - group_start);
   uint64_t credit = group_start + splitmix64(rng) % group_len;

@@ -4,7 +4,8 @@
 // each between two members of one group, the debit account chosen
 // uniformly or by a Zipfian law. With `cross` > 0, that fraction of the
 // transfers instead credits a member of a group in another partition, so
-// it runs as a saga (docs/design.md "Transfers across partitions"). Every transfer is a
+// it runs as a saga (docs/design.md "Transfers across partitions"). With `wallets`, any
+// account pays any other (a wallet ledger's everyday payments). Every transfer is a
 // pure function of (seed, id), so a validator can recompute what each one
 // should be; with cross = 0 the transfers are the same as before it existed.
 #pragma once
@@ -25,6 +26,11 @@ struct WorkloadOptions {
   uint32_t ledger = 1;
   double cross = 0;           // fraction of transfers whose credit account is in another partition
   uint32_t partitions = 8;    // the log's partitions (only `cross` needs them)
+  // The wallet workload: every account its own group (group_size 1), each
+  // transfer between two accounts drawn alike (uniformly or by the Zipfian
+  // law), wherever they live: with P partitions about (P-1)/P of the
+  // transfers are sagas. `cross` is then unused.
+  bool wallets = false;
 };
 
 class Workload {
@@ -49,6 +55,7 @@ class Workload {
   // A member of a group whose partition differs from `debit`'s.
   // REQUIRES: such a group exists.
   uint64_t pick_elsewhere(uint64_t debit, uint64_t& rng) const;
+  CreateTransfer wallet_transfer(uint64_t i, uint64_t debit, uint64_t& rng) const;
   WorkloadOptions o_;
   std::vector<double> zipf_cdf_;
 };

@@ -44,6 +44,7 @@ struct OutboxRelay::Work {
   Jitter jitter;
   bool loaded = false;     // next_seq read from "R"
   uint64_t next_seq = 0;
+  std::atomic<uint64_t> published_next_seq{~uint64_t{0}};  // next_seq for lock-free readers; max until loaded
   bool dirty = true;       // there may be entries to relay
   uint32_t failures = 0;   // consecutive failed attempts
   Timestamp retry_at;
@@ -140,6 +141,7 @@ Status OutboxRelay::load_progress(PartitionStore& store, Work& w) {
     TALLY_ASSIGN_OR_RETURN(next, decode_relay_progress(*progress));
   }
   w.next_seq = next;
+  w.published_next_seq = next;
   w.loaded = true;
   return Status::Ok();
 }
@@ -180,7 +182,12 @@ Result<size_t> OutboxRelay::append_entries(const std::vector<OutboxEntry>& entri
       records.push_back(std::move(r));
     }
   }
-  TALLY_RETURN_IF_ERROR(deps_.log->append(append_requests(records)).status());
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, deps_.log->append(append_requests(records)));
+  if (deps_.in_flight != nullptr) {
+    for (size_t r = 0; r < records.size(); r++) {
+      deps_.in_flight->appended(records[r].partition, offsets[r], records[r].count);
+    }
+  }
   return records.size();
 }
 
@@ -232,6 +239,7 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
   const Status removed = store.commit_logged(batch);  // survives a kill -9 (relay.h)
   // Delivered either way; a lost removal only means a re-send later.
   w.next_seq = next;
+  w.published_next_seq = next;
   w.failures = 0;
   w.error = Status::Ok();
   w.stuck.clear();
@@ -284,6 +292,10 @@ std::vector<StuckOperation> OutboxRelay::stuck(size_t limit) const {
     }
   }
   return out;
+}
+
+uint64_t OutboxRelay::relayed_below(Partition partition) const {
+  return work_.at(partition.value)->published_next_seq.load();
 }
 
 uint64_t OutboxRelay::next_seq(Partition partition) const {

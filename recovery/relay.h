@@ -55,6 +55,7 @@
 #include "engine/log/log.h"
 #include "projections/store.h"
 #include "recovery/backoff.h"
+#include "recovery/in_flight.h"
 #include "recovery/stuck.h"
 #include "recovery/waker.h"
 
@@ -76,6 +77,8 @@ struct RelayDeps {
   // group serves only the partitions assigned to it (engine/node/node.h,
   // acquire/release). Default: every partition.
   std::function<bool(Partition)> serves;
+  // Commands appended, reported per record (recovery/in_flight.h); may be null.
+  InFlight* in_flight = nullptr;
 };
 
 struct RelayStats {
@@ -131,6 +134,9 @@ class OutboxRelay {
   RelayStats stats() const;
   // The next seq the relay will send from `partition`.
   uint64_t next_seq(Partition partition) const;
+  // The same without waiting for a tick in progress (2^64 - 1 until the
+  // progress was first read): entries below it are delivered. Any thread.
+  uint64_t relayed_below(Partition partition) const;
 
   // The relay's progress in `partition` (entries below it were delivered),
   // read from the store the first time. Any thread.

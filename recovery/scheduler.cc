@@ -156,6 +156,27 @@ Status TimerScheduler::scan(uint32_t p, Work& w, Timestamp now, std::vector<Time
   return Status::Ok();
 }
 
+void TimerScheduler::hold_queued_sagas(uint32_t p, Work& w, std::vector<Timer>& timers,
+                                       Timestamp now, TickReport& report) {
+  if (!deps_.hold_saga) return;
+  std::vector<Timer> kept;
+  kept.reserve(timers.size());
+  for (const Timer& t : timers) {
+    std::optional<std::string> why;
+    if (t.kind == TimerKind::saga_deadline) why = deps_.hold_saga(Partition{p}, t);
+    if (!why) {
+      kept.push_back(t);
+      continue;
+    }
+    const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        options_.hold_recheck * (0.75 + 0.5 * w.jitter.next()));
+    w.tracker.hold(t, "held: " + *why, plus(now, wait));
+    report.held++;
+  }
+  holds_ += report.held;
+  timers = std::move(kept);
+}
+
 void TimerScheduler::append(uint32_t p, Work& w, const std::vector<Timer>& timers, Timestamp now,
                             TickReport& report) {
   if (timers.empty()) return;
@@ -173,6 +194,7 @@ void TimerScheduler::append(uint32_t p, Work& w, const std::vector<Timer>& timer
   }
   crash_point("scheduler.after_append");
   for (size_t r = 0; r < records.size(); r++) {
+    if (deps_.in_flight != nullptr) deps_.in_flight->appended(Partition{p}, (*offsets)[r], records[r].count);
     for (size_t i = 0; i < records[r].count; i++) {
       w.tracker.appended(timers[records[r].first + i], (*offsets)[r], static_cast<uint32_t>(i));
     }
@@ -193,6 +215,7 @@ Result<TickReport> TimerScheduler::tick_locked(uint32_t p, Work& w, Timestamp no
     scanned = scan(p, w, now, to_append, report);
   }
   // Timers handed out above are appended even when the scan failed.
+  hold_queued_sagas(p, w, to_append, now, report);
   append(p, w, to_append, now, report);
   if (!scanned.ok()) {
     w.errors++;
@@ -264,6 +287,7 @@ SchedulerStats TimerScheduler::stats() const {
   s.checks = checks_;
   s.expiries_appended = expiries_;
   s.saga_timeouts_appended = saga_timeouts_;
+  s.saga_deadlines_held = holds_;
   s.append_failures = append_failures_;
   for (uint32_t p = 0; p < work_.size(); p++) {
     if (!serves(p)) continue;
@@ -271,6 +295,7 @@ SchedulerStats TimerScheduler::stats() const {
     std::lock_guard lock(w->mu);
     s.timers_due += w->tracker.size();
     s.awaiting_apply += w->tracker.awaiting_apply();
+    s.held += w->tracker.held();
     s.stuck += w->tracker.stuck_count();
     if (!w->error.ok()) s.error = w->error;
   }

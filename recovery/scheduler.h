@@ -38,6 +38,7 @@
 #include "engine/log/log.h"
 #include "projections/store.h"
 #include "recovery/backoff.h"
+#include "recovery/in_flight.h"
 #include "recovery/stuck.h"
 #include "recovery/timer_scan.h"
 #include "recovery/timer_tracker.h"
@@ -59,6 +60,9 @@ struct SchedulerOptions {
   // How often to look whether appended commands were applied while any are
   // waiting (an expiry answered not_yet_due wakes nothing by itself).
   std::chrono::milliseconds apply_poll{100};
+  // How long a held saga deadline waits before it is looked at again
+  // (±25% jitter).
+  std::chrono::milliseconds hold_recheck{500};
   uint64_t jitter_seed = 0;  // 0: a random seed
 };
 
@@ -73,6 +77,12 @@ struct SchedulerDeps {
   // group serves only the partitions assigned to it (engine/node/node.h,
   // acquire/release). Default: every partition.
   std::function<bool(Partition)> serves;
+  // For a due saga deadline of partition p: why to hold it instead of
+  // appending its SagaTimeout (the saga's messages are queued in a healthy
+  // node, recovery/saga_hold.h), or nullopt to append. Default: never hold.
+  std::function<std::optional<std::string>(Partition, const Timer&)> hold_saga;
+  // Commands appended, reported per record (recovery/in_flight.h); may be null.
+  InFlight* in_flight = nullptr;
 };
 
 struct SchedulerStats {
@@ -82,6 +92,8 @@ struct SchedulerStats {
   uint64_t checks = 0;               // point lookups of tracked timers
   uint64_t expiries_appended = 0;    // ExpirePending commands appended (re-appends too)
   uint64_t saga_timeouts_appended = 0;
+  uint64_t saga_deadlines_held = 0;  // holds (each a look at an overdue saga that was only queued)
+  uint64_t held = 0;                 // saga deadlines held now
   uint64_t append_failures = 0;      // failed appends (each may carry many timers)
   uint64_t timers_due = 0;           // tracked now: due and not yet cleared
   uint64_t awaiting_apply = 0;       // appended, record not yet applied
@@ -95,6 +107,7 @@ struct TickReport {
   size_t found = 0;     // newly due timers
   size_t checked = 0;   // tracked timers looked up
   size_t appended = 0;  // commands appended
+  size_t held = 0;      // saga deadlines held (recovery/saga_hold.h)
   bool append_failed = false;
 };
 
@@ -141,6 +154,9 @@ class TimerScheduler {
               TickReport& report);
   void append(uint32_t p, Work& w, const std::vector<Timer>& timers, Timestamp now,
               TickReport& report);
+  // Takes out of `timers` the saga deadlines deps_.hold_saga holds.
+  void hold_queued_sagas(uint32_t p, Work& w, std::vector<Timer>& timers, Timestamp now,
+                         TickReport& report);
   Timestamp next_wake_locked(Work& w, Timestamp now) const;
   bool serves(uint32_t p) const;
 
@@ -151,7 +167,7 @@ class TimerScheduler {
   std::jthread thread_;
 
   std::atomic<uint64_t> ticks_{0}, scans_{0}, visited_{0}, checks_{0};
-  std::atomic<uint64_t> expiries_{0}, saga_timeouts_{0}, append_failures_{0};
+  std::atomic<uint64_t> expiries_{0}, saga_timeouts_{0}, append_failures_{0}, holds_{0};
 };
 
 }  // namespace tally

@@ -66,6 +66,10 @@ std::vector<TimerTracker::Check> TimerTracker::due_checks(Offset applied, Timest
     Entry& e = entries_.at(t);
     assert(e.phase == Phase::waiting);
     e.phase = Phase::checking_retry;
+    if (e.held) {
+      e.held = false;
+      held_--;
+    }
     out.push_back(Check{t, std::nullopt, 0});
   }
   return out;
@@ -113,6 +117,18 @@ void TimerTracker::appended(const Timer& timer, Offset offset, uint32_t index) {
   e.index = index;
   sent_[offset.value].push_back(timer);
   awaiting_apply_++;
+}
+
+void TimerTracker::hold(const Timer& timer, std::string why, Timestamp until) {
+  Entry& e = entries_.at(timer);
+  assert(e.phase == Phase::appending && e.attempts >= 1);
+  e.attempts--;  // track() and checked() counted the append that is not made
+  e.last_error = std::move(why);
+  e.retry_at = until;
+  e.phase = Phase::waiting;
+  e.held = true;
+  held_++;
+  waiting_.emplace(e.retry_at.ns, timer);
 }
 
 void TimerTracker::append_failed(const Timer& timer, const Status& error, Timestamp now, double u) {

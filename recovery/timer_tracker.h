@@ -15,6 +15,8 @@
 //                      command did not take effect, e.g. not_yet_due →
 //                      waiting, re-append after backoff)
 //   append_failed()    → waiting, re-append after backoff
+//   hold()             not appended after all (its saga is only queued):
+//                      waiting until a given time, not counted as an attempt
 //   due_checks()       when a waiting timer's time comes: still set?
 //                      (checked(): no → forgotten; yes → appending again)
 // After BackoffPolicy::max_attempts appends without the timer clearing it is
@@ -93,6 +95,12 @@ class TimerTracker {
   // The result of appending a timer that track() or checked() handed out.
   void appended(const Timer& timer, Offset offset, uint32_t index);
   void append_failed(const Timer& timer, const Status& error, Timestamp now, double u);
+  // Instead of appending a timer that track() or checked() handed out: it
+  // is not due in fact yet (a saga whose messages queue in a healthy node,
+  // recovery/saga_hold.h), so look again at `until`. Not an attempt: it
+  // neither counts towards stuck nor backs off.
+  void hold(const Timer& timer, std::string why, Timestamp until);
+  size_t held() const { return held_; }
 
   // When this tracker next needs a tick: the earliest retry, or `now + poll`
   // while commands wait to be applied (an applied command whose timer stays
@@ -113,6 +121,7 @@ class TimerTracker {
     Timestamp first_attempt;
     Timestamp stuck_since;  // 0 until stuck
     std::string last_error;
+    bool held = false;     // waiting because of hold(), not a failure
   };
 
   void wait(const Timer& timer, Entry& e, std::string error, Timestamp now, double u);
@@ -131,6 +140,7 @@ class TimerTracker {
   std::set<std::pair<uint64_t, Timer>, WaitingLess> waiting_;  // (retry_at ns, timer)
   size_t stuck_ = 0;
   size_t awaiting_apply_ = 0;
+  size_t held_ = 0;
 };
 
 }  // namespace tally

@@ -15,6 +15,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::aborted: return "aborted";
     case StatusCode::failed_precondition: return "failed precondition";
     case StatusCode::internal: return "internal error";
+    case StatusCode::overloaded: return "overloaded";
   }
   return "unknown";
 }

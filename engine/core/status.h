@@ -28,6 +28,7 @@ enum class StatusCode : int {
   aborted,            // the operation was stopped (shutdown)
   failed_precondition,// the system is not in a state that allows this
   internal,           // a bug; the message says where
+  overloaded,         // the node has too much in flight to take more now; retry after a moment
 };
 
 const char* status_code_name(StatusCode code);
@@ -46,6 +47,7 @@ class [[nodiscard]] Status {
   static Status Aborted(std::string m) { return {StatusCode::aborted, std::move(m)}; }
   static Status FailedPrecondition(std::string m) { return {StatusCode::failed_precondition, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::internal, std::move(m)}; }
+  static Status Overloaded(std::string m) { return {StatusCode::overloaded, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::ok; }
   StatusCode code() const { return code_; }
@@ -53,7 +55,7 @@ class [[nodiscard]] Status {
   // Whether the same call may succeed later without any change of input.
   bool retryable() const {
     return code_ == StatusCode::unavailable || code_ == StatusCode::timeout ||
-           code_ == StatusCode::resource_exhausted;
+           code_ == StatusCode::resource_exhausted || code_ == StatusCode::overloaded;
   }
   // "code: message", or "ok".
   std::string to_string() const;

@@ -37,9 +37,11 @@ class Backend {
 
   virtual uint32_t partition_count() const = 0;
 
-  // Appends the commands (one Node::append: packed per partition in order).
-  // Read-only backends: failed_precondition.
-  virtual Result<std::vector<Placement>> append(std::span<const Command> commands) = 0;
+  // Appends the commands (one Node::append: packed per partition in order),
+  // waiting for admission up to `deadline` (then overloaded, nothing
+  // appended). Read-only backends: failed_precondition.
+  virtual Result<std::vector<Placement>> append(std::span<const Command> commands,
+                                                std::chrono::steady_clock::time_point deadline) = 0;
   // Whether the record at (p, o) is applied, waiting up to `wait` for it;
   // an error when the partition's pipeline stopped. REQUIRES: p < partition_count().
   virtual Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) = 0;

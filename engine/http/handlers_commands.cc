@@ -88,7 +88,13 @@ Response post_commands(Backend& backend, const RouteArgs& args) {
   Result<CommandsRequest> req = parse_commands_request(args.body);
   if (!req.ok()) return error_response(req.status());
   const Clock::time_point deadline = Clock::now() + req->timeout;
-  Result<std::vector<Placement>> placed = backend.append(req->commands);
+  Result<std::vector<Placement>> placed = backend.append(req->commands, deadline);
+  if (!placed.ok() && placed.status().code() == StatusCode::overloaded) {
+    // Nothing was appended: the node is full (Node::append's admission).
+    Response r = error_response(placed.status());
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   if (!placed.ok()) {
     return error_response(placed.status().with_context(
         "appending failed (some commands may have been appended; resending is safe, duplicates "

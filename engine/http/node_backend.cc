@@ -4,8 +4,9 @@
 
 namespace tally::http {
 
-Result<std::vector<Placement>> NodeBackend::append(std::span<const Command> commands) {
-  return node_.append(commands);
+Result<std::vector<Placement>> NodeBackend::append(std::span<const Command> commands,
+                                                   std::chrono::steady_clock::time_point deadline) {
+  return node_.append(commands, deadline);
 }
 
 Result<bool> NodeBackend::wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) {

@@ -16,6 +16,7 @@ unsigned http_status_of(StatusCode code) {
     case StatusCode::resource_exhausted:
     case StatusCode::aborted: return 503;
     case StatusCode::timeout: return 504;
+    case StatusCode::overloaded: return 429;
     case StatusCode::corruption:
     case StatusCode::io_error:
     case StatusCode::internal: return 500;

@@ -30,7 +30,8 @@ struct Response {
 };
 
 // 400 invalid_argument, 404 not_found, 409 failed_precondition, 503
-// unavailable / resource_exhausted / aborted, 504 timeout, 500 the rest.
+// unavailable / resource_exhausted / aborted, 429 overloaded, 504 timeout,
+// 500 the rest.
 unsigned http_status_of(StatusCode code);
 
 Response json_response(unsigned status, const boost::json::value& body);

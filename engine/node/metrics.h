@@ -30,6 +30,7 @@ class LatencyHistogram {
 struct PartitionMetrics {
   std::atomic<uint64_t> applied_next_offset{0};  // records below this are applied
   std::atomic<uint64_t> log_end_offset{0};       // last seen end of the log
+  std::atomic<uint64_t> outbox_next_seq{0};      // the next outbox entry's seq (entries below are staged)
   std::atomic<uint64_t> commands_applied{0};
   std::atomic<uint64_t> records_applied{0};
   std::atomic<uint64_t> records_quarantined{0};

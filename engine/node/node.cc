@@ -62,14 +62,28 @@ Status Node::open_stores() {
   threads_.resize(n);
   start_errors_.resize(n);
   auto serves = [this](Partition p) { return owns(p); };
+  auto applied = [this](Partition p) { return pipelines_.at(p.value)->applied(); };
+  // Outbox entries staged and not yet relayed (0 for a partition not served).
+  auto outbox = [this](Partition p) -> uint64_t {
+    if (!options_.run_relay || !owns(p)) return 0;
+    const uint64_t staged = pipelines_.at(p.value)->metrics().outbox_next_seq.load();
+    const uint64_t relayed = relay_->relayed_below(p);
+    return staged > relayed ? staged - relayed : 0;
+  };
+  in_flight_ = std::make_unique<InFlight>(n, options_.admission_window, applied, outbox);
+  progress_ = std::make_unique<ProgressWatch>(n);
   scheduler_ = std::make_unique<TimerScheduler>(
-      SchedulerDeps{readers, log_.get(), [this](Partition p) { return pipelines_.at(p.value)->applied(); },
-                    options_.clock, serves},
+      SchedulerDeps{readers, log_.get(), applied, options_.clock, serves,
+                    [this](Partition p, const Timer& t) { return saga_hold(p, t); }, in_flight_.get()},
       options_.scheduler);
-  relay_ = std::make_unique<OutboxRelay>(RelayDeps{writers, log_.get(), options_.clock, serves},
-                                         options_.relay);
+  relay_ = std::make_unique<OutboxRelay>(
+      RelayDeps{writers, log_.get(), options_.clock, serves, in_flight_.get()}, options_.relay);
   for (uint32_t p = 0; p < n; p++) {
     PipelineOptions po = options_.pipeline;
+    po.on_commit = [this, p, user = options_.pipeline.on_commit] {
+      in_flight_->retire(Partition{p});
+      if (user) user();
+    };
     po.on_effects = [this, p, user = options_.pipeline.on_effects] {
       scheduler_->wake(Partition{p});
       relay_->wake(Partition{p});
@@ -185,8 +199,52 @@ Partition Node::partition_of_account(AccountId id) const {
   return partition_of(id, partition_count());
 }
 
-Result<std::vector<Placement>> Node::append(std::span<const Command> commands) {
+PartitionFlow Node::flow(Partition p) {
+  PartitionFlow f;
+  f.served = owns(p);
+  if (!f.served) return f;
+  const PartitionPipeline& pipeline = *pipelines_.at(p.value);
+  f.failed = !pipeline.status().ok() || !pipeline.last_transient_error().ok();
+  f.queued = in_flight_->count(p);
+  f.since_progress = progress_->since_progress(p, pipeline.applied(), std::chrono::steady_clock::now());
+  return f;
+}
+
+std::optional<std::string> Node::saga_hold(Partition source, const Timer& deadline) {
+  auto saga = store_ref(source)->saga(TransferId(deadline.id));
+  if (!saga.ok() || !saga->has_value()) return std::nullopt;
+  // Settled since the scan found its timer: the same write cleared the
+  // timer, which the next look finds; a timeout now would only be answered
+  // saga_already_settled.
+  if ((*saga)->state != SagaState::in_flight) return "settled after its deadline was found due";
+  const Partition destination = (*saga)->destination;
+  return saga_hold_reason(source, flow(source), destination, flow(destination), options_.saga_hold);
+}
+
+Status Node::admit(uint64_t commands, Deadline deadline) {
+  if (in_flight_->admit(commands, deadline)) return Status::Ok();
+  return Status::Overloaded("the node is full: " + std::to_string(in_flight_->count()) +
+                            " commands in flight, admission window " +
+                            std::to_string(in_flight_->window()) +
+                            "; nothing was appended, send again in a moment");
+}
+
+Result<Offset> Node::append_record(Partition p, std::span<const uint8_t> value, uint64_t commands,
+                                   Deadline deadline) {
   if (stopping_) return Status::Aborted("the node is stopping; appends are no longer accepted");
+  TALLY_RETURN_IF_ERROR(admit(commands, deadline));
+  TALLY_ASSIGN_OR_RETURN(Offset offset, log_->append_one(p, value));
+  in_flight_->appended(p, offset, commands);
+  return offset;
+}
+
+Result<std::vector<Placement>> Node::append(std::span<const Command> commands) {
+  return append(commands, std::chrono::steady_clock::now() + kDefaultAdmissionWait);
+}
+
+Result<std::vector<Placement>> Node::append(std::span<const Command> commands, Deadline deadline) {
+  if (stopping_) return Status::Aborted("the node is stopping; appends are no longer accepted");
+  TALLY_RETURN_IF_ERROR(admit(commands.size(), deadline));
   const uint32_t n = partition_count();
   std::vector<std::vector<uint32_t>> by_partition(n);
   for (uint32_t i = 0; i < commands.size(); i++) {
@@ -215,6 +273,7 @@ Result<std::vector<Placement>> Node::append(std::span<const Command> commands) {
   std::vector<Placement> out(commands.size());
   for (size_t r = 0; r < spans.size(); r++) {
     const auto& [p, range] = spans[r];
+    in_flight_->appended(Partition{p}, offsets[r], range.second - range.first);
     for (size_t k = range.first; k < range.second; k++) {
       out[by_partition[p][k]] = Placement{Partition{p}, offsets[r], static_cast<uint32_t>(k - range.first)};
     }

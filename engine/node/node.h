@@ -46,7 +46,9 @@
 #include "engine/node/pipeline.h"
 #include "projections/queries.h"
 #include "recovery/breaker_log.h"
+#include "recovery/in_flight.h"
 #include "recovery/relay.h"
+#include "recovery/saga_hold.h"
 #include "recovery/saga_status.h"
 #include "recovery/sagas.h"
 #include "recovery/scheduler.h"
@@ -69,6 +71,15 @@ struct NodeOptions {
   // Own every partition from start() on (the default); false: own none
   // until acquire() (a consumer group member).
   bool own_every_partition = true;
+  // Admission (recovery/in_flight.h): producers' appends wait while this
+  // many commands are in flight in the node (appended by any of its
+  // writers, not yet applied); 0 turns admission off. Sagas make up to two
+  // more commands each, so in flight stays below about 3 × this.
+  uint64_t admission_window = 262'144;
+  // Saga deadlines are held while their messages queue in a healthy node
+  // (recovery/saga_hold.h); a partition this long without progress, with
+  // commands queued, counts as stalled.
+  SagaHoldPolicy saga_hold;
   // Wall clock for the scheduler and relay; default: the system clock.
   std::function<Timestamp()> clock;
   // The breaker's clock; default: std::chrono::steady_clock::now.
@@ -135,8 +146,22 @@ class Node {
 
   // Routes each command to its partition, packs them into records (at most
   // kMaxBatchCommands each, input order kept per partition) and appends
-  // them durably. Placements are in the order of `commands`.
+  // them durably. Placements are in the order of `commands`. Admission
+  // first: while the node is full (NodeOptions::admission_window) it waits,
+  // up to `deadline`, then answers overloaded (HTTP 429) having appended
+  // nothing.
+  using Deadline = std::chrono::steady_clock::time_point;
+  Result<std::vector<Placement>> append(std::span<const Command> commands, Deadline deadline);
+  // As above, waiting up to kDefaultAdmissionWait for room.
   Result<std::vector<Placement>> append(std::span<const Command> commands);
+  static constexpr std::chrono::seconds kDefaultAdmissionWait{30};
+  // One record already encoded (a Batch of `commands` commands) for
+  // partition p, admitted and counted as append() does: for benchmarks and
+  // tools that build their own records.
+  Result<Offset> append_record(Partition p, std::span<const uint8_t> value, uint64_t commands,
+                               Deadline deadline);
+  // What the node has in flight, for admission and saga holds.
+  InFlight& in_flight() { return *in_flight_; }
   // Waits until the record at `placement` is applied; then its outcome.
   // timeout → Status::Timeout.
   Result<Outcome> outcome(const Placement& placement, std::chrono::milliseconds timeout);
@@ -256,8 +281,14 @@ class Node {
   ComponentHealth ownership_health() const;
   std::string ownership_metrics_text() const;
 
+  std::optional<std::string> saga_hold(Partition source, const Timer& deadline);
+  PartitionFlow flow(Partition p);
+  Status admit(uint64_t commands, Deadline deadline);
+
   std::unique_ptr<BreakerLog> log_;
   NodeOptions options_;
+  std::unique_ptr<InFlight> in_flight_;
+  std::unique_ptr<ProgressWatch> progress_;
   SagaCoordinator sagas_;  // stateless: one serves every partition
   mutable std::mutex stores_mu_;
   // One per partition, sized by open(); a rebuild replaces an element

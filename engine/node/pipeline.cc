@@ -54,6 +54,7 @@ Status PartitionPipeline::recover() {
   batch_.set_outbox_floor(floor);
   TALLY_ASSIGN_OR_RETURN(reader_, log_.read(partition_, meta_.next_offset));
   metrics_.applied_next_offset = meta_.next_offset.value;
+  metrics_.outbox_next_seq = meta_.next_outbox_seq;
   metrics_.commands_applied = meta_.commands_applied;
   metrics_.records_quarantined = meta_.records_quarantined;
   std::lock_guard lock(mu_);
@@ -261,8 +262,10 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
     std::lock_guard lock(mu_);
     digest_published_ = meta_.digest;
     metrics_.applied_next_offset = meta_.next_offset.value;
+    metrics_.outbox_next_seq = meta_.next_outbox_seq;
   }
   applied_cv_.notify_all();
+  if (options_.on_commit) options_.on_commit();
   if (effects && options_.on_effects) options_.on_effects();
   return Status::Ok();
 }

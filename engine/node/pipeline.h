@@ -53,6 +53,9 @@ struct PipelineOptions {
   // Called on the pipeline thread after each commit that staged outbox
   // entries or timers (the relay and scheduler wake up).
   std::function<void()> on_effects;
+  // Called on the pipeline thread after every commit (the node retires what
+  // it counted in flight, recovery/in_flight.h).
+  std::function<void()> on_commit;
 };
 
 class PartitionPipeline {
