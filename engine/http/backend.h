@@ -38,8 +38,13 @@ class Backend {
   virtual uint32_t partition_count() const = 0;
 
   // Appends the commands (one Node::append: packed per partition in order).
-  // Read-only backends: failed_precondition.
-  virtual Result<std::vector<Placement>> append(std::span<const Command> commands) = 0;
+  // Read-only backends: failed_precondition. Gives up at `deadline` with
+  // unavailable (Node::append).
+  virtual Result<std::vector<Placement>> append(std::span<const Command> commands,
+                                                Log::Deadline deadline) = 0;
+  // What a 503 for an append puts in Retry-After: the seconds until the
+  // log's circuit breaker half-opens while it is open, else 1.
+  virtual std::chrono::seconds append_retry_after() { return std::chrono::seconds(1); }
   // Whether the record at (p, o) is applied, waiting up to `wait` for it;
   // an error when the partition's pipeline stopped. REQUIRES: p < partition_count().
   virtual Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) = 0;

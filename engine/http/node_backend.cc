@@ -4,8 +4,16 @@
 
 namespace tally::http {
 
-Result<std::vector<Placement>> NodeBackend::append(std::span<const Command> commands) {
-  return node_.append(commands);
+Result<std::vector<Placement>> NodeBackend::append(std::span<const Command> commands,
+                                                   Log::Deadline deadline) {
+  return node_.append(commands, deadline);
+}
+
+std::chrono::seconds NodeBackend::append_retry_after() {
+  const BreakerSnapshot b = node_.breaker_log().snapshot();
+  if (b.state != BreakerState::open) return std::chrono::seconds(1);
+  const auto s = std::chrono::ceil<std::chrono::seconds>(b.until_half_open);
+  return std::max(s, std::chrono::seconds(1));
 }
 
 Result<bool> NodeBackend::wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) {

@@ -29,7 +29,9 @@ class NodeBackend final : public Backend {
       : node_(node), membership_(std::move(membership)), checkpoint_root_(std::move(checkpoint_root)) {}
 
   uint32_t partition_count() const override { return node_.partition_count(); }
-  Result<std::vector<Placement>> append(std::span<const Command> commands) override;
+  Result<std::vector<Placement>> append(std::span<const Command> commands,
+                                        Log::Deadline deadline) override;
+  std::chrono::seconds append_retry_after() override;
   Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) override;
   Result<Offset> known_end(Partition p) override;
   Result<std::optional<Account>> account(AccountId id) override;

@@ -185,7 +185,7 @@ Partition Node::partition_of_account(AccountId id) const {
   return partition_of(id, partition_count());
 }
 
-Result<std::vector<Placement>> Node::append(std::span<const Command> commands) {
+Result<std::vector<Placement>> Node::append(std::span<const Command> commands, Log::Deadline deadline) {
   if (stopping_) return Status::Aborted("the node is stopping; appends are no longer accepted");
   const uint32_t n = partition_count();
   std::vector<std::vector<uint32_t>> by_partition(n);
@@ -211,7 +211,7 @@ Result<std::vector<Placement>> Node::append(std::span<const Command> commands) {
     requests.push_back({Partition{spans[r].first},
                         std::span(reinterpret_cast<const uint8_t*>(keys[r].bytes), 8), values[r]});
   }
-  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, log_->append(requests));
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, log_->append_by(requests, deadline));
   std::vector<Placement> out(commands.size());
   for (size_t r = 0; r < spans.size(); r++) {
     const auto& [p, range] = spans[r];
@@ -293,19 +293,22 @@ Result<Balances> Node::balance_at(AccountId id, Timestamp at) const {
 std::vector<PartitionStatus> Node::status() {
   std::vector<PartitionStatus> out;
   // Once the log fails to answer (unreachable: each try may take the
-  // client's whole timeout), the remaining partitions show what is applied.
+  // client's whole timeout), the remaining partitions' ends are unknown;
+  // so are those of a pipeline that is retrying (it cannot read the log).
   bool log_answers = true;
   for (uint32_t p = 0; p < partition_count(); p++) {
     if (!owns(Partition{p})) continue;
     PartitionStatus s;
     s.partition = Partition{p};
     s.applied = pipelines_[p]->applied();
-    auto end = log_answers ? log_->end_offset(Partition{p}) : Result<Offset>(Status::Unavailable("skipped"));
-    log_answers = end.ok();
-    s.log_end = end.ok() ? *end : s.applied;
     s.digest = pipelines_[p]->digest();
     s.error = pipelines_[p]->status();
     s.transient = pipelines_[p]->last_transient_error();
+    const bool ask = log_answers && (s.transient.ok() || s.transient.code() == StatusCode::resource_exhausted);
+    auto end = ask ? log_->end_offset(Partition{p}) : Result<Offset>(Status::Unavailable("skipped"));
+    if (ask) log_answers = end.ok();
+    s.log_end_known = end.ok();
+    s.log_end = end.ok() ? *end : s.applied;
     out.push_back(s);
   }
   return out;

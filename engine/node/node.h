@@ -86,7 +86,8 @@ struct Placement {
 struct PartitionStatus {
   Partition partition;
   Offset applied;
-  Offset log_end;
+  Offset log_end;          // meaningful only when log_end_known
+  bool log_end_known = false;  // false: the log did not answer (lag unknown)
   uint64_t digest = 0;  // Digest state; print with Digest::hex
   Status error;         // fatal pipeline error, or ok
   Status transient;     // last retried error, or ok
@@ -135,8 +136,11 @@ class Node {
 
   // Routes each command to its partition, packs them into records (at most
   // kMaxBatchCommands each, input order kept per partition) and appends
-  // them durably. Placements are in the order of `commands`.
-  Result<std::vector<Placement>> append(std::span<const Command> commands);
+  // them durably. Placements are in the order of `commands`. The append
+  // gives up at `deadline` (Log::append_by; default: the log's own bound,
+  // KafkaLogOptions::append_timeout) with `unavailable`.
+  Result<std::vector<Placement>> append(std::span<const Command> commands,
+                                        Log::Deadline deadline = Log::Deadline::max());
   // Waits until the record at `placement` is applied; then its outcome.
   // timeout → Status::Timeout.
   Result<Outcome> outcome(const Placement& placement, std::chrono::milliseconds timeout);

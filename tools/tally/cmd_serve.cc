@@ -58,6 +58,9 @@ int wait_for_stop(const sigset_t& set, http::KeyRing* keys) {
 // fails").
 struct StoreFlags {
   uint64_t flush_interval_ms = 1000;  // the periodic flush; 0: only at a clean stop
+  // How long the log's circuit breaker stays open before it half-opens
+  // (docs/operations.md "When Kafka is down"); tests shorten it.
+  uint64_t breaker_open_ms = 30'000;
 };
 
 struct GroupFlags {
@@ -93,6 +96,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   //    A group member starts owning none (4. assigns them).
   NodeOptions node_options{.data_dir = log_options.data_dir, .own_every_partition = !grouped};
   node_options.pipeline.flush_interval = std::chrono::milliseconds(store_flags.flush_interval_ms);
+  node_options.breaker.open_duration = std::chrono::milliseconds(store_flags.breaker_open_ms);
   std::unique_ptr<Node> node =
       check(Node::open(std::move(log), std::move(node_options)), "opening the projection");
   check(node->start(), "starting the node");
@@ -172,7 +176,10 @@ int serve_main(const Args& args) {
        "the operator log's lines: text, or json (one object a line)")
       ("flush-interval-ms", po::value(&store_flags.flush_interval_ms)->default_value(1000),
        "flush each partition store this often while it changes, which bounds the replay after a "
-       "kill -9 (0: only at a clean stop)");
+       "kill -9 (0: only at a clean stop)")
+      ("breaker-open-ms", po::value(&store_flags.breaker_open_ms)->default_value(30'000),
+       "how long the log's circuit breaker stays open (appends fail fast with 503) before a trial "
+       "append; 1..600000");
   add_log_options(desc, log_options);
   add_security_options(desc, security);
   const po::variables_map vm = parse_options(args, desc);
@@ -184,6 +191,9 @@ int serve_main(const Args& args) {
     throw UsageError("--data DIR is required (the projection lives in DIR/partitions)");
   }
   configure_logging(log_level, log_format);
+  if (store_flags.breaker_open_ms < 1 || store_flags.breaker_open_ms > 600'000) {
+    throw UsageError("--breaker-open-ms must be in 1..600000, got " + std::to_string(store_flags.breaker_open_ms));
+  }
   Result<http::HostPort> listen = http::parse_host_port(http_address);
   if (!listen.ok()) throw UsageError("--http: " + listen.status().message());
   if (!group_flags.group.empty() && log_options.kafka.empty()) {
