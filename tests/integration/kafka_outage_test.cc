@@ -268,3 +268,70 @@ TEST_CASE("broker paused under a steady producer: 503 within the deadline, break
   const RunResult reconciled = run({tally_bin(), "reconcile", "--data", dir.sub("data"), "--kafka", broker.bootstrap()});
   CHECK_MESSAGE(reconciled.exit_code == 0, reconciled.output);
 }
+
+// The mock cluster's injected request errors (`error API_KEY COUNT CODE`):
+// on Fetch (API key 1) the pipelines retry and resume by themselves (they
+// used to stop, /health down, until serve was restarted); on Produce (API
+// key 0) the client retries and the appends get through. Every transfer is
+// applied once.
+TEST_CASE("injected fetch and produce errors: the pipelines and appends recover by themselves") {
+  TempDir dir;
+  Broker broker(kPartitions);
+  Serve serve(dir.sub("data"), {"--kafka", broker.bootstrap(), "--breaker-open-ms", "1000"}, true);
+  HttpClient http(serve.port());
+  {
+    const HttpResult r = http.post("/v1/commands", commands_body({account_json(kDebit), account_json(kCredit)}, true));
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
+  auto posted = [&] {
+    const HttpResult a = http.get("/v1/accounts/" + kDebit);
+    return a.status == 200 ? std::stoll(str(a.json(), "debits_posted")) : -1;
+  };
+  int sent = 0;
+  // Sends n transfers without waiting for outcomes, re-sending on 503.
+  auto send = [&](int n) {
+    for (int i = 0; i < n; i++) {
+      const std::string id = std::to_string(200000 + sent++);
+      Answer a;
+      for (int tries = 0; tries < 50 && a.status != 200; tries++) {
+        const HttpResult r = http.post("/v1/commands", commands_body({transfer_json(id, kDebit, kCredit, "1")}, false));
+        a.status = r.status;
+        a.error = r.error();
+        if (r.status != 200) std::this_thread::sleep_for(100ms);
+      }
+      REQUIRE_MESSAGE(a.status == 200, a.error);
+    }
+  };
+  auto settles = [&](long long want) {
+    std::string last;
+    const auto limit = Clock::now() + 30s;
+    while (Clock::now() < limit) {
+      const HttpResult h = http.get("/health");
+      last = h.body;
+      CHECK_MESSAGE(std::string(h.json().at("status").as_string()) != "down", h.body);
+      if (posted() == want && std::string(h.json().at("status").as_string()) == "ok") return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    MESSAGE("last /health: ", last);
+    return false;
+  };
+
+  // Fetch: authorization failures and unknown server errors surface to the consumer.
+  for (const std::string code : {"29", "-1"}) {
+    REQUIRE(broker.control("error 1 40 " + code) == "ok error 1 40 " + code);
+    send(10);
+    CHECK_MESSAGE(settles(sent), "fetch error ", code);
+  }
+  // Produce: retriable errors the client retries on its own.
+  REQUIRE(broker.control("error 0 3 19") == "ok error 0 3 19");
+  send(10);
+  CHECK(settles(sent));
+  CHECK(posted() == sent);
+
+  REQUIRE(serve.stop() == 0);
+  const std::string log = serve.process().read_all();
+  CHECK_MESSAGE(log.find("retrying") != std::string::npos, log);
+  CHECK(log.find("reading again after") != std::string::npos);
+  CHECK_MESSAGE(log.find("Broker: Topic authorization failed") != std::string::npos, log);
+  CHECK(log.find("[pipeline] partition") != std::string::npos);
+}
