@@ -15,7 +15,10 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <stdlib.h>
+
 #include <atomic>
+#include <fstream>
 #include <boost/json.hpp>
 #include <map>
 #include <mutex>
@@ -334,4 +337,29 @@ TEST_CASE("injected fetch and produce errors: the pipelines and appends recover 
   CHECK(log.find("reading again after") != std::string::npos);
   CHECK_MESSAGE(log.find("Broker: Topic authorization failed") != std::string::npos, log);
   CHECK(log.find("[pipeline] partition") != std::string::npos);
+}
+
+// librdkafka properties from --kafka-config FILE and TALLY_KAFKA_*
+// variables reach the client (a property it refuses is named), and a
+// secret's value is never echoed.
+TEST_CASE("serve takes Kafka properties from --kafka-config and TALLY_KAFKA_*, never echoing a secret") {
+  TempDir dir;
+  const std::string file = dir.sub("client.properties");
+  std::ofstream(file) << "# from the file\nno.such.property = 1\n";
+  const RunResult from_file = run({tally_bin(), "serve", "--data", dir.sub("a"), "--kafka", "127.0.0.1:1",
+                                   "--kafka-config", file});
+  CHECK(from_file.exit_code != 0);
+  CHECK_MESSAGE(from_file.output.find("no.such.property=1") != std::string::npos, from_file.output);
+
+  ::setenv("TALLY_KAFKA_BOGUS_PASSWORD", "hunter2", 1);
+  const RunResult from_env = run({tally_bin(), "serve", "--data", dir.sub("b"), "--kafka", "127.0.0.1:1"});
+  ::unsetenv("TALLY_KAFKA_BOGUS_PASSWORD");
+  CHECK(from_env.exit_code != 0);
+  CHECK_MESSAGE(from_env.output.find("bogus.password=<redacted>") != std::string::npos, from_env.output);
+  CHECK(from_env.output.find("hunter2") == std::string::npos);
+
+  const RunResult missing = run({tally_bin(), "serve", "--data", dir.sub("c"), "--kafka", "127.0.0.1:1",
+                                 "--kafka-config", dir.sub("nope")});
+  CHECK(missing.exit_code == 2);
+  CHECK_MESSAGE(missing.output.find("--kafka-config: cannot read") != std::string::npos, missing.output);
 }
