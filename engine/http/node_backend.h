@@ -53,7 +53,8 @@ class NodeBackend final : public Backend {
   Result<std::vector<StuckOperation>> stuck(size_t limit) override { return node_.stuck(limit); }
   // self when the node owns p; else what the membership knows.
   PartitionOwner owner(Partition p) override;
-  Result<RebuildReport> rebuild(Partition p) override { return node_.rebuild(p); }
+  // Admin actions: each is written to the operator log with its result.
+  Result<RebuildReport> rebuild(Partition p) override;
   // `dir` confined under the checkpoint root (checkpoint_dir.h).
   Result<CheckpointReport> checkpoint(const std::string& dir) override;
 

@@ -90,6 +90,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   std::unique_ptr<Log> log = open_log(log_options);
   const std::string log_name = log->describe();
   const uint32_t partitions = log->partition_count();
+  logging::info("serve", "startup 1/4: opened the command log ({}, {} partitions)", log_name, partitions);
   // 2. The projection stores, a pipeline per partition resuming each at its
   //    stored offset, then the timer scheduler and the outbox relay
   //    (Node::start, which checks the stores against the log).
@@ -100,6 +101,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   std::unique_ptr<Node> node =
       check(Node::open(std::move(log), std::move(node_options)), "opening the projection");
   check(node->start(), "starting the node");
+  logging::info("serve", "startup 2/4: stores, pipelines, scheduler and relay started");
   // 3. The HTTP/JSON API.
   ServeGroup group(*node);
   http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{}, security.checkpoint_root);
@@ -108,6 +110,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   std::shared_ptr<http::KeyRing> keys = server_options.guard.keys;
   std::unique_ptr<http::HttpServer> server =
       check(http::HttpServer::start(router, std::move(server_options)), "starting the HTTP server");
+  logging::info("serve", "startup 3/4: the HTTP API started");
   // 4. The consumer group, advertising the address bound in 3.
   std::string as_member;
   if (grouped) {
@@ -116,6 +119,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
                         .advertise = advertised(group_flags, server->local_address())};
     as_member = ", group " + g.group + " as " + g.advertise;
     check(group.join(std::move(g)), "joining consumer group " + group_flags.group);
+    logging::info("serve", "startup 4/4: joined consumer group {}", group_flags.group);
   }
   std::cout << "tally serve: listening on " << http::format_host_port(server->local_address()) << " ("
             << log_name << ", " << partitions << " partitions" << as_member << ")" << std::endl;
@@ -128,8 +132,11 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   logging::info("serve", "{}, stopping", strsignal(sig));
   node->cancel_admin();  // a rebuild in progress gives up, so its request finishes soon
   group.leave();   // the partitions stop and flush, then the group hands them over
+  if (grouped) logging::info("serve", "shutdown 1/3: left consumer group {}", group_flags.group);
   server->stop();  // no new requests; those in progress finish
+  logging::info("serve", "shutdown 2/3: the HTTP server stopped");
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
+  logging::info("serve", "shutdown 3/3: pipelines committed and stores flushed; exiting");
   return 0;
 }
 
