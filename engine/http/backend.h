@@ -51,6 +51,10 @@ class Backend {
   // The end of what this backend knows of partition p: the log's end offset
   // (a node) or the next offset the store will apply (read-only stores).
   virtual Result<Offset> known_end(Partition p) = 0;
+  // The next offset partition p will apply, when this backend applies it
+  // (a node's owned partitions); what a query answered from p's store is
+  // as fresh as. nullopt: not known here.
+  virtual std::optional<Offset> applied(Partition) { return std::nullopt; }
 
   virtual Result<std::optional<Account>> account(AccountId id) = 0;
   virtual Result<std::optional<Transfer>> transfer(TransferId id) = 0;

@@ -33,6 +33,11 @@ Result<bool> NodeBackend::wait_applied(Partition p, Offset o, std::chrono::milli
 
 Result<Offset> NodeBackend::known_end(Partition p) { return node_.log().end_offset(p); }
 
+std::optional<Offset> NodeBackend::applied(Partition p) {
+  if (!node_.owns(p)) return std::nullopt;
+  return node_.pipeline(p).applied();
+}
+
 Result<std::optional<Account>> NodeBackend::account(AccountId id) { return node_.account(id); }
 
 Result<std::optional<Transfer>> NodeBackend::transfer(TransferId id) { return node_.transfer(id); }

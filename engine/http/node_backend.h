@@ -34,6 +34,7 @@ class NodeBackend final : public Backend {
   std::chrono::seconds append_retry_after() override;
   Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) override;
   Result<Offset> known_end(Partition p) override;
+  std::optional<Offset> applied(Partition p) override;
   Result<std::optional<Account>> account(AccountId id) override;
   Result<std::optional<Transfer>> transfer(TransferId id) override;
   Result<HistoryPage> history(const HistoryQuery& query) override;

@@ -80,6 +80,9 @@ struct Sample {
   long long breaker = -1;
   bool lag_unknown = false;
   std::string detail;  // a pipeline's detail when not ok
+  unsigned account = 0;       // GET /v1/accounts/{debit}
+  std::string applied;        // its Tally-Applied-Offset
+  std::chrono::milliseconds query_took{0};
 };
 
 Sample sample(HttpClient& http) {
@@ -96,6 +99,11 @@ Sample sample(HttpClient& http) {
   const std::string m = http.get("/metrics").body;
   s.breaker = metric(m, "tally_breaker_state");
   s.lag_unknown = metric(m, "tally_lag_unknown{partition=\"0\"}") == 1;
+  const auto t0 = Clock::now();
+  const HttpResult a = http.get("/v1/accounts/" + kDebit);
+  s.query_took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+  s.account = a.status;
+  s.applied = a.header("Tally-Applied-Offset");
   return s;
 }
 
@@ -213,6 +221,10 @@ TEST_CASE("broker paused under a steady producer: 503 within the deadline, break
       if (s.at < paused) continue;
       CHECK_MESSAGE(s.health != "down", s.detail);
       if (s.at > resumed) continue;
+      // Queries answer from the store, saying how fresh they are.
+      CHECK(s.account == 200);
+      CHECK(!s.applied.empty());
+      CHECK(s.query_took < 1s);
       if (s.breaker == 1 && !opened) {
         opened = true;
         opened_at = s.at;
