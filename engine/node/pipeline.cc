@@ -1,6 +1,7 @@
 #include "engine/node/pipeline.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <thread>
 
@@ -315,13 +316,14 @@ Result<bool> PartitionPipeline::probe_if_due() {
     last_delivery_ = now;
     return true;
   }
-  if (now - last_delivery_ < options_.stall_timeout) return true;
+  // Records wait to be read: that proves nothing yet either way.
+  if (now - last_delivery_ < options_.stall_timeout) return false;
   reader_stale_ = true;  // made again from the applied offset by the next step
-  return Status::Unavailable(
-      "the log holds records through offset " + std::to_string(end->value) + " but none arrived past " +
-      std::to_string(reader_->position().value) + " for " +
-      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - last_delivery_).count()) +
-      " s (the partition's leader may be unreachable); reading again");
+  char waited[32];
+  std::snprintf(waited, sizeof waited, "%.1f", std::chrono::duration<double>(now - last_delivery_).count());
+  return Status::Unavailable("the log holds records through offset " + std::to_string(end->value - 1) +
+                             " but none from offset " + std::to_string(reader_->position().value) + " arrived for " +
+                             waited + " s (the partition's leader may be unreachable); reading again");
 }
 
 void PartitionPipeline::log_read_failure(const Status& s) {
@@ -377,6 +379,9 @@ void PartitionPipeline::run(std::stop_token stop) {
     }
     // A reader that failed is made again from the applied offset.
     if (!r.ok() && !needs_recover_) reader_stale_ = true;
+    // A stall is timed only while the log answers: after an outage the
+    // reader gets stall_timeout to deliver what was stored meanwhile.
+    last_delivery_ = std::chrono::steady_clock::now();
     read_failures_++;
     log_read_failure(failed);
     const auto until = std::chrono::steady_clock::now() + backoff_delay(policy, read_failures_, jitter.next());

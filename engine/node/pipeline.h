@@ -132,8 +132,9 @@ class PartitionPipeline {
   void flush_if_due(bool committed);
   // After a step that read nothing: whether the log answers and delivers
   // (PipelineOptions::probe_interval); an error while it does not. run() only.
-  // True when it probed and the log answered (and delivers), false when no
-  // probe was due.
+  // True when it probed and the reader is caught up with the log's end;
+  // false when no probe was due or records wait to be read (not stalled
+  // yet); an error when the log does not answer or the reader stalled.
   Result<bool> probe_if_due();
   // One line per failure to read (rate-limited), and one when reads resume.
   void log_read_failure(const Status& s);
