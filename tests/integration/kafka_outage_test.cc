@@ -25,6 +25,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/log/kafka_log.h"
 #include "tests/integration/http_helpers.h"
 #include "tests/support/broker.h"
 #include "tests/support/http_client.h"
@@ -376,4 +377,48 @@ TEST_CASE("serve takes Kafka properties from --kafka-config and TALLY_KAFKA_*, n
                                  "--kafka-config", dir.sub("nope")});
   CHECK(missing.exit_code == 2);
   CHECK_MESSAGE(missing.output.find("--kafka-config: cannot read") != std::string::npos, missing.output);
+}
+
+// KafkaLog itself: an append returns by its deadline (append_by) or by
+// append_timeout (append), however long the broker stays away, and says
+// what state the broker is in; once the broker is back appends succeed on
+// the same client.
+TEST_CASE("KafkaLog: appends return by their deadline while the broker is paused, naming its state") {
+  Broker broker(kPartitions);
+  KafkaLogOptions o;
+  o.bootstrap = broker.bootstrap();
+  o.append_timeout = 1500ms;
+  auto opened = open_kafka_log(o);
+  REQUIRE_MESSAGE(opened.ok(), opened.status().to_string());
+  Log& log = **opened;
+  const std::vector<uint8_t> value = {1, 2, 3};
+  REQUIRE(log.append_one(Partition{0}, value).ok());
+
+  broker.process().signal(SIGSTOP);
+  auto t0 = Clock::now();
+  const AppendRequest r{Partition{0}, {}, value};
+  auto by_deadline = log.append_by(std::span(&r, 1), t0 + 700ms);
+  auto took = Clock::now() - t0;
+  REQUIRE_FALSE(by_deadline.ok());
+  CHECK(by_deadline.status().code() == StatusCode::unavailable);
+  CHECK_MESSAGE(by_deadline.status().message().find("no broker at " + broker.bootstrap() + " acknowledged a record for") !=
+                    std::string::npos,
+                by_deadline.status().message());
+  CHECK(took >= 700ms);
+  CHECK(took < 1200ms);
+
+  t0 = Clock::now();
+  auto by_default = log.append(std::span(&r, 1));  // append_timeout bounds it
+  took = Clock::now() - t0;
+  REQUIRE_FALSE(by_default.ok());
+  CHECK(by_default.status().code() == StatusCode::unavailable);
+  CHECK(took >= 1500ms);
+  CHECK(took < 2500ms);
+  broker.process().signal(SIGCONT);
+
+  // The client recovers by itself; what it had in flight may be stored too.
+  Result<Offset> after = Status::Unavailable("not tried");
+  for (int tries = 0; tries < 20 && !after.ok(); tries++) after = log.append_one(Partition{0}, value);
+  REQUIRE_MESSAGE(after.ok(), after.status().to_string());
+  CHECK(after->value >= 1);
 }
