@@ -31,11 +31,17 @@ BreakerLog::BreakerLog(std::unique_ptr<Log> inner, BreakerLogOptions options)
       breaker_(options.breaker) {}
 
 Result<std::vector<Offset>> BreakerLog::append(std::span<const AppendRequest> records) {
+  return append_by(records, Deadline::max());
+}
+
+Result<std::vector<Offset>> BreakerLog::append_by(std::span<const AppendRequest> records,
+                                                  Deadline deadline) {
   TALLY_RETURN_IF_ERROR(check_append(*this, records));  // a caller's mistake is not the log's
   std::optional<CircuitBreaker::Permit> permit;
   {
     std::lock_guard lock(mu_);
     const auto now = clock_();
+    (void)advance_locked(now);
     permit = breaker_.admit(now);
     if (!permit) {
       rejected_++;
@@ -43,8 +49,14 @@ Result<std::vector<Offset>> BreakerLog::append(std::span<const AppendRequest> re
                                  " are refused: " + describe_locked(now));
     }
   }
-  Result<std::vector<Offset>> result = inner_->append(records);
+  Result<std::vector<Offset>> result = inner_->append_by(records, deadline);
   const bool failed = !result.ok() && counts_against_log(result.status());
+  if (failed) {
+    if (const uint64_t n = failure_log_.admit()) {
+      logging::warn("log", "append failed{}: {}", n > 1 ? " (" + std::to_string(n) + " times since the last line)" : "",
+                    result.status().to_string());
+    }
+  }
   std::lock_guard lock(mu_);
   const auto now = clock_();
   if (!result.ok()) last_error_ = result.status().to_string();
@@ -54,7 +66,27 @@ Result<std::vector<Offset>> BreakerLog::append(std::span<const AppendRequest> re
   if (before != BreakerState::open && breaker_.state() == BreakerState::open) {
     opened_after_ = before == BreakerState::closed ? failures_before + 1 : 1;
   }
+  log_transition_locked(before, now);
   return result;
+}
+
+BreakerState BreakerLog::advance_locked(std::chrono::steady_clock::time_point now) const {
+  const BreakerState before = breaker_.state();
+  const BreakerState after = breaker_.state(now);
+  log_transition_locked(before, now);
+  return after;
+}
+
+void BreakerLog::log_transition_locked(BreakerState before, std::chrono::steady_clock::time_point now) const {
+  const BreakerState after = breaker_.state();
+  if (after == before) return;
+  const std::string line = std::string(breaker_state_name(before)) + " -> " +
+                           std::string(breaker_state_name(after)) + ": " + describe_locked(now);
+  if (after == BreakerState::open) {
+    logging::warn("breaker", "{}", line);
+  } else {
+    logging::info("breaker", "{}", line);
+  }
 }
 
 std::string BreakerLog::describe_locked(std::chrono::steady_clock::time_point now) const {
@@ -82,14 +114,16 @@ std::string BreakerLog::describe_locked(std::chrono::steady_clock::time_point no
 
 std::string BreakerLog::describe_breaker() const {
   std::lock_guard lock(mu_);
-  return describe_locked(clock_());
+  const auto now = clock_();
+  (void)advance_locked(now);
+  return describe_locked(now);
 }
 
 BreakerSnapshot BreakerLog::snapshot() const {
   std::lock_guard lock(mu_);
   const auto now = clock_();
   BreakerSnapshot s;
-  s.state = breaker_.state(now);
+  s.state = advance_locked(now);
   s.consecutive_failures = breaker_.consecutive_failures();
   s.transitions = breaker_.transitions();
   s.rejected = rejected_;

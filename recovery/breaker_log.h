@@ -11,6 +11,11 @@
 // `unavailable` at once, naming the breaker's state, the failures that
 // opened it, the last error and when it will try again.
 //
+// Every transition is written to the operator log (component "breaker":
+// warn when it opens, info when it half-opens or closes), and append
+// failures are logged rate-limited (the first, then one per 10 s with the
+// count it stands for).
+//
 // Thread-safe: any thread may call any method.
 #pragma once
 
@@ -20,6 +25,7 @@
 #include <mutex>
 #include <string>
 
+#include "engine/core/logging.h"
 #include "engine/log/log.h"
 #include "recovery/breaker.h"
 
@@ -52,6 +58,8 @@ class BreakerLog final : public Log {
 
   uint32_t partition_count() const override { return inner_->partition_count(); }
   Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
+  Result<std::vector<Offset>> append_by(std::span<const AppendRequest> records,
+                                        Deadline deadline) override;
   Result<std::unique_ptr<LogReader>> read(Partition partition, Offset from) override {
     return inner_->read(partition, from);
   }
@@ -69,6 +77,10 @@ class BreakerLog final : public Log {
 
  private:
   std::string describe_locked(std::chrono::steady_clock::time_point now) const;
+  // Logs a change of state seen at `now` (after admit or on_result).
+  void log_transition_locked(BreakerState before, std::chrono::steady_clock::time_point now) const;
+  // breaker_.state(now), logging open -> half-open when time made it so.
+  BreakerState advance_locked(std::chrono::steady_clock::time_point now) const;
 
   const std::unique_ptr<Log> inner_;
   const std::function<std::chrono::steady_clock::time_point()> clock_;
@@ -79,6 +91,7 @@ class BreakerLog final : public Log {
   uint32_t opened_after_ = 0;  // GUARDED_BY(mu_): failures that opened it last
   uint64_t rejected_ = 0;     // GUARDED_BY(mu_)
   std::string last_error_;    // GUARDED_BY(mu_)
+  logging::RateLimited failure_log_;
 };
 
 }  // namespace tally

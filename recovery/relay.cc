@@ -6,6 +6,7 @@
 
 #include "engine/core/bytes.h"
 #include "engine/core/crash_point.h"
+#include "engine/core/logging.h"
 #include "recovery/pack.h"
 
 namespace tally {
@@ -110,7 +111,11 @@ void OutboxRelay::failed(uint32_t p, Work& w, const Status& error,
   w.error = error;
   w.retry_at = plus(now, backoff_delay(options_.backoff, w.failures, w.jitter.next()));
   if (w.failures < options_.backoff.max_attempts) return;
-  if (w.stuck_since.ns == 0) w.stuck_since = now;
+  if (w.stuck_since.ns == 0) {
+    w.stuck_since = now;
+    logging::warn("relay", "partition {}: outbox stuck after {} attempts ({} entries; GET /v1/stuck lists them): {}",
+                  p, w.failures, std::max<size_t>(entries.size(), 1), error.to_string());
+  }
   w.stuck.clear();
   auto add = [&](uint64_t seq, std::optional<Partition> target, u128 id) {
     StuckOperation op;
@@ -240,6 +245,7 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
   // Delivered either way; a lost removal only means a re-send later.
   w.next_seq = next;
   w.published_next_seq = next;
+  if (w.stuck_since.ns != 0) logging::info("relay", "partition {}: outbox no longer stuck", p);
   w.failures = 0;
   w.error = Status::Ok();
   w.stuck.clear();

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "engine/core/crash_point.h"
+#include "engine/core/logging.h"
 #include "recovery/pack.h"
 
 namespace tally {
@@ -209,6 +210,7 @@ Result<TickReport> TimerScheduler::tick_locked(uint32_t p, Work& w, Timestamp no
   ticks_++;
   TickReport report;
   std::vector<Timer> to_append;
+  const uint64_t stuck_before = w.tracker.stuck_count();
   check_tracked(p, w, now, to_append, report);
   Status scanned = Status::Ok();
   if (w.cursor.should_scan(now, !w.tracker.full())) {
@@ -217,6 +219,10 @@ Result<TickReport> TimerScheduler::tick_locked(uint32_t p, Work& w, Timestamp no
   // Timers handed out above are appended even when the scan failed.
   hold_queued_sagas(p, w, to_append, now, report);
   append(p, w, to_append, now, report);
+  if (const uint64_t stuck = w.tracker.stuck_count(); stuck != stuck_before) {
+    logging::log(stuck > stuck_before ? logging::Level::warn : logging::Level::info, "scheduler",
+                 "partition {}: {} timers stuck (were {}; GET /v1/stuck lists them)", p, stuck, stuck_before);
+  }
   if (!scanned.ok()) {
     w.errors++;
     w.error = scanned;

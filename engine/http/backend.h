@@ -38,16 +38,24 @@ class Backend {
   virtual uint32_t partition_count() const = 0;
 
   // Appends the commands (one Node::append: packed per partition in order),
-  // waiting for admission up to `deadline` (then overloaded, nothing
-  // appended). Read-only backends: failed_precondition.
+  // waiting for admission and for the log up to `deadline`: overloaded
+  // (nothing appended) when the node stays full, unavailable when the log
+  // does not take them in time. Read-only backends: failed_precondition.
   virtual Result<std::vector<Placement>> append(std::span<const Command> commands,
-                                                std::chrono::steady_clock::time_point deadline) = 0;
+                                                Log::Deadline deadline) = 0;
+  // What a 503 for an append puts in Retry-After: the seconds until the
+  // log's circuit breaker half-opens while it is open, else 1.
+  virtual std::chrono::seconds append_retry_after() { return std::chrono::seconds(1); }
   // Whether the record at (p, o) is applied, waiting up to `wait` for it;
   // an error when the partition's pipeline stopped. REQUIRES: p < partition_count().
   virtual Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) = 0;
   // The end of what this backend knows of partition p: the log's end offset
   // (a node) or the next offset the store will apply (read-only stores).
   virtual Result<Offset> known_end(Partition p) = 0;
+  // The next offset partition p will apply, when this backend applies it
+  // (a node's owned partitions); what a query answered from p's store is
+  // as fresh as. nullopt: not known here.
+  virtual std::optional<Offset> applied(Partition) { return std::nullopt; }
 
   virtual Result<std::optional<Account>> account(AccountId id) = 0;
   virtual Result<std::optional<Transfer>> transfer(TransferId id) = 0;

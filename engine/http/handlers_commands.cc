@@ -96,9 +96,11 @@ Response post_commands(Backend& backend, const RouteArgs& args) {
     return r;
   }
   if (!placed.ok()) {
-    return error_response(placed.status().with_context(
+    Response r = error_response(placed.status().with_context(
         "appending failed (some commands may have been appended; resending is safe, duplicates "
         "are answered exists)"));
+    if (r.status == 503) r.headers.emplace_back("Retry-After", std::to_string(backend.append_retry_after().count()));
+    return r;
   }
   if (!req->wait) return json_response(200, json::object{{"results", results_json(*placed, nullptr)}});
   std::map<RecordKey, OffsetOutcomes> outcomes;

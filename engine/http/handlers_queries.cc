@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <algorithm>
 
+#include "engine/core/partitioner.h"
 #include "engine/http/handlers.h"
 #include "engine/http/api_limits.h"
 #include "engine/http/params.h"
@@ -42,6 +43,20 @@ Result<HistoryQuery> history_query(AccountId account, const QueryParams& q) {
   return h;
 }
 
+// An answer from the store of `account`'s partition, with the headers that
+// say how fresh it is: Tally-Partition and Tally-Applied-Offset (the next
+// offset that partition applies; records below it are reflected). They
+// matter most while the log is down: queries keep answering from the
+// stores, as of that offset.
+Response fresh_as_of(Backend& backend, AccountId account, Response r) {
+  const Partition p = partition_of(account, backend.partition_count());
+  if (const std::optional<Offset> applied = backend.applied(p)) {
+    r.headers.emplace_back("Tally-Partition", std::to_string(p.value));
+    r.headers.emplace_back("Tally-Applied-Offset", std::to_string(applied->value));
+  }
+  return r;
+}
+
 }  // namespace
 
 Response get_account(Backend& backend, const RouteArgs& args) {
@@ -51,7 +66,7 @@ Response get_account(Backend& backend, const RouteArgs& args) {
   Result<std::optional<Account>> a = backend.account(AccountId(*id));
   if (!a.ok()) return error_response(a.status());
   if (!a->has_value()) return error_response(404, "account " + u128_to_string(*id) + " not found");
-  return json_response(200, account_to_json(**a));
+  return fresh_as_of(backend, AccountId(*id), json_response(200, account_to_json(**a)));
 }
 
 Response get_transfer(Backend& backend, const RouteArgs& args) {
@@ -73,7 +88,7 @@ Response get_history(Backend& backend, const RouteArgs& args) {
   if (!hq.ok()) return error_response(hq.status());
   Result<HistoryPage> page = backend.history(*hq);
   if (!page.ok()) return error_response(page.status());
-  return json_response(200, history_to_json(AccountId(*id), *page));
+  return fresh_as_of(backend, AccountId(*id), json_response(200, history_to_json(AccountId(*id), *page)));
 }
 
 Response get_balance(Backend& backend, const RouteArgs& args) {
@@ -86,7 +101,7 @@ Response get_balance(Backend& backend, const RouteArgs& args) {
   if (!*at) return error_response(400, "query parameter \"at\" (a timestamp in ns) is required");
   Result<Balances> b = backend.balance_at(AccountId(*id), Timestamp{**at});
   if (!b.ok()) return error_response(b.status());
-  return json_response(200, balance_at_to_json(AccountId(*id), Timestamp{**at}, *b));
+  return fresh_as_of(backend, AccountId(*id), json_response(200, balance_at_to_json(AccountId(*id), Timestamp{**at}, *b)));
 }
 
 // Merges each partition's first `limit` + 1 pending transfers after the

@@ -1,12 +1,20 @@
 #include "engine/http/node_backend.h"
 
+#include "engine/core/logging.h"
 #include "engine/http/checkpoint_dir.h"
 
 namespace tally::http {
 
 Result<std::vector<Placement>> NodeBackend::append(std::span<const Command> commands,
-                                                   std::chrono::steady_clock::time_point deadline) {
+                                                   Log::Deadline deadline) {
   return node_.append(commands, deadline);
+}
+
+std::chrono::seconds NodeBackend::append_retry_after() {
+  const BreakerSnapshot b = node_.breaker_log().snapshot();
+  if (b.state != BreakerState::open) return std::chrono::seconds(1);
+  const auto s = std::chrono::ceil<std::chrono::seconds>(b.until_half_open);
+  return std::max(s, std::chrono::seconds(1));
 }
 
 Result<bool> NodeBackend::wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) {
@@ -24,6 +32,11 @@ Result<bool> NodeBackend::wait_applied(Partition p, Offset o, std::chrono::milli
 }
 
 Result<Offset> NodeBackend::known_end(Partition p) { return node_.log().end_offset(p); }
+
+std::optional<Offset> NodeBackend::applied(Partition p) {
+  if (!node_.owns(p)) return std::nullopt;
+  return node_.pipeline(p).applied();
+}
 
 Result<std::optional<Account>> NodeBackend::account(AccountId id) { return node_.account(id); }
 
@@ -93,9 +106,35 @@ Result<std::vector<Account>> NodeBackend::transit(Partition p) {
   return transit_accounts(*node_.store_ref(p));
 }
 
+Result<RebuildReport> NodeBackend::rebuild(Partition p) {
+  logging::info("admin", "rebuild of partition {} requested", p.value);
+  Result<RebuildReport> r = node_.rebuild(p);
+  if (!r.ok()) {
+    logging::warn("admin", "rebuild of partition {} failed: {}", p.value, r.status().to_string());
+  } else if (!r->switched) {
+    logging::error("admin", "rebuild of partition {}: digests differ at offset {}; the live store was kept",
+                   p.value, r->offset.value);
+  } else {
+    logging::info("admin", "rebuild of partition {} switched in at offset {} ({} records, paused {} us, {})",
+                  p.value, r->offset.value, r->records, r->paused.count(), r->store_dir);
+  }
+  return r;
+}
+
 Result<CheckpointReport> NodeBackend::checkpoint(const std::string& dir) {
-  TALLY_ASSIGN_OR_RETURN(std::string target, checkpoint_target(checkpoint_root_, dir));
-  return node_.checkpoint(target);
+  Result<std::string> target = checkpoint_target(checkpoint_root_, dir);
+  if (!target.ok()) {
+    logging::warn("admin", "checkpoint refused: {}", target.status().to_string());
+    return target.status();
+  }
+  logging::info("admin", "checkpoint to {} requested", *target);
+  Result<CheckpointReport> r = node_.checkpoint(*target);
+  if (!r.ok()) {
+    logging::warn("admin", "checkpoint to {} failed: {}", *target, r.status().to_string());
+  } else {
+    logging::info("admin", "checkpoint to {} done: {} partitions in {} s", *target, r->partitions.size(), r->seconds);
+  }
+  return r;
 }
 
 }  // namespace tally::http

@@ -30,9 +30,11 @@ class NodeBackend final : public Backend {
 
   uint32_t partition_count() const override { return node_.partition_count(); }
   Result<std::vector<Placement>> append(std::span<const Command> commands,
-                                        std::chrono::steady_clock::time_point deadline) override;
+                                        Log::Deadline deadline) override;
+  std::chrono::seconds append_retry_after() override;
   Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) override;
   Result<Offset> known_end(Partition p) override;
+  std::optional<Offset> applied(Partition p) override;
   Result<std::optional<Account>> account(AccountId id) override;
   Result<std::optional<Transfer>> transfer(TransferId id) override;
   Result<HistoryPage> history(const HistoryQuery& query) override;
@@ -52,7 +54,8 @@ class NodeBackend final : public Backend {
   Result<std::vector<StuckOperation>> stuck(size_t limit) override { return node_.stuck(limit); }
   // self when the node owns p; else what the membership knows.
   PartitionOwner owner(Partition p) override;
-  Result<RebuildReport> rebuild(Partition p) override { return node_.rebuild(p); }
+  // Admin actions: each is written to the operator log with its result.
+  Result<RebuildReport> rebuild(Partition p) override;
   // `dir` confined under the checkpoint root (checkpoint_dir.h).
   Result<CheckpointReport> checkpoint(const std::string& dir) override;
 

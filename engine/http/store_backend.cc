@@ -45,8 +45,7 @@ const PartitionStore& StoreBackend::store_of(AccountId id) const {
   return *stores_[partition_of(id, partition_count()).value];
 }
 
-Result<std::vector<Placement>> StoreBackend::append(std::span<const Command>,
-                                                    std::chrono::steady_clock::time_point) {
+Result<std::vector<Placement>> StoreBackend::append(std::span<const Command>, Log::Deadline) {
   return Status::FailedPrecondition("the stores are open read-only; append through tally serve");
 }
 

@@ -22,8 +22,7 @@ class StoreBackend final : public Backend {
   static Result<std::unique_ptr<StoreBackend>> open(const std::string& data_dir);
 
   uint32_t partition_count() const override { return static_cast<uint32_t>(stores_.size()); }
-  Result<std::vector<Placement>> append(std::span<const Command> commands,
-                                        std::chrono::steady_clock::time_point deadline) override;
+  Result<std::vector<Placement>> append(std::span<const Command> commands, Log::Deadline) override;
   Result<bool> wait_applied(Partition p, Offset o, std::chrono::milliseconds wait) override;
   Result<Offset> known_end(Partition p) override;
   Result<std::optional<Account>> account(AccountId id) override;

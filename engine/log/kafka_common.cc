@@ -25,7 +25,9 @@ Result<rd_kafka_conf_t*> make_conf(const KafkaLogOptions& o, const Props& defaul
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> Status {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("librdkafka property " + k + "=" + v + ": " + err);
+      // A secret's value never reaches an error message.
+      const bool secret = k.find("password") != std::string::npos || k.find("secret") != std::string::npos;
+      return Status::InvalidArgument("librdkafka property " + k + "=" + (secret ? "<redacted>" : v) + ": " + err);
     }
     return Status::Ok();
   };

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "engine/log/kafka_common.h"
@@ -17,23 +19,56 @@ namespace {
 using kafka::kafka_error;
 using kafka::make_conf;
 
+using Clock = std::chrono::steady_clock;
+
+long long whole_seconds(Clock::duration d) {
+  return static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
 // What the client reports on its own, through the error callback: served by
-// rd_kafka_poll (the poller thread, or the open loop before it starts).
+// rd_kafka_poll (the poller thread, or the open loop before it starts), and
+// what the delivery reports say about the cluster's state.
 // Lives as long as the producer handle.
 struct ClientEvents {
   std::mutex mu;
   std::string last_error;                          // GUARDED_BY(mu): the latest one reported
-  std::chrono::steady_clock::time_point last_at;   // GUARDED_BY(mu): when
-  bool all_brokers_down = false;  // GUARDED_BY(mu): reported during open (reset after it)
+  Clock::time_point last_at;                       // GUARDED_BY(mu): when
+  // Reported by the client (all bootstrap brokers refused or dropped the
+  // connection); cleared by the next acknowledged record.
+  bool all_brokers_down = false;                   // GUARDED_BY(mu)
+  // Since when appends go unacknowledged: set by the first append after
+  // an acknowledgement, cleared by the next acknowledgement.
+  std::optional<Clock::time_point> unacked_since;  // GUARDED_BY(mu)
 
   // " (last client error 3 s ago: ...)", or "" when there was none; the age
   // tells a stale error from the cause of the failure at hand.
   std::string describe_last() {
     std::lock_guard lock(mu);
+    return describe_last_locked();
+  }
+  std::string describe_last_locked() const {
     if (last_error.empty()) return "";
-    const auto age = std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::steady_clock::now() - last_at);
-    return " (last client error " + std::to_string(age.count()) + " s ago: " + last_error + ")";
+    return " (last client error " + std::to_string(whole_seconds(Clock::now() - last_at)) +
+           " s ago: " + last_error + ")";
+  }
+  void note_sent(Clock::time_point now) {
+    std::lock_guard lock(mu);
+    if (!unacked_since) unacked_since = now;
+  }
+  void note_acked() {
+    std::lock_guard lock(mu);
+    unacked_since.reset();
+    all_brokers_down = false;
+  }
+  // "no broker reachable at ADDR for 12 s" (the client reported every
+  // broker down) or "no broker at ADDR acknowledged a record for 12 s",
+  // with the client's last error.
+  std::string broker_state(const std::string& bootstrap) {
+    std::lock_guard lock(mu);
+    const long long for_s = unacked_since ? whole_seconds(Clock::now() - *unacked_since) : 0;
+    const std::string what = all_brokers_down ? "no broker reachable at " + bootstrap
+                                              : "no broker at " + bootstrap + " acknowledged a record";
+    return what + " for " + std::to_string(for_s) + " s" + describe_last_locked();
   }
 };
 
@@ -45,29 +80,34 @@ void on_client_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
     if (!events->last_error.empty()) return;  // keep the more specific reason
   }
   events->last_error = reason;
-  events->last_at = std::chrono::steady_clock::now();
+  events->last_at = Clock::now();
 }
 
-// One append call's records, waiting for their delivery reports.
+// One append call's records, waiting for their delivery reports. Shared
+// with the delivery callbacks: an append that gives up at its deadline
+// returns while its records are still with the client.
 struct Delivery {
   std::mutex mu;
   std::condition_variable cv;
-  size_t remaining = 0;
-  std::vector<Offset> offsets;
-  Status status;
+  size_t remaining = 0;       // GUARDED_BY(mu)
+  std::vector<Offset> offsets;  // GUARDED_BY(mu)
+  Status status;              // GUARDED_BY(mu)
 };
+// Each record's opaque: owned by librdkafka from producev until its report.
 struct Slot {
-  Delivery* delivery;
+  std::shared_ptr<Delivery> delivery;
   size_t index;
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  auto* slot = static_cast<Slot*>(m->_private);
+  std::unique_ptr<Slot> slot(static_cast<Slot*>(m->_private));
+  auto* events = static_cast<ClientEvents*>(opaque);
+  const bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (ok) events->note_acked();
+  const std::string detail = ok ? "" : events->describe_last();
   Delivery& d = *slot->delivery;
-  const std::string detail =
-      m->err == RD_KAFKA_RESP_ERR_NO_ERROR ? "" : static_cast<ClientEvents*>(opaque)->describe_last();
   std::lock_guard lock(d.mu);
-  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (!ok) {
     if (d.status.ok()) {
       d.status = kafka_error(m->err, "delivering a record to partition " +
                                          std::to_string(m->partition), detail);
@@ -76,6 +116,19 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     d.offsets[slot->index] = Offset{static_cast<uint64_t>(m->offset)};
   }
   if (--d.remaining == 0) d.cv.notify_all();
+}
+
+// message.timeout.ms (or its alias delivery.timeout.ms) among the user's
+// properties, else `fallback`.
+std::chrono::milliseconds user_message_timeout(const KafkaLogOptions& o,
+                                               std::chrono::milliseconds fallback) {
+  for (const auto& [k, v] : o.properties) {
+    if (k != "message.timeout.ms" && k != "delivery.timeout.ms") continue;
+    char* end = nullptr;
+    const long long ms = std::strtoll(v.c_str(), &end, 10);
+    if (end != v.c_str() && *end == '\0' && ms > 0) fallback = std::chrono::milliseconds(ms);
+  }
+  return fallback;
 }
 
 class KafkaReader final : public LogReader {
@@ -106,7 +159,12 @@ class KafkaReader final : public LogReader {
                                   " is no longer in the topic (retention removed it): " + detail);
         }
         if (!out.empty()) break;
-        return kafka_error(err, "reading partition " + std::to_string(p_.value) + ": " + detail);
+        // Whatever the broker or the client reports (request errors, an
+        // unknown leader, a lost connection) passes: the reader is made
+        // again from the applied offset and retried (unavailable), never
+        // a reason to stop the partition.
+        const Status s = kafka_error(err, "reading partition " + std::to_string(p_.value) + ": " + detail);
+        return s.retryable() ? s : Status::Unavailable(s.message());
       }
       LogRecord r;
       r.partition = Partition{static_cast<uint32_t>(m->partition)};
@@ -147,6 +205,9 @@ class KafkaLog final : public Log {
   }
   ~KafkaLog() override {
     rd_kafka_flush(producer_, 10000);
+    // What is still undelivered gets its report (and frees its slot) now.
+    rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(producer_, 100);
     stop_ = true;
     poller_.join();
     rd_kafka_destroy(producer_);
@@ -159,43 +220,29 @@ class KafkaLog final : public Log {
   }
 
   Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override {
+    return append_by(records, Deadline::max());
+  }
+
+  Result<std::vector<Offset>> append_by(std::span<const AppendRequest> records,
+                                        Deadline deadline) override {
     TALLY_RETURN_IF_ERROR(check_append(*this, records));
-    Delivery d;
-    d.offsets.resize(records.size());
-    std::vector<Slot> slots(records.size());
+    const auto started = Clock::now();
+    deadline = std::min(deadline, started + options_.append_timeout);
+    auto d = std::make_shared<Delivery>();
+    d->offsets.resize(records.size());
+    events_->note_sent(started);
     for (size_t i = 0; i < records.size(); i++) {
-      const AppendRequest& r = records[i];
-      slots[i] = Slot{&d, i};
-      {
-        std::lock_guard lock(d.mu);
-        d.remaining++;
-      }
-      rd_kafka_resp_err_t err;
-      for (;;) {
-        err = rd_kafka_producev(
-            producer_, RD_KAFKA_V_TOPIC(options_.topic.c_str()),
-            RD_KAFKA_V_PARTITION(static_cast<int32_t>(r.partition.value)),
-            RD_KAFKA_V_KEY(const_cast<uint8_t*>(r.key.data()), r.key.size()),
-            RD_KAFKA_V_VALUE(const_cast<uint8_t*>(r.value.data()), r.value.size()),
-            // No copy: append() waits for every delivery report below, so
-            // the caller's bytes outlive librdkafka's use of them.
-            RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_OPAQUE(&slots[i]), RD_KAFKA_V_END);
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the poller drains
-      }
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::lock_guard lock(d.mu);
-        d.remaining--;
-        d.status = kafka_error(err, "appending to " + describe());
+      const Status s = produce(records[i], d, i, deadline);
+      if (!s.ok()) {
+        std::lock_guard lock(d->mu);
+        d->status = s;
         break;
       }
     }
-    std::unique_lock lock(d.mu);
-    d.cv.wait(lock, [&] { return d.remaining == 0; });
-    if (!d.status.ok()) {
-      return d.status.with_context("appending to " + describe());
-    }
-    return std::move(d.offsets);
+    std::unique_lock lock(d->mu);
+    const bool done = d->cv.wait_until(lock, deadline, [&] { return d->remaining == 0; });
+    if (!done || !d->status.ok()) return append_failure(d->status, started);
+    return std::move(d->offsets);
   }
 
   Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
@@ -238,7 +285,7 @@ class KafkaLog final : public Log {
     rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), static_cast<int32_t>(p.value))
         ->offset = RD_KAFKA_OFFSET_END;
     rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(
-        producer_, list, static_cast<int>(options_.metadata_timeout.count()));
+        producer_, list, static_cast<int>(options_.request_timeout.count()));
     int64_t end = 0;
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
       e = list->elems[0].err;
@@ -252,6 +299,51 @@ class KafkaLog final : public Log {
   }
 
  private:
+  // Hands one record to the client (copied: the append may return before
+  // its delivery report). A full queue is retried until the deadline.
+  Status produce(const AppendRequest& r, const std::shared_ptr<Delivery>& d, size_t index,
+                 Deadline deadline) {
+    auto slot = std::make_unique<Slot>(Slot{d, index});
+    {
+      std::lock_guard lock(d->mu);
+      d->remaining++;
+    }
+    rd_kafka_resp_err_t err;
+    for (;;) {
+      err = rd_kafka_producev(
+          producer_, RD_KAFKA_V_TOPIC(options_.topic.c_str()),
+          RD_KAFKA_V_PARTITION(static_cast<int32_t>(r.partition.value)),
+          RD_KAFKA_V_KEY(const_cast<uint8_t*>(r.key.data()), r.key.size()),
+          RD_KAFKA_V_VALUE(const_cast<uint8_t*>(r.value.data()), r.value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(slot.get()), RD_KAFKA_V_END);
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || Clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the poller drains
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)slot.release();  // on_delivery frees it
+      return Status::Ok();
+    }
+    std::lock_guard lock(d->mu);
+    d->remaining--;
+    return kafka_error(err, "handing a record to the client");
+  }
+
+  // The answer of an append that failed (`delivery`) or whose deadline
+  // passed (ok `delivery`): a log-side failure is `unavailable` with the
+  // broker's state; a caller's mistake (a size limit) keeps its code.
+  Status append_failure(const Status& delivery, Clock::time_point started) {
+    const long long waited_ms = static_cast<long long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    if (!delivery.ok() && !delivery.retryable() && delivery.code() != StatusCode::io_error) {
+      return delivery.with_context("appending to " + describe());
+    }
+    const std::string why = delivery.ok()
+                                ? "not acknowledged within " + std::to_string(waited_ms) + " ms"
+                                : delivery.message();
+    return Status::Unavailable("appending to " + describe() + ": " +
+                               events_->broker_state(options_.bootstrap) + "; " + why);
+  }
+
   const KafkaLogOptions options_;
   rd_kafka_t* producer_;
   std::unique_ptr<ClientEvents> events_;  // the producer's callbacks point here
@@ -311,8 +403,11 @@ Result<uint32_t> topic_partitions(rd_kafka_t* rk, ClientEvents& events, const Ka
 
 Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options) {
   if (options.bootstrap.empty()) return Status::InvalidArgument("no Kafka bootstrap servers given");
+  KafkaLogOptions o = options;
+  o.append_timeout = user_message_timeout(options, options.append_timeout);
   TALLY_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
-                         make_conf(options, {{"enable.idempotence", "true"},
+                         make_conf(o, {{"enable.idempotence", "true"},
+                                             {"message.timeout.ms", std::to_string(o.append_timeout.count())},
                                              {"acks", "all"},
                                              {"partitioner", "murmur2_random"},
                                              {"linger.ms", "1"},
@@ -328,7 +423,7 @@ Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options) {
     rd_kafka_conf_destroy(conf);
     return Status::InvalidArgument(std::string("creating a producer: ") + err);
   }
-  auto partitions = topic_partitions(rk, *events, options);
+  auto partitions = topic_partitions(rk, *events, o);
   if (!partitions.ok()) {
     rd_kafka_destroy(rk);
     return partitions.status();
@@ -337,7 +432,7 @@ Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options) {
     std::lock_guard lock(events->mu);
     events->all_brokers_down = false;
   }
-  return std::unique_ptr<Log>(new KafkaLog(options, rk, std::move(events), *partitions));
+  return std::unique_ptr<Log>(new KafkaLog(std::move(o), rk, std::move(events), *partitions));
 }
 
 }  // namespace tally

@@ -4,7 +4,12 @@
 // with the murmur2_random partitioner, so a record keyed like a Java client's
 // lands in the same partition; Tally itself always names the partition.
 // Each append waits for the delivery reports of its records: an offset is
-// returned only once the cluster acknowledged it. Readers are consumers
+// returned only once the cluster acknowledged it. The wait ends at the
+// append's deadline (append_by) or after append_timeout: then the answer is
+// `unavailable` naming the broker's state ("no broker reachable at ADDR for
+// 12 s"); the records stay with the client until message.timeout.ms, and
+// those already in flight may still be stored (the idempotent producer
+// never stores one twice; the command's id makes a re-send answer exists). Readers are consumers
 // assigned one partition at an explicit offset (no group needed).
 //
 // Any librdkafka property can be passed through (`-X key=value`, as kcat
@@ -28,6 +33,14 @@ struct KafkaLogOptions {
   std::string topic = "tally.commands";
   std::vector<std::pair<std::string, std::string>> properties;  // librdkafka, key=value
   std::chrono::milliseconds metadata_timeout{10000};  // waiting for the topic at open
+  // The longest an append waits for the cluster's acknowledgement (a
+  // shorter deadline given to append_by wins). Also librdkafka's
+  // message.timeout.ms, so an unacknowledged record is given up on by the
+  // client too; a message.timeout.ms given as a property sets both.
+  // Short enough that an outage opens the breaker (5 failures) in < 30 s.
+  std::chrono::milliseconds append_timeout{5000};
+  // Reading an end offset (lag, /health, the pipelines' probe of the log).
+  std::chrono::milliseconds request_timeout{2000};
   // Kafka's default message limit (broker message.max.bytes is 1,048,588).
   size_t max_record_bytes = 1'000'000;
 };

@@ -9,6 +9,10 @@ Result<Offset> Log::append_one(Partition partition, std::span<const uint8_t> val
   return offsets.at(0);
 }
 
+Result<std::vector<Offset>> Log::append_by(std::span<const AppendRequest> records, Deadline) {
+  return append(records);
+}
+
 Status Log::checkpoint(const std::string& dir) {
   return Status::FailedPrecondition(describe() + " is not kept on this machine; nothing copied to " + dir);
 }

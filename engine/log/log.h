@@ -69,6 +69,20 @@ class Log {
   // max_record_bytes().
   virtual Result<std::vector<Offset>> append(std::span<const AppendRequest> records) = 0;
 
+  // When an append gives up waiting for the log (steady clock).
+  using Deadline = std::chrono::steady_clock::time_point;
+  // append() that returns by `deadline` (or sooner: a log may bound every
+  // append by its own default, KafkaLogOptions::append_timeout). Past it the
+  // answer is `unavailable`, naming the log's state; records handed to the
+  // log may still be stored after that answer (Kafka delivers what was in
+  // flight when the broker returns), so a caller must be able to re-send
+  // them and have duplicates recognised (commands carry ids: docs/recovery.md
+  // "Answered 503, applied later"). Deadline::max(): the log's default.
+  // The default implementation ignores the deadline (the embedded log's
+  // appends are local writes).
+  virtual Result<std::vector<Offset>> append_by(std::span<const AppendRequest> records,
+                                                Deadline deadline);
+
   // One record; a convenience over append().
   Result<Offset> append_one(Partition partition, std::span<const uint8_t> value,
                             std::span<const uint8_t> key = {});

@@ -222,6 +222,7 @@ std::optional<std::string> Node::saga_hold(Partition source, const Timer& deadli
 }
 
 Status Node::admit(uint64_t commands, Deadline deadline) {
+  if (deadline == Deadline::max()) deadline = std::chrono::steady_clock::now() + kDefaultAdmissionWait;
   if (in_flight_->admit(commands, deadline)) return Status::Ok();
   return Status::Overloaded("the node is full: " + std::to_string(in_flight_->count()) +
                             " commands in flight, admission window " +
@@ -233,13 +234,10 @@ Result<Offset> Node::append_record(Partition p, std::span<const uint8_t> value, 
                                    Deadline deadline) {
   if (stopping_) return Status::Aborted("the node is stopping; appends are no longer accepted");
   TALLY_RETURN_IF_ERROR(admit(commands, deadline));
-  TALLY_ASSIGN_OR_RETURN(Offset offset, log_->append_one(p, value));
-  in_flight_->appended(p, offset, commands);
-  return offset;
-}
-
-Result<std::vector<Placement>> Node::append(std::span<const Command> commands) {
-  return append(commands, std::chrono::steady_clock::now() + kDefaultAdmissionWait);
+  const AppendRequest request{p, {}, value};
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offset, log_->append_by(std::span(&request, 1), deadline));
+  in_flight_->appended(p, offset.at(0), commands);
+  return offset.at(0);
 }
 
 Result<std::vector<Placement>> Node::append(std::span<const Command> commands, Deadline deadline) {
@@ -269,7 +267,7 @@ Result<std::vector<Placement>> Node::append(std::span<const Command> commands, D
     requests.push_back({Partition{spans[r].first},
                         std::span(reinterpret_cast<const uint8_t*>(keys[r].bytes), 8), values[r]});
   }
-  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, log_->append(requests));
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, log_->append_by(requests, deadline));
   std::vector<Placement> out(commands.size());
   for (size_t r = 0; r < spans.size(); r++) {
     const auto& [p, range] = spans[r];
@@ -352,19 +350,22 @@ Result<Balances> Node::balance_at(AccountId id, Timestamp at) const {
 std::vector<PartitionStatus> Node::status() {
   std::vector<PartitionStatus> out;
   // Once the log fails to answer (unreachable: each try may take the
-  // client's whole timeout), the remaining partitions show what is applied.
+  // client's whole timeout), the remaining partitions' ends are unknown;
+  // so are those of a pipeline that is retrying (it cannot read the log).
   bool log_answers = true;
   for (uint32_t p = 0; p < partition_count(); p++) {
     if (!owns(Partition{p})) continue;
     PartitionStatus s;
     s.partition = Partition{p};
     s.applied = pipelines_[p]->applied();
-    auto end = log_answers ? log_->end_offset(Partition{p}) : Result<Offset>(Status::Unavailable("skipped"));
-    log_answers = end.ok();
-    s.log_end = end.ok() ? *end : s.applied;
     s.digest = pipelines_[p]->digest();
     s.error = pipelines_[p]->status();
     s.transient = pipelines_[p]->last_transient_error();
+    const bool ask = log_answers && (s.transient.ok() || s.transient.code() == StatusCode::resource_exhausted);
+    auto end = ask ? log_->end_offset(Partition{p}) : Result<Offset>(Status::Unavailable("skipped"));
+    if (ask) log_answers = end.ok();
+    s.log_end_known = end.ok();
+    s.log_end = end.ok() ? *end : s.applied;
     out.push_back(s);
   }
   return out;

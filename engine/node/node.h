@@ -97,7 +97,8 @@ struct Placement {
 struct PartitionStatus {
   Partition partition;
   Offset applied;
-  Offset log_end;
+  Offset log_end;          // meaningful only when log_end_known
+  bool log_end_known = false;  // false: the log did not answer (lag unknown)
   uint64_t digest = 0;  // Digest state; print with Digest::hex
   Status error;         // fatal pipeline error, or ok
   Status transient;     // last retried error, or ok
@@ -149,11 +150,12 @@ class Node {
   // them durably. Placements are in the order of `commands`. Admission
   // first: while the node is full (NodeOptions::admission_window) it waits,
   // up to `deadline`, then answers overloaded (HTTP 429) having appended
-  // nothing.
-  using Deadline = std::chrono::steady_clock::time_point;
-  Result<std::vector<Placement>> append(std::span<const Command> commands, Deadline deadline);
-  // As above, waiting up to kDefaultAdmissionWait for room.
-  Result<std::vector<Placement>> append(std::span<const Command> commands);
+  // nothing. Then the append gives up at `deadline` (Log::append_by) with
+  // unavailable. Deadline::max(): admission waits kDefaultAdmissionWait,
+  // the log its own bound (KafkaLogOptions::append_timeout).
+  using Deadline = Log::Deadline;
+  Result<std::vector<Placement>> append(std::span<const Command> commands,
+                                        Deadline deadline = Deadline::max());
   static constexpr std::chrono::seconds kDefaultAdmissionWait{30};
   // One record already encoded (a Batch of `commands` commands) for
   // partition p, admitted and counted as append() does: for benchmarks and

@@ -11,6 +11,8 @@
 // from its cause, and the receiver answers the second copy `exists`.
 #include "engine/node/node.h"
 
+#include "engine/core/logging.h"
+
 namespace tally {
 
 namespace {
@@ -57,12 +59,19 @@ Status Node::acquire(std::span<const Partition> partitions) {
   std::lock_guard lock(ownership_mu_);
   assigned_ = true;
   Status first;
+  std::vector<Partition> started;
   for (const Partition& p : partitions) {
     if (stopping_ || owns(p)) continue;
     const Status s = start_partition(p);
     start_errors_.at(p.value) = s;
-    if (!s.ok() && first.ok()) first = s;
+    if (s.ok()) {
+      started.push_back(p);
+    } else {
+      logging::error("ownership", "partition {} was assigned but failed to start: {}", p.value, s.to_string());
+      if (first.ok()) first = s;
+    }
   }
+  if (!started.empty()) logging::info("ownership", "now owns partitions {} (acquired {})", list(owned()), list(started));
   return first;
 }
 
@@ -82,6 +91,10 @@ void Node::release(std::span<const Partition> partitions) {
     threads_[p.value].join();  // run() commits what it applied and flushes the store
     threads_[p.value] = std::jthread();
     pipelines_[p.value]->release();
+  }
+  if (!stopping.empty()) {
+    logging::info("ownership", "released partitions {}; now owns {}", list(stopping),
+                  owned().empty() ? std::string("none") : list(owned()));
   }
 }
 

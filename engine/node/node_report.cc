@@ -165,7 +165,7 @@ HealthReport Node::health() {
       c.detail = "retrying: " + s.transient.to_string();
     } else {
       c.detail = "applied through offset " + std::to_string(s.applied.value) + " of " +
-                 std::to_string(s.log_end.value);
+                 (s.log_end_known ? std::to_string(s.log_end.value) : "unknown (the log does not answer)");
     }
     r.components.push_back(std::move(c));
   }
@@ -191,12 +191,21 @@ std::string Node::metrics_text() {
     out += "tally_applied_offset{partition=\"" + std::to_string(s.partition.value) + "\"} " +
            std::to_string(s.applied.value) + "\n";
   }
-  out += "# HELP tally_lag_records Records appended but not yet applied, per partition.\n";
+  // While the log does not answer the lag is unknown: its sample is left
+  // out (not 0) and tally_lag_unknown says so.
+  out += "# HELP tally_lag_records Records appended but not yet applied, per partition (absent while unknown).\n";
   out += "# TYPE tally_lag_records gauge\n";
   for (const PartitionStatus& s : st) {
+    if (!s.log_end_known) continue;
     const uint64_t lag = s.log_end.value > s.applied.value ? s.log_end.value - s.applied.value : 0;
     out += "tally_lag_records{partition=\"" + std::to_string(s.partition.value) + "\"} " +
            std::to_string(lag) + "\n";
+  }
+  out += "# HELP tally_lag_unknown 1 while the partition's end offset cannot be read (its lag is unknown).\n";
+  out += "# TYPE tally_lag_unknown gauge\n";
+  for (const PartitionStatus& s : st) {
+    out += "tally_lag_unknown{partition=\"" + std::to_string(s.partition.value) + "\"} " +
+           (s.log_end_known ? "0" : "1") + "\n";
   }
   out += "# HELP tally_commands_total Commands applied, by outcome.\n";
   out += "# TYPE tally_commands_total counter\n";

@@ -1,12 +1,14 @@
 #include "engine/node/pipeline.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <thread>
 
 #include "engine/core/codec.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/digest.h"
+#include "recovery/backoff.h"
 #include "recovery/relay.h"
 
 namespace tally {
@@ -186,6 +188,7 @@ Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
   }
   TALLY_RETURN_IF_ERROR(prefetch(decoded));
   batch_.clear();
+  rejected_.clear();
   uint64_t commands = 0;
   const bool effects = stage_records(records, decoded, commands);
   return commit(records.size(), commands, effects, started);
@@ -205,6 +208,7 @@ bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
       meta_.digest = d.state();
       meta_.records_quarantined++;
       metrics_.records_quarantined++;
+      rejected_.emplace_back(r.offset, "quarantined: " + decoded.reasons[i]);
     } else {
       apply_record(state_, decoded.commands[i], r.append_time, extension_, outcome_);
       const Timestamp first = outcome_.timestamps.empty() ? Timestamp{} : outcome_.timestamps[0];
@@ -214,8 +218,13 @@ bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
       effects = effects || !state_.changes().outbox.empty() || !state_.changes().timers.empty();
       if (crash_points_armed()) saga_steps_.note(decoded.commands[i], outcome_.outcomes, state_.changes());
       state_.clear_changes();
-      for (Outcome o : outcome_.outcomes) {
+      for (size_t k = 0; k < outcome_.outcomes.size(); k++) {
+        const Outcome o = outcome_.outcomes[k];
         metrics_.outcomes[static_cast<uint16_t>(o) & 127].fetch_add(1, std::memory_order_relaxed);
+        if (o == Outcome::wrong_partition) {
+          rejected_.emplace_back(r.offset, "command " + std::to_string(k) +
+                                               " refused as wrong_partition (its account routes to another partition)");
+        }
       }
       commands += decoded.commands[i].size();
     }
@@ -267,7 +276,20 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   applied_cv_.notify_all();
   if (options_.on_commit) options_.on_commit();
   if (effects && options_.on_effects) options_.on_effects();
+  if (!rejected_.empty()) log_rejected_records();
   return Status::Ok();
+}
+
+void PartitionPipeline::log_rejected_records() {
+  for (const auto& [offset, reason] : rejected_) {
+    if (const uint64_t n = rejected_log_.admit()) {
+      logging::warn("pipeline", "partition {} offset {}: {}{}", partition_.value, offset.value, reason,
+                    n > 1 ? " (" + std::to_string(n - 1) + " more since the last line: GET /v1/offsets/" +
+                                std::to_string(partition_.value) + "/OFFSET shows each)"
+                          : std::string());
+    }
+  }
+  rejected_.clear();
 }
 
 void PartitionPipeline::flush_if_due(bool committed) {
@@ -282,30 +304,94 @@ void PartitionPipeline::flush_if_due(bool committed) {
   (void)store_->flush(false);
 }
 
+Result<bool> PartitionPipeline::probe_if_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (options_.probe_interval.count() == 0) return true;
+  if (now - last_probe_ < options_.probe_interval) return false;
+  last_probe_ = now;
+  if (reader_ == nullptr) return true;
+  auto end = log_.end_offset(partition_);
+  if (!end.ok()) {
+    const Status s = end.status().with_context("the log does not answer (probing the end offset)");
+    return s.retryable() ? s : Status::Unavailable(s.message());
+  }
+  if (*end <= reader_->position() || at_limit()) {
+    last_delivery_ = now;
+    return true;
+  }
+  // Records wait to be read: that proves nothing yet either way.
+  if (now - last_delivery_ < options_.stall_timeout) return false;
+  reader_stale_ = true;  // made again from the applied offset by the next step
+  char waited[32];
+  std::snprintf(waited, sizeof waited, "%.1f", std::chrono::duration<double>(now - last_delivery_).count());
+  return Status::Unavailable("the log holds records through offset " + std::to_string(end->value - 1) +
+                             " but none from offset " + std::to_string(reader_->position().value) + " arrived for " +
+                             waited + " s (the partition's leader may be unreachable); reading again");
+}
+
+void PartitionPipeline::log_read_failure(const Status& s) {
+  if (read_failures_ == 1) failing_since_ = std::chrono::steady_clock::now();
+  if (const uint64_t n = read_log_.admit()) {
+    logging::warn("pipeline", "partition {}: retrying ({} consecutive failures{}): {}", partition_.value,
+                  read_failures_, n > 1 ? ", " + std::to_string(n) + " since the last line" : std::string(),
+                  s.to_string());
+  }
+}
+
+void PartitionPipeline::log_read_resumed() {
+  const auto for_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                      failing_since_);
+  logging::info("pipeline", "partition {}: reading again after {} failed attempts over {} s, from offset {}",
+                partition_.value, read_failures_, for_s.count(), meta_.next_offset.value);
+}
+
 void PartitionPipeline::run(std::stop_token stop) {
-  auto backoff = std::chrono::milliseconds(50);
-  last_flush_ = std::chrono::steady_clock::now();
+  const BackoffPolicy policy{.initial = std::chrono::milliseconds(50),
+                             .max = std::chrono::milliseconds(5000),
+                             .multiplier = 2.0,
+                             .jitter = 0.5,
+                             .max_attempts = 1000};
+  Jitter jitter(partition_.value * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(
+                    std::chrono::steady_clock::now().time_since_epoch().count()));
+  last_flush_ = last_delivery_ = last_probe_ = std::chrono::steady_clock::now();
+  read_failures_ = 0;
   while (!stop.stop_requested()) {
     const Status recovered = needs_recover_ ? recover_after_disk_failure() : Status::Ok();
     auto r = recovered.ok() ? step(options_.poll_wait) : Result<size_t>(recovered);
-    if (r.ok()) {
+    if (r.ok() && *r > 0) last_delivery_ = std::chrono::steady_clock::now();
+    const Result<bool> probed = r.ok() && *r == 0 ? probe_if_due() : Result<bool>(true);
+    if (r.ok() && probed.ok()) {
       flush_if_due(*r > 0);
-      backoff = std::chrono::milliseconds(50);
+      // A step that read nothing proves nothing until a probe passes.
+      if (!*probed) continue;
+      if (read_failures_ > 0) log_read_resumed();
+      read_failures_ = 0;
       std::lock_guard lock(mu_);
       transient_ = Status::Ok();
       continue;
     }
+    const Status failed = r.ok() ? probed.status() : r.status();
     {
       std::lock_guard lock(mu_);
       if (!fatal_.ok()) break;
-      if (!r.status().retryable()) {
-        fatal_ = r.status().with_context("partition " + std::to_string(partition_.value));
+      if (!failed.retryable()) {
+        fatal_ = failed.with_context("partition " + std::to_string(partition_.value));
         break;
       }
-      transient_ = r.status();
+      transient_ = failed;
     }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    // A reader that failed is made again from the applied offset.
+    if (!r.ok() && !needs_recover_) reader_stale_ = true;
+    // A stall is timed only while the log answers: after an outage the
+    // reader gets stall_timeout to deliver what was stored meanwhile.
+    last_delivery_ = std::chrono::steady_clock::now();
+    read_failures_++;
+    log_read_failure(failed);
+    const auto until = std::chrono::steady_clock::now() + backoff_delay(policy, read_failures_, jitter.next());
+    while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          until - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
+    }
   }
   applied_cv_.notify_all();
   (void)store_->flush();

@@ -12,6 +12,17 @@
 // says resource_exhausted) is retried: the pipeline starts over from what
 // the store holds and tries again with backoff, reporting the error as
 // transient meanwhile, so it resumes by itself once the disk takes writes.
+//
+// Reading the log: any read error (broker down, leader unknown, request
+// errors) is transient: the reader is made again from the applied offset
+// and the step retried with exponential backoff and jitter, so nothing is
+// skipped or applied twice. A consumer sees nothing while a broker is
+// paused or unreachable, so an idle pipeline also probes the log's end
+// offset every probe_interval: while that fails, or while the log holds
+// records the reader does not deliver for stall_timeout, the pipeline
+// reports the error as transient ("retrying" in /health). Fetch failures,
+// quarantined records and misrouted commands (wrong_partition) go to the
+// operator log, rate-limited.
 #pragma once
 
 #include <chrono>
@@ -23,6 +34,7 @@
 
 #include "engine/log/log.h"
 #include "engine/node/metrics.h"
+#include "engine/core/logging.h"
 #include "engine/node/saga_points.h"
 #include "projections/ledger.h"
 #include "projections/store.h"
@@ -50,6 +62,11 @@ struct PipelineOptions {
   // a kill -9 to about this much of traffic (docs/operations.md "When the
   // disk fails"). 0: only the clean stop flushes.
   std::chrono::milliseconds flush_interval{1000};
+  // How often an idle pipeline checks that the log answers (end offset),
+  // and how long records may sit in the log undelivered before the
+  // reader is reported stalled and made again. 0: no probe.
+  std::chrono::milliseconds probe_interval{1000};
+  std::chrono::milliseconds stall_timeout{5000};
   // Called on the pipeline thread after each commit that staged outbox
   // entries or timers (the relay and scheduler wake up).
   std::function<void()> on_effects;
@@ -116,6 +133,18 @@ class PartitionPipeline {
  private:
   // The periodic flush (PipelineOptions::flush_interval); run() only.
   void flush_if_due(bool committed);
+  // After a step that read nothing: whether the log answers and delivers
+  // (PipelineOptions::probe_interval); an error while it does not. run() only.
+  // True when it probed and the reader is caught up with the log's end;
+  // false when no probe was due or records wait to be read (not stalled
+  // yet); an error when the log does not answer or the reader stalled.
+  Result<bool> probe_if_due();
+  // One line per failure to read (rate-limited), and one when reads resume.
+  void log_read_failure(const Status& s);
+  void log_read_resumed();
+  // The operator log lines for what the last commit quarantined or
+  // refused as misrouted (noted by stage_records).
+  void log_rejected_records();
   // A step's records, decoded. A record that does not decode is quarantined.
   struct Decoded {
     std::vector<std::vector<Command>> commands;  // per record; empty when quarantined
@@ -163,6 +192,15 @@ class PartitionPipeline {
   bool time_limit_reached_ = false;  // a step stopped before a record past limit_.until
   bool reader_stale_ = false;        // the reader read past what was applied
   bool needs_recover_ = false;       // a commit failed on the disk; state_ is ahead of the store
+  std::chrono::steady_clock::time_point last_probe_{};
+  std::chrono::steady_clock::time_point last_delivery_{};  // records read, or the log was caught up
+  std::chrono::steady_clock::time_point failing_since_{};  // first read failure of the current run of them
+  uint32_t read_failures_ = 0;       // consecutive failed steps
+  // Records the last stage_records quarantined or found misrouted:
+  // (offset, reason), logged after the commit.
+  std::vector<std::pair<Offset, std::string>> rejected_;
+  logging::RateLimited read_log_{std::chrono::seconds(10)};
+  logging::RateLimited rejected_log_{std::chrono::seconds(1)};
 
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;

@@ -31,6 +31,17 @@ class Faults {
   void hold_reads() { reads_held_ = true; }
   void release_reads() { reads_held_ = false; }
   bool reads_held() const { return reads_held_.load(); }
+  // end_offset() fails with `status` (not ok) until heal_end_offsets(): the
+  // log does not answer (a paused broker), while readers see nothing.
+  void fail_end_offsets(Status status) {
+    std::lock_guard lock(mu_);
+    end_failure_ = std::move(status);
+  }
+  void heal_end_offsets() { fail_end_offsets(Status::Ok()); }
+  Status end_failure() const {
+    std::lock_guard lock(mu_);
+    return end_failure_;
+  }
   Status failure() const {
     std::lock_guard lock(mu_);
     return failure_;
@@ -41,6 +52,7 @@ class Faults {
  private:
   mutable std::mutex mu_;
   Status failure_;  // ok: healthy
+  Status end_failure_;  // ok: healthy
   std::atomic<bool> reads_held_{false};
 };
 
@@ -98,7 +110,10 @@ class FaultyLog final : public Log {
     TALLY_ASSIGN_OR_RETURN(std::unique_ptr<LogReader> reader, inner_->read(partition, from));
     return std::unique_ptr<LogReader>(std::make_unique<FaultyReader>(std::move(reader), faults_));
   }
-  Result<Offset> end_offset(Partition partition) override { return inner_->end_offset(partition); }
+  Result<Offset> end_offset(Partition partition) override {
+    if (Status failure = faults_->end_failure(); !failure.ok()) return failure;
+    return inner_->end_offset(partition);
+  }
   size_t max_record_bytes() const override { return inner_->max_record_bytes(); }
   std::string describe() const override { return "faulty " + inner_->describe(); }
   Status checkpoint(const std::string& dir) override { return inner_->checkpoint(dir); }

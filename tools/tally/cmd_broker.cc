@@ -23,6 +23,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tools/tally/cli.h"
 
@@ -47,9 +48,11 @@ std::string control(rd_kafka_mock_cluster_t* mc, const std::string& line) {
     e = rd_kafka_mock_broker_set_up(mc, a);
   } else if (verb == "rtt" && in >> a >> b) {
     e = rd_kafka_mock_broker_set_rtt(mc, a, b);
-  } else if (verb == "error" && in >> a >> b >> c) {
-    rd_kafka_mock_push_request_errors(mc, static_cast<int16_t>(a), static_cast<size_t>(b),
-                                      static_cast<rd_kafka_resp_err_t>(c));
+  } else if (verb == "error" && in >> a >> b >> c && b > 0 && b <= 100000) {
+    // COUNT copies of the code: the variadic push reads COUNT codes, so it
+    // must not be given fewer (it used to read garbage past the one code).
+    const std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(b), static_cast<rd_kafka_resp_err_t>(c));
+    rd_kafka_mock_push_request_errors_array(mc, static_cast<int16_t>(a), errors.size(), errors.data());
   } else if (verb == "clear" && in >> a) {
     rd_kafka_mock_clear_request_errors(mc, static_cast<int16_t>(a));
   } else {

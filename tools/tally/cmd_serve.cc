@@ -58,6 +58,9 @@ int wait_for_stop(const sigset_t& set, http::KeyRing* keys) {
 // fails").
 struct StoreFlags {
   uint64_t flush_interval_ms = 1000;  // the periodic flush; 0: only at a clean stop
+  // How long the log's circuit breaker stays open before it half-opens
+  // (docs/operations.md "When Kafka is down"); tests shorten it.
+  uint64_t breaker_open_ms = 30'000;
 };
 
 struct GroupFlags {
@@ -87,15 +90,18 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   std::unique_ptr<Log> log = open_log(log_options);
   const std::string log_name = log->describe();
   const uint32_t partitions = log->partition_count();
+  logging::info("serve", "startup 1/4: opened the command log ({}, {} partitions)", log_name, partitions);
   // 2. The projection stores, a pipeline per partition resuming each at its
   //    stored offset, then the timer scheduler and the outbox relay
   //    (Node::start, which checks the stores against the log).
   //    A group member starts owning none (4. assigns them).
   NodeOptions node_options{.data_dir = log_options.data_dir, .own_every_partition = !grouped};
   node_options.pipeline.flush_interval = std::chrono::milliseconds(store_flags.flush_interval_ms);
+  node_options.breaker.open_duration = std::chrono::milliseconds(store_flags.breaker_open_ms);
   std::unique_ptr<Node> node =
       check(Node::open(std::move(log), std::move(node_options)), "opening the projection");
   check(node->start(), "starting the node");
+  logging::info("serve", "startup 2/4: stores, pipelines, scheduler and relay started");
   // 3. The HTTP/JSON API.
   ServeGroup group(*node);
   http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{}, security.checkpoint_root);
@@ -104,6 +110,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   std::shared_ptr<http::KeyRing> keys = server_options.guard.keys;
   std::unique_ptr<http::HttpServer> server =
       check(http::HttpServer::start(router, std::move(server_options)), "starting the HTTP server");
+  logging::info("serve", "startup 3/4: the HTTP API started");
   // 4. The consumer group, advertising the address bound in 3.
   std::string as_member;
   if (grouped) {
@@ -112,6 +119,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
                         .advertise = advertised(group_flags, server->local_address())};
     as_member = ", group " + g.group + " as " + g.advertise;
     check(group.join(std::move(g)), "joining consumer group " + group_flags.group);
+    logging::info("serve", "startup 4/4: joined consumer group {}", group_flags.group);
   }
   std::cout << "tally serve: listening on " << http::format_host_port(server->local_address()) << " ("
             << log_name << ", " << partitions << " partitions" << as_member << ")" << std::endl;
@@ -124,8 +132,11 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   logging::info("serve", "{}, stopping", strsignal(sig));
   node->cancel_admin();  // a rebuild in progress gives up, so its request finishes soon
   group.leave();   // the partitions stop and flush, then the group hands them over
+  if (grouped) logging::info("serve", "shutdown 1/3: left consumer group {}", group_flags.group);
   server->stop();  // no new requests; those in progress finish
+  logging::info("serve", "shutdown 2/3: the HTTP server stopped");
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
+  logging::info("serve", "shutdown 3/3: pipelines committed and stores flushed; exiting");
   return 0;
 }
 
@@ -172,7 +183,10 @@ int serve_main(const Args& args) {
        "the operator log's lines: text, or json (one object a line)")
       ("flush-interval-ms", po::value(&store_flags.flush_interval_ms)->default_value(1000),
        "flush each partition store this often while it changes, which bounds the replay after a "
-       "kill -9 (0: only at a clean stop)");
+       "kill -9 (0: only at a clean stop)")
+      ("breaker-open-ms", po::value(&store_flags.breaker_open_ms)->default_value(30'000),
+       "how long the log's circuit breaker stays open (appends fail fast with 503) before a trial "
+       "append; 1..600000");
   add_log_options(desc, log_options);
   add_security_options(desc, security);
   const po::variables_map vm = parse_options(args, desc);
@@ -184,6 +198,9 @@ int serve_main(const Args& args) {
     throw UsageError("--data DIR is required (the projection lives in DIR/partitions)");
   }
   configure_logging(log_level, log_format);
+  if (store_flags.breaker_open_ms < 1 || store_flags.breaker_open_ms > 600'000) {
+    throw UsageError("--breaker-open-ms must be in 1..600000, got " + std::to_string(store_flags.breaker_open_ms));
+  }
   Result<http::HostPort> listen = http::parse_host_port(http_address);
   if (!listen.ok()) throw UsageError("--http: " + listen.status().message());
   if (!group_flags.group.empty() && log_options.kafka.empty()) {

@@ -5,10 +5,13 @@
 #include <filesystem>
 
 #include "engine/log/embedded_log.h"
+#include "engine/log/kafka_config.h"
 #include "engine/log/kafka_log.h"
 #include "tools/tally/cli.h"
 
 namespace po = boost::program_options;
+
+extern char** environ;
 
 namespace tally::cli {
 namespace {
@@ -36,6 +39,9 @@ void add_log_options(po::options_description& desc, LogOptions& out) {
       ("kafka", po::value(&out.kafka), "Kafka bootstrap servers, instead of the embedded log")
       ("topic", po::value(&out.topic)->default_value("tally.commands"), "Kafka topic of commands")
       (",X", po::value(&out.kafka_props)->composing(), "librdkafka property key=value (repeatable)")
+      ("kafka-config", po::value(&out.kafka_config)->value_name("FILE"),
+       "librdkafka properties from FILE (Java properties format); TALLY_KAFKA_* environment "
+       "variables are read too (TALLY_KAFKA_SASL_PASSWORD: sasl.password); -X wins over both")
       ("partitions",
        po::value<std::string>()->value_name("N")->notifier(
            [&out](const std::string& v) { out.partitions = parse_partitions(v); }),
@@ -46,6 +52,12 @@ KafkaLogOptions kafka_log_options(const LogOptions& options) {
   KafkaLogOptions k;
   k.bootstrap = options.kafka;
   k.topic = options.topic;
+  if (!options.kafka_config.empty()) {
+    auto file = kafka::read_properties_file(options.kafka_config);
+    if (!file.ok()) throw UsageError("--kafka-config: " + file.status().message());
+    k.properties = std::move(*file);
+  }
+  for (auto& kv : kafka::properties_from_environment(environ)) k.properties.push_back(std::move(kv));
   for (const std::string& kv : options.kafka_props) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
