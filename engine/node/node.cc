@@ -61,6 +61,7 @@ Status Node::open_stores() {
   for (auto& o : owned_) o = false;
   threads_.resize(n);
   start_errors_.resize(n);
+  paused_.assign(n, false);
   auto serves = [this](Partition p) { return owns(p); };
   auto applied = [this](Partition p) { return pipelines_.at(p.value)->applied(); };
   // Outbox entries staged and not yet relayed (0 for a partition not served).
@@ -181,6 +182,22 @@ void Node::stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();  // each pipeline's run() flushes its store as it returns
   }
+}
+
+bool Node::pause(Partition p) {
+  std::lock_guard lock(ownership_mu_);
+  if (p.value >= partition_count() || !owns(p) || paused_[p.value]) return false;
+  pause_pipelines({p});
+  paused_[p.value] = true;
+  return true;
+}
+
+bool Node::resume(Partition p) {
+  std::lock_guard lock(ownership_mu_);
+  if (p.value >= partition_count() || !paused_[p.value]) return false;
+  paused_[p.value] = false;
+  if (owns(p)) resume_pipelines({p});
+  return true;
 }
 
 std::shared_ptr<PartitionStore> Node::store_slot(Partition p) const {

@@ -183,6 +183,13 @@ class Node {
   // their memory. Returns once all of that is done.
   void release(std::span<const Partition> partitions);
   bool owns(Partition p) const { return owned_.at(p.value).load(); }
+  // Stops partition p's pipeline after its commit, keeping the partition
+  // owned (its queries answer what is applied; the relay and scheduler go
+  // on; its sagas' deadlines see it stalled once it has work queued), until
+  // resume(p). A control for tests and operators (a stalled partition,
+  // docs/sagas.md). Returns false when p is not owned or already paused.
+  bool pause(Partition p);
+  bool resume(Partition p);
   std::vector<Partition> owned() const;
 
   // Queries. Accounts route by id; a transfer id is looked up in every
@@ -304,6 +311,7 @@ class Node {
   std::vector<std::jthread> threads_;     // GUARDED_BY(ownership_mu_): by partition, running if owned
   std::vector<Status> start_errors_;      // GUARDED_BY(ownership_mu_): by partition
   bool assigned_ = false;                 // GUARDED_BY(ownership_mu_): acquire() was called
+  std::vector<bool> paused_;              // GUARDED_BY(ownership_mu_): by partition, pause()
   std::mutex admin_mu_;  // one rebuild or checkpoint at a time; stop() waits for it
   std::atomic<bool> admin_cancel_{false};
   std::atomic<bool> stopping_{false};
