@@ -43,6 +43,7 @@ struct Options {
   int64_t lookups = 1'000'000;  // balance lookups timed after the run (0: none)
   double lookup_rate = 2'000;  // lookups/s by one reader while the transfers are applied (0: none)
   std::string workload_name = "groups";  // or "wallets" (WorkloadOptions::wallets)
+  uint64_t admission_window = NodeOptions{}.admission_window;
   double rate = 0;  // open loop: transfers/s offered at a steady pace (0: closed loop, as fast as admitted)
 };
 
@@ -236,13 +237,15 @@ Status validate(Node& node, const Workload& w, const std::vector<std::array<u128
   return Status::Ok();
 }
 
-std::unique_ptr<Node> start_node(const std::string& dir, uint32_t partitions) {
+std::unique_ptr<Node> start_node(const std::string& dir, uint32_t partitions, uint64_t admission_window) {
   auto log = open_embedded_log({.dir = dir + "/log", .partitions = partitions});
   if (!log.ok()) {
     std::fprintf(stderr, "%s\n", log.status().to_string().c_str());
     return nullptr;
   }
-  auto node = Node::open(std::move(log).value(), {.data_dir = dir});
+  NodeOptions options{.data_dir = dir};
+  options.admission_window = admission_window;
+  auto node = Node::open(std::move(log).value(), options);
   if (!node.ok()) {
     std::fprintf(stderr, "%s\n", node.status().to_string().c_str());
     return nullptr;
@@ -278,7 +281,7 @@ int run(const Options& o, Figures& figures) {
     if (!made.ok()) { std::fprintf(stderr, "tally bench transfers: %s\n", made.status().to_string().c_str()); return 1; }
     dir = *made;
   }
-  std::unique_ptr<Node> node = start_node(dir, o.partitions);
+  std::unique_ptr<Node> node = start_node(dir, o.partitions, o.admission_window);
   if (!node) return 1;
   std::printf("tally bench transfers: %llu accounts (groups of %llu), %llu transfers, batch %zu, %s, %u partitions, embedded log at %s\n",
               (unsigned long long)o.workload.accounts, (unsigned long long)o.workload.group_size,
@@ -298,7 +301,7 @@ int run(const Options& o, Figures& figures) {
     node.reset();
     if (!append_untimed(dir, o.partitions, records)) return 1;
     std::printf("appended %zu records untimed; now timing the apply alone\n", records.size());
-    node = start_node(dir, o.partitions);
+    node = start_node(dir, o.partitions, o.admission_window);
     if (!node) return 1;
   }
   Node& n = *node;
@@ -413,7 +416,8 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("lookups", po::value(&o.lookups)->default_value(1'000'000), "balance lookups timed after the run, each checked (0: none; at most 100000000)")
       ("lookup-rate", po::value(&o.lookup_rate)->default_value(2'000), "lookups/s by one reader thread while the transfers are applied (0: none)")
       ("workload", po::value(&o.workload_name)->default_value("groups"), "groups (transfers inside a group; --cross F sends F across) or wallets (any account pays any other, each its own group)")
-      ("rate", po::value(&o.rate)->default_value(0), "open loop: transfers/s offered at a steady pace (0: closed loop)");
+      ("rate", po::value(&o.rate)->default_value(0), "open loop: transfers/s offered at a steady pace (0: closed loop)")
+      ("admission-window", po::value(&o.admission_window)->default_value(NodeOptions{}.admission_window), "the node's admission window in commands (0: off)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);

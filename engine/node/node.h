@@ -75,7 +75,7 @@ struct NodeOptions {
   // many commands are in flight in the node (appended by any of its
   // writers, not yet applied); 0 turns admission off. Sagas make up to two
   // more commands each, so in flight stays below about 3 × this.
-  uint64_t admission_window = 262'144;
+  uint64_t admission_window = 32'768;
   // Saga deadlines are held while their messages queue in a healthy node
   // (recovery/saga_hold.h); a partition this long without progress, with
   // commands queued, counts as stalled.

@@ -61,6 +61,9 @@ struct StoreFlags {
   // How long the log's circuit breaker stays open before it half-opens
   // (docs/operations.md "When Kafka is down"); tests shorten it.
   uint64_t breaker_open_ms = 30'000;
+  // Commands in flight before producers wait or get 429 (docs/sagas.md
+  // "Admission"); 0 turns admission off.
+  uint64_t admission_window = NodeOptions{}.admission_window;
 };
 
 struct GroupFlags {
@@ -97,6 +100,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   //    A group member starts owning none (4. assigns them).
   NodeOptions node_options{.data_dir = log_options.data_dir, .own_every_partition = !grouped};
   node_options.pipeline.flush_interval = std::chrono::milliseconds(store_flags.flush_interval_ms);
+  node_options.admission_window = store_flags.admission_window;
   node_options.breaker.open_duration = std::chrono::milliseconds(store_flags.breaker_open_ms);
   std::unique_ptr<Node> node =
       check(Node::open(std::move(log), std::move(node_options)), "opening the projection");
@@ -186,7 +190,11 @@ int serve_main(const Args& args) {
        "kill -9 (0: only at a clean stop)")
       ("breaker-open-ms", po::value(&store_flags.breaker_open_ms)->default_value(30'000),
        "how long the log's circuit breaker stays open (appends fail fast with 503) before a trial "
-       "append; 1..600000");
+       "append; 1..600000")
+      ("admission-window", po::value(&store_flags.admission_window)->default_value(NodeOptions{}.admission_window),
+       "commands in flight in the node (appended, not yet applied, saga legs and replies included) "
+       "above which POST /v1/commands waits up to its timeout_ms and then answers 429 with "
+       "Retry-After (0: no admission control)");
   add_log_options(desc, log_options);
   add_security_options(desc, security);
   const po::variables_map vm = parse_options(args, desc);
@@ -200,6 +208,10 @@ int serve_main(const Args& args) {
   configure_logging(log_level, log_format);
   if (store_flags.breaker_open_ms < 1 || store_flags.breaker_open_ms > 600'000) {
     throw UsageError("--breaker-open-ms must be in 1..600000, got " + std::to_string(store_flags.breaker_open_ms));
+  }
+  if (store_flags.admission_window > 1'000'000'000) {
+    throw UsageError("--admission-window must be in 0..1000000000 commands, got " +
+                     std::to_string(store_flags.admission_window));
   }
   Result<http::HostPort> listen = http::parse_host_port(http_address);
   if (!listen.ok()) throw UsageError("--http: " + listen.status().message());
