@@ -14,6 +14,7 @@
 #include "engine/http/node_backend.h"
 #include "engine/http/server.h"
 #include "engine/node/node.h"
+#include "engine/node/scrubber.h"
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
 #include "tools/tally/serve_group.h"
@@ -58,6 +59,8 @@ int wait_for_stop(const sigset_t& set, http::KeyRing* keys) {
 // fails").
 struct StoreFlags {
   uint64_t flush_interval_ms = 1000;  // the periodic flush; 0: only at a clean stop
+  uint64_t scrub_interval_s = 86400;  // the background scrub (engine/node/scrubber.h); 0: off
+  double scrub_rate_mib = 4;          // its pace, MiB/s
 };
 
 struct GroupFlags {
@@ -96,9 +99,17 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   std::unique_ptr<Node> node =
       check(Node::open(std::move(log), std::move(node_options)), "opening the projection");
   check(node->start(), "starting the node");
+  //    The background scrub reads the files the node writes; the embedded
+  //    log's records too (a Kafka log's integrity is Kafka's).
+  const bool embedded = log_options.kafka.empty();
+  Scrubber scrubber(scrub_targets(log_options.data_dir, partitions, embedded), embedded ? &node->log() : nullptr,
+                    {.interval = std::chrono::seconds(store_flags.scrub_interval_s),
+                     .bytes_per_second = static_cast<uint64_t>(store_flags.scrub_rate_mib * (1u << 20))});
+  scrubber.start();
   // 3. The HTTP/JSON API.
   ServeGroup group(*node);
   http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{}, security.checkpoint_root);
+  backend.add_health([&scrubber] { return scrubber.health(); });
   http::Router router(backend);
   const std::string auth_line = auth_summary(security, server_options.guard);
   std::shared_ptr<http::KeyRing> keys = server_options.guard.keys;
@@ -125,6 +136,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   node->cancel_admin();  // a rebuild in progress gives up, so its request finishes soon
   group.leave();   // the partitions stop and flush, then the group hands them over
   server->stop();  // no new requests; those in progress finish
+  scrubber.stop();  // a pass in progress gives up at its next read
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
   return 0;
 }
@@ -172,7 +184,13 @@ int serve_main(const Args& args) {
        "the operator log's lines: text, or json (one object a line)")
       ("flush-interval-ms", po::value(&store_flags.flush_interval_ms)->default_value(1000),
        "flush each partition store this often while it changes, which bounds the replay after a "
-       "kill -9 (0: only at a clean stop)");
+       "kill -9 (0: only at a clean stop)")
+      ("scrub-interval", po::value(&store_flags.scrub_interval_s)->default_value(86400),
+       "seconds between passes of the background scrub, which reads every table file of the log and "
+       "the stores, and the embedded log's records, with checksums verified; damage shows in /health "
+       "(0: off; docs/operations.md \"When the disk fails\")")
+      ("scrub-rate", po::value(&store_flags.scrub_rate_mib)->default_value(4),
+       "MiB/s the background scrub reads at most (0: unpaced)");
   add_log_options(desc, log_options);
   add_security_options(desc, security);
   const po::variables_map vm = parse_options(args, desc);
