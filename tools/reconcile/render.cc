@@ -73,6 +73,7 @@ std::string render_json(const Report& report) {
   json::object stats{{"partitions", s.partitions},      {"accounts", s.accounts},
                      {"transfers", s.transfers},        {"history_entries", s.history_entries},
                      {"offsets", s.offsets},            {"sagas", s.sagas},
+                     {"sagas_in_flight_at_cut", s.sagas_in_flight_at_cut},
                      {"wall_seconds", s.wall_seconds},  {"cpu_seconds", s.cpu_seconds}};
   json::object root{{"clean", report.clean()},
                     {"total_discrepancies", report.total_discrepancies},
