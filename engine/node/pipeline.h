@@ -151,6 +151,11 @@ class PartitionPipeline {
   StoreBatch batch_;
   bool unflushed_ = false;  // committed since the last flush; run() only
   std::chrono::steady_clock::time_point last_flush_;
+  uint64_t flushed_offset_ = 0;  // meta_.next_offset at the last flush or recover(); run() only
+  // The log's end when recover() ran, and whether the pipeline applied up
+  // to it since (the restart's replay is done: flush_if_due saves it).
+  uint64_t replay_end_ = 0;
+  bool caught_up_ = false;
   RecordOutcome outcome_;
   PartitionMetrics metrics_;
   SagaSteps saga_steps_;  // what the next commit holds, for crash points (saga_points.h)
