@@ -96,6 +96,7 @@ struct Stats {
   // store's log tail (past its applied offset): left out of the checks
   // across partitions, see "consistent cut" above.
   uint64_t sagas_in_flight_at_cut = 0;
+  uint32_t stores_short_of_log = 0;  // stores whose applied offset is below their log's end
   double wall_seconds = 0;
   double cpu_seconds = 0;  // this process's CPU time (user + system)
 };
