@@ -42,11 +42,8 @@ Status PartitionPipeline::recover() {
   }
   TALLY_ASSIGN_OR_RETURN(meta_, store_->meta());
   flushed_offset_ = meta_.next_offset.value;
-  {
-    auto end = log_.end_offset(partition_);  // unknown (log down): no flush at catch-up
-    replay_end_ = end.ok() ? end->value : 0;
-  }
-  caught_up_ = replay_end_ <= meta_.next_offset.value;  // nothing to replay: nothing to save
+  replay_end_ = 0;
+  caught_up_ = true;  // until note_replay_end() names a replay to save
   TALLY_RETURN_IF_ERROR(store_->load(state_));
   // The relay's progress survives a crash that rolls the rest of the store
   // back (it is written through the WAL): the entries below it were
@@ -274,14 +271,19 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
 }
 
 // Besides every flush_interval, a flush is due when the pipeline first
-// reaches the log's end as it was at recover() (the replay after a restart
-// is saved at once, waiting for it: once per start), and once this many
-// records were applied since the last flush. The replay
+// reaches the log's end that note_replay_end() named (the replay after a
+// restart is saved at once, waiting for it: once per start), and once this
+// many records were applied since the last flush. The replay
 // after a restart applies its backlog in well under the interval, and a
 // crash before the first timed flush used to lose all of it, so crashes in
 // quick succession piled up their replays (tools/dev soak: 245,000
 // commands to replay after one kill of a 100-round loop).
 constexpr uint64_t kFlushAfterRecords = 4096;
+
+void PartitionPipeline::note_replay_end(Offset end) {
+  replay_end_ = end.value;
+  caught_up_ = end <= meta_.next_offset;  // nothing to replay: nothing to save
+}
 
 void PartitionPipeline::flush_if_due(bool committed) {
   unflushed_ = unflushed_ || committed;
