@@ -56,6 +56,12 @@ Result<std::vector<Transfer>> NodeBackend::pending(Partition p, size_t limit,
 
 HealthReport NodeBackend::health() {
   HealthReport r = node_.health();
+  for (const auto& extra : extra_health_) {
+    const ComponentHealth c = extra();
+    if (!c.ok && c.critical) r.status = "down";
+    if (!c.ok && !c.critical && r.status == "ok") r.status = "degraded";
+    r.components.push_back(c);
+  }
   if (!membership_.health) return r;
   const ComponentHealth c = membership_.health();
   if (!c.ok && c.critical) r.status = "down";

@@ -28,6 +28,10 @@ class NodeBackend final : public Backend {
   explicit NodeBackend(Node& node, Membership membership = {}, std::string checkpoint_root = {})
       : node_(node), membership_(std::move(membership)), checkpoint_root_(std::move(checkpoint_root)) {}
 
+  // Adds a /health component beside the node's (e.g. serve's background
+  // scrub). Call before the server starts.
+  void add_health(std::function<ComponentHealth()> component) { extra_health_.push_back(std::move(component)); }
+
   uint32_t partition_count() const override { return node_.partition_count(); }
   Result<std::vector<Placement>> append(std::span<const Command> commands,
                                         Log::Deadline deadline) override;
@@ -62,6 +66,7 @@ class NodeBackend final : public Backend {
  private:
   Node& node_;
   const Membership membership_;
+  std::vector<std::function<ComponentHealth()>> extra_health_;
   const std::string checkpoint_root_;
 };
 

@@ -135,6 +135,7 @@ Status Node::check_partition(Partition p) {
         "the data directory belongs to another log or topic; starting would give the missing "
         "offsets to other records (docs/operations.md, \"When the disk fails\")");
   }
+  pipelines_.at(p.value)->note_replay_end(*end);  // the replay up to it is flushed once done
   return Status::Ok();
 }
 

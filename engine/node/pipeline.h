@@ -87,6 +87,11 @@ class PartitionPipeline {
   // starts over from what the store holds, clearing a stopped pipeline's
   // error.
   Status recover();
+  // The log's end as the node found it after recover() (startup step 3):
+  // once run() has applied up to it, the store is flushed and the flush
+  // waited for, so that a crash soon after a restart does not lose the
+  // replay. REQUIRES: after recover(), before run().
+  void note_replay_end(Offset end);
   // Frees the in-memory state and the reader once run() has returned (the
   // node handed the partition to another process); applied() and digest()
   // keep showing what was committed. recover() brings them back.
@@ -183,6 +188,11 @@ class PartitionPipeline {
   StoreBatch batch_;
   bool unflushed_ = false;  // committed since the last flush; run() only
   std::chrono::steady_clock::time_point last_flush_;
+  uint64_t flushed_offset_ = 0;  // meta_.next_offset at the last flush or recover(); run() only
+  // The log's end note_replay_end() named, and whether the pipeline applied
+  // up to it since (the restart's replay is done: flush_if_due saves it).
+  uint64_t replay_end_ = 0;
+  bool caught_up_ = false;
   RecordOutcome outcome_;
   PartitionMetrics metrics_;
   SagaSteps saga_steps_;  // what the next commit holds, for crash points (saga_points.h)

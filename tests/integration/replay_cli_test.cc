@@ -4,9 +4,12 @@
 // input in one line.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "engine/core/digest.h"
+#include "engine/core/partitioner.h"
+#include "tests/support/file_damage.h"
 #include "tests/support/ledger_scenario.h"
 #include "tests/support/process.h"
 #include "tests/support/store_edit.h"
@@ -19,9 +22,9 @@ namespace {
 
 // Runs the scenario into DATA; returns each partition's live status. The
 // node is gone afterwards (locks released).
-std::vector<PartitionStatus> build(const std::string& data) {
+std::vector<PartitionStatus> build(const std::string& data, uint32_t bulk_records = 20) {
   auto node = start_scenario_node(data);
-  run_scenario(*node);
+  run_scenario(*node, bulk_records);
   return node->status();
 }
 
@@ -155,6 +158,56 @@ TEST_CASE("tally replay --verify exits 1 and names the partition whose digest di
   CHECK(contains(r.output, "verify: 3 of 4 partitions match"));
   const size_t bad = r.output.find("MISMATCH");
   CHECK(r.output.rfind("verify partition 0:", bad) != std::string::npos);
+}
+
+// Issue 16 item 4: --verify used to compare only the digest in the meta
+// record, so a flipped byte in a table file passed unless it hit the block
+// that holds the meta. Now every block's checksum is read and every key
+// compared; each flip must fail the verify and name the damaged file.
+TEST_CASE("tally replay --verify fails on a bit flipped anywhere in a live store's table file") {
+  TempDir dir;
+  build(dir.sub("pristine"), 200);
+  const std::string sst = largest_file(dir.sub("pristine") + "/partitions/0", ".sst");
+  REQUIRE(!sst.empty());
+  // Past the last 64 bytes: the footer's padding is under no checksum.
+  REQUIRE(std::filesystem::file_size(sst) > 64 * 40);
+  const std::string name = std::filesystem::path(sst).filename().string();
+  const std::vector<double> places = {0.01, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 0.975};
+  for (size_t i = 0; i < places.size(); i++) {
+    const std::string data = dir.sub("data" + std::to_string(i));
+    std::filesystem::copy(dir.sub("pristine"), data, std::filesystem::copy_options::recursive);
+    flip_bit(data + "/partitions/0/" + name, places[i]);
+    const RunResult r = replay({"--data", data, "--into", dir.sub("new" + std::to_string(i)), "--verify"});
+    CAPTURE(places[i]);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.output, "verify: 3 of 4 partitions match"));
+    CHECK(contains(r.output, "verify partition 0: DAMAGED table file " + name));
+  }
+}
+
+// A store whose files are intact but whose content differs from the log's
+// replay (a value rewritten, the digest left alone): the key is named.
+TEST_CASE("tally replay --verify names the first key whose value differs from the replay") {
+  TempDir dir;
+  const ScenarioIds ids = [&] {
+    auto node = start_scenario_node(dir.sub("data"));
+    return run_scenario(*node);
+  }();
+  edit_store(dir.sub("data"), partition_of(ids.a, kScenarioPartitions), kScenarioPartitions,
+             [&](PartitionStore& s, StoreBatch& b) {
+               auto a = s.account(ids.a);
+               REQUIRE(a.ok());
+               REQUIRE(a->has_value());
+               Account changed = **a;
+               changed.balances.credits_posted += 1;
+               b.put(keys::account(ids.a), encode(changed));
+             });
+  const RunResult r = replay({"--data", dir.sub("data"), "--into", dir.sub("new"), "--verify"});
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.output, "MISMATCH: account " + ids.a.str() + " differs"));
+  CHECK(contains(r.output, "verify: 3 of 4 partitions match"));
 }
 
 TEST_CASE("tally replay refuses bad input with one line and a non-zero exit") {

@@ -3,6 +3,7 @@
 // node the checks across partitions are skipped with a note.
 #include <doctest/doctest.h>
 
+#include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "recovery/transit.h"
 #include "tests/support/ledger_scenario.h"
@@ -74,6 +75,27 @@ TEST_CASE("a completed saga rewritten as compensated is named, with its first of
       REQUIRE(d.first_offset.has_value());
     }
   }
+}
+
+// The consistent cut excuses a missing step only when the log holds it past
+// the store's applied offset (issue 16 item 5); here the store is at its
+// log's end, so a destination that lost its decision is still a mismatch.
+TEST_CASE("a completed saga whose destination lost its decision is a mismatch when the log holds no such step") {
+  TempDir dir;
+  const ScenarioIds ids = build(dir.sub("data"));
+  const Partition dest = partition_of(ids.c, kScenarioPartitions);
+  const Partition source = partition_of(ids.a, kScenarioPartitions);
+  edit_store(dir.sub("data"), dest, kScenarioPartitions, [&](PartitionStore& s, StoreBatch& b) {
+    auto leg = s.leg(source, ids.saga_completed);
+    REQUIRE(leg.ok());
+    REQUIRE(leg->has_value());
+    b.remove(keys::leg(source, ids.saga_completed));
+  });
+  const reconcile::Report r = check(dir.sub("data"));
+  INFO(reconcile::render_text(r));
+  CHECK(has(r, "saga_mismatch", ids.saga_completed.str()));
+  CHECK(r.stats.sagas_in_flight_at_cut == 0);
+  CHECK(r.notes.empty());  // every store at its log's end: no cut to speak of
 }
 
 TEST_CASE("a transit account that does not net out across the pair is found") {

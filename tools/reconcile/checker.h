@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -85,6 +86,7 @@ struct CreditFacts {  // destination side: a saga_credit transfer
   std::optional<Partition> source;  // from its transit account
   Amount amount;
   Timestamp timestamp;
+  Ledger ledger = 0;
 };
 struct TransitFacts {
   Partition peer;
@@ -92,9 +94,19 @@ struct TransitFacts {
   Balances balances;  // stored
 };
 
+// The log past a store's applied offset: the records the store has not
+// applied, as far as the consistent cut needs them (cross_check.cc).
+struct LogTail {
+  bool read = false;                  // false: no log was given
+  Offset log_end;
+  std::set<TransferId> transfers;     // ids of create_transfer commands (sagas started there)
+  std::set<std::pair<uint32_t, TransferId>> legs;  // (source, saga id) of saga_credit and saga_cancel
+};
+
 struct PartitionFacts {
   Partition partition;
   PartitionMeta meta;
+  LogTail tail;
   std::map<Ledger, LedgerSums> sums;  // over stored balances of created accounts
   std::vector<SagaFacts> sagas;
   std::vector<LegFacts> legs;
@@ -148,6 +160,9 @@ class PartitionChecker {
   void check_sums();
   // log_check.cc
   Status check_log();
+  // One applied record against its outcomes; `o` and `e` walk
+  // outcome_counts_ and quarantined_ in offset order.
+  void check_outcomes(const LogRecord& r, size_t& o, size_t& e);
 
   const Partition partition_;
   const uint32_t partition_count_;
@@ -167,8 +182,12 @@ class PartitionChecker {
 std::optional<Partition> transit_peer(AccountId id, Partition own, Ledger ledger,
                                       uint32_t partition_count);
 
-// The checks across partitions (totals, transit accounts, sagas).
-void cross_check(const std::vector<PartitionFacts>& partitions, Sink& sink);
+// The checks across partitions (totals, transit accounts, sagas), up to
+// the consistent cut the stores' applied offsets and the log tails give
+// (cross_check.cc). Returns how many sagas were in flight at the cut: a
+// step applied in one store whose other step lies in the other store's log
+// tail (not counted as mismatches).
+uint64_t cross_check(const std::vector<PartitionFacts>& partitions, Sink& sink);
 
 std::string four(const Balances& b);
 

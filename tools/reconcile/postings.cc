@@ -43,7 +43,7 @@ void PartitionChecker::posting(const Transfer& t) {
     touch(t, t.credit_account_id, false, Effect::posted, 1);
     facts_->credits.push_back(
         {t.id, transit_peer(t.debit_account_id, partition_, t.ledger, partition_count_), t.amount,
-         t.timestamp});
+         t.timestamp, t.ledger});
     return;
   }
   Effect effect = Effect::posted;

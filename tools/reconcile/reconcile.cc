@@ -80,6 +80,29 @@ void add_stats(Stats& to, const Stats& s) {
   to.sagas += s.sagas;
 }
 
+// The note on the consistent cut, when it left sagas out (after a crash,
+// or a checkpoint whose log ran ahead of its stores); "" when none.
+// Counts the stores short of their log's end into `stats`.
+std::string cut_note(const std::vector<PartitionFacts>& facts, Stats& stats) {
+  std::string behind;
+  size_t listed = 0;
+  for (const PartitionFacts& f : facts) {
+    if (!f.tail.read || f.meta.next_offset >= f.tail.log_end) continue;
+    stats.stores_short_of_log++;
+    if (listed++ < 8) {
+      behind += (behind.empty() ? "" : ", ") + std::string("partition ") + std::to_string(f.partition.value) +
+                " at " + std::to_string(f.meta.next_offset.value) + " of " + std::to_string(f.tail.log_end.value);
+    }
+  }
+  if (stats.sagas_in_flight_at_cut == 0) return "";
+  if (listed > 8) behind += ", ...";
+  return "the checks across partitions ran up to a consistent cut: " + std::to_string(stats.stores_short_of_log) +
+         " stores end short of their log (" + behind + "), each at its applied offset; " +
+         std::to_string(stats.sagas_in_flight_at_cut) +
+         " sagas were in flight at the cut (a step applied in one store, its other step in the other "
+         "store's unapplied log) and are not counted as mismatches";
+}
+
 }  // namespace
 
 Result<Report> reconcile(const ReconcileOptions& options) {
@@ -112,7 +135,10 @@ Result<Report> reconcile(const ReconcileOptions& options) {
         "has flushed, not all from the same moment, so the checks across partitions (totals, "
         "transit accounts, sagas) were skipped; run reconcile on a stopped node for them");
   } else {
-    detail::cross_check(facts, cross);
+    report.stats.sagas_in_flight_at_cut = detail::cross_check(facts, cross);
+    if (std::string cut = cut_note(facts, report.stats); !cut.empty()) {
+      report.notes.push_back(std::move(cut));
+    }
   }
   if (options.log == nullptr) {
     report.notes.push_back("no log given: outcome counts were not compared with the log's records");

@@ -25,7 +25,13 @@ std::string stats_line(const Stats& s) {
                 static_cast<unsigned long long>(s.history_entries),
                 static_cast<unsigned long long>(s.offsets),
                 static_cast<unsigned long long>(s.sagas), s.wall_seconds, s.cpu_seconds);
-  return buf;
+  std::string line = buf;
+  if (s.stores_short_of_log > 0) {
+    line += "; across partitions up to a consistent cut (" + std::to_string(s.stores_short_of_log) +
+            " stores short of their log, " + std::to_string(s.sagas_in_flight_at_cut) +
+            " sagas in flight at the cut)";
+  }
+  return line;
 }
 
 }  // namespace
@@ -73,6 +79,8 @@ std::string render_json(const Report& report) {
   json::object stats{{"partitions", s.partitions},      {"accounts", s.accounts},
                      {"transfers", s.transfers},        {"history_entries", s.history_entries},
                      {"offsets", s.offsets},            {"sagas", s.sagas},
+                     {"sagas_in_flight_at_cut", s.sagas_in_flight_at_cut},
+                     {"stores_short_of_log", s.stores_short_of_log},
                      {"wall_seconds", s.wall_seconds},  {"cpu_seconds", s.cpu_seconds}};
   json::object root{{"clean", report.clean()},
                     {"total_discrepancies", report.total_discrepancies},

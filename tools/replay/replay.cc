@@ -73,6 +73,10 @@ Status Run::open() {
   std::error_code ec;
   std::filesystem::create_directories(base, ec);
   if (ec) return Status::IoError("creating " + base + ": " + ec.message());
+  if (!options_.checkpoint_copies.empty()) {
+    std::filesystem::create_directories(options_.checkpoint_copies, ec);
+    if (ec) return Status::IoError("creating " + options_.checkpoint_copies + ": " + ec.message());
+  }
   const uint32_t n = log_.partition_count();
   for (uint32_t p = 0; p < n; p++) {
     PartitionResult r;
@@ -127,10 +131,21 @@ Status Run::run_partition(size_t i) {
   if (r.checkpoint && r.checkpoint->offset <= r.target) {
     TALLY_RETURN_IF_ERROR(drive(pipeline, {.end = r.checkpoint->offset, .until = options_.to_time}));
     r.checkpoint->reached = pipeline.applied() == r.checkpoint->offset;
-    if (r.checkpoint->reached) r.checkpoint->digest = pipeline.digest();
+    if (r.checkpoint->reached) {
+      r.checkpoint->digest = pipeline.digest();
+      if (!options_.checkpoint_copies.empty() && r.checkpoint->offset < r.target) {
+        const std::string copy = options_.checkpoint_copies + "/" + std::to_string(r.partition.value);
+        TALLY_RETURN_IF_ERROR(stores_[i]->checkpoint(copy));
+        r.checkpoint->store_dir = copy;
+      }
+    }
   }
   TALLY_RETURN_IF_ERROR(drive(pipeline, {.end = r.target, .until = options_.to_time}));
   r.applied = pipeline.applied();
+  if (r.checkpoint && r.checkpoint->reached && r.checkpoint->store_dir.empty() &&
+      r.checkpoint->offset == r.applied) {
+    r.checkpoint->store_dir = stores_[i]->options().dir;
+  }
   r.digest = pipeline.digest();
   r.commands = pipeline.metrics().commands_applied.load();
   r.stopped_by_time = r.applied < r.target;
@@ -215,21 +230,29 @@ Result<Report> replay(Log& log, const ReplayOptions& options,
   return run.execute(on_progress);
 }
 
+Result<std::optional<PartitionMeta>> read_live_meta(const std::string& data_dir, Partition p,
+                                                    uint32_t partition_count) {
+  const std::string dir = data_dir + "/partitions/" + std::to_string(p.value);
+  std::error_code ec;
+  if (!std::filesystem::exists(dir + "/CURRENT", ec)) return std::optional<PartitionMeta>();
+  auto store = PartitionStore::open({.dir = dir,
+                                     .partition = p,
+                                     .partition_count = partition_count,
+                                     .create_if_missing = false,
+                                     .read_only = true});
+  if (!store.ok() && store.status().code() == StatusCode::not_found) {
+    return std::optional<PartitionMeta>();  // no meta yet
+  }
+  if (!store.ok()) return store.status();
+  TALLY_ASSIGN_OR_RETURN(PartitionMeta m, (*store)->meta());
+  return std::optional<PartitionMeta>(m);
+}
+
 Result<std::vector<std::optional<PartitionMeta>>> read_live_metas(const std::string& data_dir,
                                                                   uint32_t partition_count) {
   std::vector<std::optional<PartitionMeta>> out(partition_count);
   for (uint32_t p = 0; p < partition_count; p++) {
-    const std::string dir = data_dir + "/partitions/" + std::to_string(p);
-    std::error_code ec;
-    if (!std::filesystem::exists(dir + "/CURRENT", ec)) continue;
-    auto store = PartitionStore::open({.dir = dir,
-                                       .partition = Partition{p},
-                                       .partition_count = partition_count,
-                                       .create_if_missing = false,
-                                       .read_only = true});
-    if (!store.ok() && store.status().code() == StatusCode::not_found) continue;  // no meta yet
-    if (!store.ok()) return store.status();
-    TALLY_ASSIGN_OR_RETURN(out[p], (*store)->meta());
+    TALLY_ASSIGN_OR_RETURN(out[p], read_live_meta(data_dir, Partition{p}, partition_count));
   }
   return out;
 }

@@ -40,6 +40,10 @@ struct ReplayOptions {
   // Per partition: also record the digest when exactly this many records
   // are applied (--verify compares it with the live store's), then go on.
   std::map<uint32_t, Offset> checkpoints;
+  // When set: a checkpoint short of its partition's end also leaves a copy
+  // of the store as it was there (a RocksDB checkpoint, hard links) in
+  // DIR/<P>, for a key-by-key comparison (compare.h). The caller removes it.
+  std::string checkpoint_copies;
   // Partitions replayed at once; 0 = one per hardware thread.
   size_t jobs = 0;
   // How often on_progress is called.
@@ -60,6 +64,10 @@ struct Checkpoint {
   Offset offset;
   bool reached = false;  // false: the replay ended before it (time bound, or log end)
   uint64_t digest = 0;   // Digest state at `offset`, when reached
+  // The store as it was at `offset`, when reached: the copy made for
+  // ReplayOptions::checkpoint_copies, or the replayed store itself when
+  // `offset` is where it ended. Empty when neither.
+  std::string store_dir;
 };
 
 struct PartitionResult {
@@ -91,6 +99,9 @@ Result<Report> replay(Log& log, const ReplayOptions& options,
 // nullopt where a partition has no store.
 Result<std::vector<std::optional<PartitionMeta>>> read_live_metas(const std::string& data_dir,
                                                                   uint32_t partition_count);
+// One of them: DATA/partitions/<P>'s meta; nullopt without a store.
+Result<std::optional<PartitionMeta>> read_live_meta(const std::string& data_dir, Partition p,
+                                                    uint32_t partition_count);
 
 // Whether `dir` is missing or an empty directory.
 bool is_empty_dir(const std::string& dir);

@@ -57,5 +57,6 @@ int replay_main(const Args& args);
 int replay_switch_in(const std::string& http_address, const std::string& partition,
                      std::chrono::seconds timeout);
 int serve_main(const Args& args);
+int verify_main(const Args& args);  // tally verify: the scrub, one pass
 
 }  // namespace tally::cli

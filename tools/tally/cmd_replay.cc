@@ -6,11 +6,12 @@
 //   partition 3: offset 1200 digest 5f0c...e1 (84,000 commands)
 //   total: 8 partitions, 9,600 records, 672,000 commands in 0.25 s (2,688,000 commands/s, CPU 0.48 s)
 // with --verify, then one line per partition and a summary:
-//   verify partition 3: offset 1200 live 5f0c...e1 replay 5f0c...e1 match
+//   verify partition 3: offset 1200 live 5f0c...e1 replay 5f0c...e1 match (52,113 keys alike)
 //   verify: 8 of 8 partitions match
 // Each partition is compared at the live store's own offset (beside a
 // running serve: what it has flushed), which the line says when it is short
-// of the log's end.
+// of the log's end: its table files' checksums, its digest, and every key
+// (replay_verify.h).
 // Exit: 0 done (and every partition matched), 1 a mismatch or a partition
 // that could not be compared, or a failure; 2 bad usage.
 //
@@ -28,6 +29,7 @@
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
 #include "tools/tally/progress.h"
+#include "tools/tally/replay_verify.h"
 
 namespace po = boost::program_options;
 
@@ -151,16 +153,15 @@ replay::ReplayOptions make_options(const ReplayArgs& a, uint32_t partitions) {
   return o;
 }
 
-// The live stores' metas, read before the log is opened again, so that the
-// log's snapshot holds every record the stores applied.
-std::vector<std::optional<PartitionMeta>> live_metas(const ReplayArgs& a, std::unique_ptr<Log>& log) {
-  auto metas = check(replay::read_live_metas(a.log.data_dir, log->partition_count()),
-                     "reading the live stores");
+// The live stores, read before the log is opened again, so that the log's
+// snapshot holds every record the stores applied (replay_verify.h).
+std::vector<LiveStore> live_stores(const ReplayArgs& a, std::unique_ptr<Log>& log) {
+  std::vector<LiveStore> live = read_live_stores(a.log.data_dir, log->partition_count());
   bool any = false;
-  for (const auto& m : metas) any = any || m.has_value();
+  for (const LiveStore& l : live) any = any || l.tables.has_value();
   if (!any) throw Failure("no live stores under " + a.log.data_dir + "/partitions to verify against");
   if (a.log.kafka.empty()) log = open_log(a.log);
-  return metas;
+  return live;
 }
 
 void print_report(const replay::Report& report, const replay::ReplayOptions& o) {
@@ -186,42 +187,6 @@ void print_report(const replay::Report& report, const replay::ReplayOptions& o) 
               with_commas(static_cast<uint64_t>(rate)).c_str(), report.cpu_seconds);
 }
 
-// Prints one line per partition; returns how many matched.
-size_t print_verify(const replay::Report& report,
-                    const std::vector<std::optional<PartitionMeta>>& metas) {
-  size_t matched = 0, behind = 0;
-  for (const replay::PartitionResult& r : report.partitions) {
-    const auto& live = metas[r.partition.value];
-    std::printf("verify partition %u: ", r.partition.value);
-    if (!live) {
-      std::printf("no live store: not compared\n");
-      continue;
-    }
-    const unsigned long long at = live->next_offset.value;
-    if (!r.checkpoint || !r.checkpoint->reached) {
-      std::printf("live store at offset %llu, which this replay did not reach: not compared\n", at);
-      continue;
-    }
-    const bool same = r.checkpoint->digest == live->digest;
-    matched += same ? 1 : 0;
-    std::printf("offset %llu live %s replay %s %s", at, Digest::hex(live->digest).c_str(),
-                Digest::hex(r.checkpoint->digest).c_str(), same ? "match" : "MISMATCH");
-    if (live->next_offset < r.applied) {
-      behind++;
-      std::printf(" (the live store is at offset %llu of %llu)", at,
-                  static_cast<unsigned long long>(r.applied.value));
-    }
-    std::printf("\n");
-  }
-  std::printf("verify: %zu of %zu partitions match\n", matched, report.partitions.size());
-  if (behind > 0) {
-    std::printf("note: %zu live stores were compared before the log's end: a live store shows what "
-                "its writer (tally serve) has flushed; stop it, or run again later, to compare more\n",
-                behind);
-  }
-  return matched;
-}
-
 }  // namespace
 
 int replay_main(const Args& args) {
@@ -230,12 +195,13 @@ int replay_main(const Args& args) {
   if (a->switch_in) return replay_switch_in(a->http, a->partition, std::chrono::seconds(a->timeout_s));
   std::unique_ptr<Log> log = open_log(a->log);
   replay::ReplayOptions options = make_options(*a, log->partition_count());
-  std::vector<std::optional<PartitionMeta>> metas;
+  std::vector<LiveStore> live;
   if (a->verify) {
-    metas = live_metas(*a, log);
-    for (uint32_t p = 0; p < metas.size(); p++) {
-      if (metas[p]) options.checkpoints[p] = metas[p]->next_offset;
+    live = live_stores(*a, log);
+    for (uint32_t p = 0; p < live.size(); p++) {
+      if (live[p].meta) options.checkpoints[p] = live[p].meta->next_offset;
     }
+    options.checkpoint_copies = a->into + "/verify-copies";
   }
   ProgressDisplay display("replay");
   options.progress_interval = display.interval();
@@ -252,7 +218,10 @@ int replay_main(const Args& args) {
   display.finish(done, total, "records", report.commands, "commands", report.wall_seconds);
   print_report(report, options);
   if (!a->verify) return 0;
-  return print_verify(report, metas) == report.partitions.size() ? 0 : 1;
+  const size_t matched = print_verify(report, live);
+  std::error_code ec;
+  std::filesystem::remove_all(options.checkpoint_copies, ec);
+  return matched == report.partitions.size() ? 0 : 1;
 }
 
 }  // namespace tally::cli

@@ -14,6 +14,7 @@
 #include "engine/http/node_backend.h"
 #include "engine/http/server.h"
 #include "engine/node/node.h"
+#include "engine/node/scrubber.h"
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
 #include "tools/tally/serve_group.h"
@@ -64,6 +65,8 @@ struct StoreFlags {
   // Commands in flight before producers wait or get 429 (docs/sagas.md
   // "Admission"); 0 turns admission off.
   uint64_t admission_window = NodeOptions{}.admission_window;
+  uint64_t scrub_interval_s = 86400;  // the background scrub (engine/node/scrubber.h); 0: off
+  double scrub_rate_mib = 4;          // its pace, MiB/s
 };
 
 struct GroupFlags {
@@ -106,9 +109,17 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
       check(Node::open(std::move(log), std::move(node_options)), "opening the projection");
   check(node->start(), "starting the node");
   logging::info("serve", "startup 2/4: stores, pipelines, scheduler and relay started");
+  //    The background scrub reads the files the node writes; the embedded
+  //    log's records too (a Kafka log's integrity is Kafka's).
+  const bool embedded = log_options.kafka.empty();
+  Scrubber scrubber(scrub_targets(log_options.data_dir, partitions, embedded), embedded ? &node->log() : nullptr,
+                    {.interval = std::chrono::seconds(store_flags.scrub_interval_s),
+                     .bytes_per_second = static_cast<uint64_t>(store_flags.scrub_rate_mib * (1u << 20))});
+  scrubber.start();
   // 3. The HTTP/JSON API.
   ServeGroup group(*node);
   http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{}, security.checkpoint_root);
+  backend.add_health([&scrubber] { return scrubber.health(); });
   http::Router router(backend);
   const std::string auth_line = auth_summary(security, server_options.guard);
   std::shared_ptr<http::KeyRing> keys = server_options.guard.keys;
@@ -139,6 +150,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   if (grouped) logging::info("serve", "shutdown 1/3: left consumer group {}", group_flags.group);
   server->stop();  // no new requests; those in progress finish
   logging::info("serve", "shutdown 2/3: the HTTP server stopped");
+  scrubber.stop();  // a pass in progress gives up at its next read
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
   logging::info("serve", "shutdown 3/3: pipelines committed and stores flushed; exiting");
   return 0;
@@ -194,7 +206,13 @@ int serve_main(const Args& args) {
       ("admission-window", po::value(&store_flags.admission_window)->default_value(NodeOptions{}.admission_window),
        "commands in flight in the node (appended, not yet applied, saga legs and replies included) "
        "above which POST /v1/commands waits up to its timeout_ms and then answers 429 with "
-       "Retry-After (0: no admission control)");
+       "Retry-After (0: no admission control)")
+      ("scrub-interval", po::value(&store_flags.scrub_interval_s)->default_value(86400),
+       "seconds between passes of the background scrub, which reads every table file of the log and "
+       "the stores, and the embedded log's records, with checksums verified; damage shows in /health "
+       "(0: off; docs/operations.md \"When the disk fails\")")
+      ("scrub-rate", po::value(&store_flags.scrub_rate_mib)->default_value(4),
+       "MiB/s the background scrub reads at most (0: unpaced)");
   add_log_options(desc, log_options);
   add_security_options(desc, security);
   const po::variables_map vm = parse_options(args, desc);

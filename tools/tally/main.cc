@@ -31,6 +31,8 @@ const Subcommand kSubcommands[] = {
      tally::cli::replay_main},
     {"reconcile", "recompute balances from the recorded postings and check every invariant",
      tally::cli::reconcile_main},
+    {"verify", "read every table file and log record of a data directory with checksums verified",
+     tally::cli::verify_main},
     {"broker", "run librdkafka's in-memory mock Kafka cluster (development and tests only)",
      tally::cli::broker_main},
     {"keys", "manage the API keys of tally serve --auth: add, list, revoke",
