@@ -255,6 +255,17 @@ std::string Node::recovery_metrics_text() {
          sc.saga_timeouts_appended);
   metric(out, "tally_scheduler_keys_visited_total", "counter", "Timer index keys the scheduler's scans read.",
          sc.keys_visited);
+  metric(out, "tally_saga_deadlines_held_total", "counter",
+         "Looks at an overdue saga deadline that found its messages only queued, so nothing was re-sent.",
+         sc.saga_deadlines_held);
+  metric(out, "tally_in_flight_commands", "gauge",
+         "Commands in flight in the node: appended by its writers and not yet applied, outbox entries included.",
+         in_flight_->count());
+  metric(out, "tally_admission_window", "gauge", "Commands in flight above which producers wait (0: off).",
+         in_flight_->window());
+  metric(out, "tally_admission_refused_total", "counter",
+         "Appends refused because the node stayed full until their deadline (HTTP 429).",
+         in_flight_->refused_total());
   metric(out, "tally_outbox_pending", "gauge", "Outbox entries not yet relayed.", re.pending);
   metric(out, "tally_outbox_relayed_total", "counter", "Outbox entries appended to the log and removed.",
          re.relayed);

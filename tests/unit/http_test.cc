@@ -55,12 +55,13 @@ struct TestNode {
   std::unique_ptr<Node> node;
   std::unique_ptr<NodeBackend> backend;
 
-  TestNode() {
+  explicit TestNode(uint64_t admission_window = NodeOptions{}.admission_window) {
     std::filesystem::create_directories(dir.sub("data"));
     auto log = open_embedded_log({.dir = dir.sub("data/log"), .partitions = kPartitions});
     REQUIRE(log.ok());
-    auto opened = Node::open(std::make_unique<test::FaultyLog>(std::move(log).value(), faults),
-                             {.data_dir = dir.sub("data")});
+    NodeOptions options{.data_dir = dir.sub("data")};
+    options.admission_window = admission_window;
+    auto opened = Node::open(std::make_unique<test::FaultyLog>(std::move(log).value(), faults), options);
     REQUIRE(opened.ok());
     node = std::move(opened).value();
     REQUIRE(node->start().ok());
@@ -268,4 +269,41 @@ TEST_CASE("router: a wait that times out answers 504 with the placements; append
   Response applied = router.handle({"GET", "/v1/offsets/" + std::to_string(p7.value) + "/0?wait_ms=5000", ""});
   CHECK(applied.status == 200);
   CHECK(applied.body.find(R"("outcomes":["created"])") != std::string::npos);
+}
+
+TEST_CASE("router: a full node answers 429 with Retry-After, appends nothing, and takes work again once it drains") {
+  // A window of 2 commands; the pipelines get nothing to apply while reads are held.
+  TestNode n(2);
+  n.faults->hold_reads();
+  Router router(*n.backend);
+  const Partition p7 = partition_of(AccountId(7), TestNode::kPartitions);
+  const std::string two =
+      R"({"commands":[{"type":"create_account","id":"7","ledger":1,"code":1},)"
+      R"({"type":"create_account","id":"8","ledger":1,"code":1}],"wait":false})";
+  CHECK(router.handle({"POST", "/v1/commands", two}).status == 200);  // 2 in flight: full
+  CHECK(n.node->in_flight().count() == 2);
+  auto end = n.node->log().end_offset(p7);
+  REQUIRE(end.ok());
+  const Offset before = *end;
+  const auto t0 = std::chrono::steady_clock::now();
+  Response full = router.handle({"POST", "/v1/commands", kOneAccount});  // waits its timeout_ms (50)
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(50));
+  CHECK(full.status == 429);
+  CHECK(full.body.find("the node is full: 2 commands in flight, admission window 2") != std::string::npos);
+  bool retry_after = false;
+  for (const auto& [k, v] : full.headers) retry_after = retry_after || (k == "Retry-After" && v == "1");
+  CHECK(retry_after);
+  end = n.node->log().end_offset(p7);
+  REQUIRE(end.ok());
+  CHECK(*end == before);  // the refused request appended nothing
+  CHECK(n.node->metrics_text().find("tally_admission_refused_total 1") != std::string::npos);
+  // Drained: the same request is taken.
+  n.faults->release_reads();
+  REQUIRE(n.node->wait_caught_up(std::chrono::seconds(10)).ok());
+  CHECK(n.node->in_flight().count() == 0);
+  Response taken = router.handle({"POST", "/v1/commands", kOneAccount});
+  CHECK(taken.status == 200);
+  end = n.node->log().end_offset(p7);
+  REQUIRE(end.ok());
+  CHECK(end->value == before.value + 1);  // appended now
 }
