@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/core/clock.h"
 #include "engine/core/partitioner.h"
 
 namespace tally::bench {
@@ -13,11 +14,6 @@ namespace {
 // because earlier ones still wait.
 constexpr size_t kActive = 128;
 
-uint64_t system_now_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 bool any_in_flight(const Node& node) {
   for (uint32_t p = 0; p < node.partition_count(); p++) {
@@ -93,7 +89,7 @@ size_t SettleSampler::poll_once() {
     auto s = node_.store(x.source).saga(x.id);
     // Absent: its record is not applied yet.
     if (!s.ok() || !s->has_value() || (*s)->state == SagaState::in_flight) return false;
-    const uint64_t now = system_now_ns();
+    const uint64_t now = system_now().ns;
     const uint64_t started = (*s)->started.ns;
     latencies_.push_back(now > started ? static_cast<double>(now - started) / 1e6 : 0.0);
     settled++;

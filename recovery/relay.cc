@@ -7,19 +7,12 @@
 #include "engine/core/bytes.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
+#include "engine/core/clock.h"
 #include "recovery/pack.h"
 
 namespace tally {
 
 namespace {
-Timestamp system_now() {
-  return Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count())};
-}
-Timestamp plus(Timestamp t, std::chrono::nanoseconds d) {
-  return Timestamp{t.ns + static_cast<uint64_t>(std::max<int64_t>(d.count(), 0))};
-}
 constexpr char kProgressVersion = 1;
 }  // namespace
 

@@ -4,22 +4,13 @@
 #include <cassert>
 #include <map>
 
+#include "engine/core/clock.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
 #include "recovery/pack.h"
 
 namespace tally {
 
-namespace {
-Timestamp system_now() {
-  return Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count())};
-}
-Timestamp plus(Timestamp t, std::chrono::nanoseconds d) {
-  return Timestamp{t.ns + static_cast<uint64_t>(std::max<int64_t>(d.count(), 0))};
-}
-}  // namespace
 
 // One partition's scheduling state. Everything is GUARDED_BY(mu).
 struct TimerScheduler::Work {

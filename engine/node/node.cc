@@ -2,18 +2,12 @@
 
 #include <filesystem>
 
+#include "engine/core/clock.h"
 #include "engine/core/codec.h"
 #include "engine/core/partitioner.h"
 
 namespace tally {
 
-namespace {
-Timestamp system_now() {
-  return Timestamp{static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count())};
-}
-}  // namespace
 
 Node::Node(std::unique_ptr<Log> log, NodeOptions options)
     : log_(std::make_unique<BreakerLog>(
