@@ -34,7 +34,7 @@ Result<uint64_t> decode_relay_progress(std::string_view value) {
 // One partition's relay state. Everything is GUARDED_BY(mu).
 struct OutboxRelay::Work {
   explicit Work(uint64_t seed) : jitter(seed) {}
-  std::mutex mu;
+  mutable std::mutex mu;
   Jitter jitter;
   bool loaded = false;     // next_seq read from "R"
   uint64_t next_seq = 0;
@@ -55,44 +55,41 @@ OutboxRelay::OutboxRelay(RelayDeps deps, RelayOptions options)
         return std::move(deps);
       }()),
       options_(options),
-      waker_(static_cast<uint32_t>(deps_.stores.size())) {
+      loop_(make_work(deps_.stores.size(), options_), deps_.clock, deps_.serves, options_.max_sleep) {
   assert(deps_.log != nullptr && deps_.stores.size() == deps_.log->partition_count());
+}
+
+std::vector<std::unique_ptr<OutboxRelay::Work>> OutboxRelay::make_work(size_t partitions,
+                                                                      const RelayOptions& o) {
+  std::vector<std::unique_ptr<Work>> out;
   std::random_device rd;
-  for (uint32_t p = 0; p < deps_.stores.size(); p++) {
-    work_.push_back(std::make_unique<Work>(options_.jitter_seed != 0 ? options_.jitter_seed + p : rd()));
+  for (uint32_t p = 0; p < partitions; p++) {
+    out.push_back(std::make_unique<Work>(o.jitter_seed != 0 ? o.jitter_seed + p : rd()));
   }
+  return out;
 }
 
 OutboxRelay::~OutboxRelay() { stop(); }
 
 void OutboxRelay::start() {
-  assert(!running());
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  loop_.start({.mark = [](uint32_t, Work& w) { w.dirty = true; },
+               .step = [this](uint32_t p, Work& w, Timestamp now) {
+                 (void)tick_locked(p, w, now);
+                 return next_wake_locked(w, now);
+               }});
 }
 
-void OutboxRelay::stop() {
-  if (!thread_.joinable()) return;
-  thread_.request_stop();
-  thread_.join();
-}
+void OutboxRelay::stop() { loop_.stop(); }
 
-void OutboxRelay::wake(Partition partition) { waker_.wake(partition); }
+void OutboxRelay::wake(Partition partition) { loop_.wake(partition); }
 
-void OutboxRelay::wait_idle(Partition partition) {
-  std::lock_guard lock(work_.at(partition.value)->mu);
-}
+void OutboxRelay::wait_idle(Partition partition) { loop_.wait_idle(partition); }
 
-bool OutboxRelay::serves(uint32_t p) const { return !deps_.serves || deps_.serves(Partition{p}); }
+bool OutboxRelay::serves(uint32_t p) const { return loop_.serves(p); }
 
 Result<RelayTickReport> OutboxRelay::tick(Partition partition) {
-  assert(!running());
-  const std::vector<bool> marks = waker_.take();
-  for (uint32_t p = 0; p < work_.size(); p++) {
-    if (!marks[p]) continue;
-    std::lock_guard lock(work_[p]->mu);
-    work_[p]->dirty = true;
-  }
-  Work& w = *work_.at(partition.value);
+  loop_.mark_woken([](uint32_t, Work& w) { w.dirty = true; });
+  Work& w = loop_.at(partition.value);
   std::lock_guard lock(w.mu);
   return tick_locked(partition.value, w, deps_.clock());
 }
@@ -258,34 +255,13 @@ Timestamp OutboxRelay::next_wake_locked(const Work& w, Timestamp now) const {
   return wake;
 }
 
-void OutboxRelay::run(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    const std::vector<bool> marks = waker_.take();
-    const Timestamp now = deps_.clock();
-    Timestamp wake = plus(now, options_.max_sleep);
-    for (uint32_t p = 0; p < work_.size() && !stop.stop_requested(); p++) {
-      Work& w = *work_[p];
-      std::lock_guard lock(w.mu);
-      if (marks[p]) w.dirty = true;
-      if (!serves(p)) {
-        w.dirty = true;  // look again once served
-        continue;
-      }
-      (void)tick_locked(p, w, now);
-      wake = std::min(wake, next_wake_locked(w, now));
-    }
-    const Timestamp after = deps_.clock();
-    if (wake > after) waker_.wait(std::chrono::nanoseconds(wake.ns - after.ns), stop);
-  }
-}
-
 std::vector<StuckOperation> OutboxRelay::stuck(size_t limit) const {
   std::vector<StuckOperation> out;
-  for (uint32_t p = 0; p < work_.size(); p++) {
+  for (uint32_t p = 0; p < loop_.size(); p++) {
     if (!serves(p)) continue;
-    const auto& w = work_[p];
-    std::lock_guard lock(w->mu);
-    for (const StuckOperation& op : w->stuck) {
+    const Work& w = loop_.at(p);
+    std::lock_guard lock(w.mu);
+    for (const StuckOperation& op : w.stuck) {
       if (out.size() >= limit) return out;
       out.push_back(op);
     }
@@ -294,11 +270,11 @@ std::vector<StuckOperation> OutboxRelay::stuck(size_t limit) const {
 }
 
 uint64_t OutboxRelay::relayed_below(Partition partition) const {
-  return work_.at(partition.value)->published_next_seq.load();
+  return loop_.at(partition.value).published_next_seq.load();
 }
 
 uint64_t OutboxRelay::next_seq(Partition partition) const {
-  Work& w = *work_.at(partition.value);
+  Work& w = loop_.at(partition.value);
   std::lock_guard lock(w.mu);
   return w.next_seq;
 }
@@ -308,13 +284,14 @@ RelayStats OutboxRelay::stats() const {
   s.relayed = relayed_;
   s.appends = appends_;
   s.append_failures = append_failures_;
-  for (uint32_t p = 0; p < work_.size(); p++) {
+  for (uint32_t p = 0; p < loop_.size(); p++) {
     if (!serves(p)) continue;
     {
-      std::lock_guard lock(work_[p]->mu);  // also keeps deps_.stores[p] from switching
-      const uint64_t next = work_[p]->next_seq;
-      s.stuck += work_[p]->stuck_count;
-      if (!work_[p]->error.ok()) s.error = work_[p]->error;
+      const Work& w = loop_.at(p);
+      std::lock_guard lock(w.mu);  // also keeps deps_.stores[p] from switching
+      const uint64_t next = w.next_seq;
+      s.stuck += w.stuck_count;
+      if (!w.error.ok()) s.error = w.error;
       auto meta = deps_.stores[p]->meta();
       if (meta.ok() && meta->next_outbox_seq > next) s.pending += meta->next_outbox_seq - next;
     }
@@ -323,7 +300,7 @@ RelayStats OutboxRelay::stats() const {
 }
 
 Result<uint64_t> OutboxRelay::progress(Partition partition) {
-  Work& w = *work_.at(partition.value);
+  Work& w = loop_.at(partition.value);
   std::lock_guard lock(w.mu);
   TALLY_RETURN_IF_ERROR(load_progress(*deps_.stores[partition.value], w));
   return w.next_seq;
@@ -331,7 +308,7 @@ Result<uint64_t> OutboxRelay::progress(Partition partition) {
 
 Result<uint64_t> OutboxRelay::switch_store(Partition partition, PartitionStore& store,
                                            uint64_t removed_below) {
-  Work& w = *work_.at(partition.value);
+  Work& w = loop_.at(partition.value);
   std::lock_guard lock(w.mu);
   TALLY_RETURN_IF_ERROR(load_progress(*deps_.stores[partition.value], w));
   TALLY_ASSIGN_OR_RETURN(uint64_t removed,

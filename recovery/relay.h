@@ -56,6 +56,7 @@
 #include "projections/store.h"
 #include "recovery/backoff.h"
 #include "recovery/in_flight.h"
+#include "recovery/partition_loop.h"
 #include "recovery/stuck.h"
 #include "recovery/waker.h"
 
@@ -118,7 +119,7 @@ class OutboxRelay {
   void start();
   // Returns once the thread has finished its tick: nothing is appended after.
   void stop();
-  bool running() const { return thread_.joinable(); }
+  bool running() const { return loop_.running(); }
   // The partition's outbox grew: relay it on the next tick.
   void wake(Partition partition);
   // Returns once no tick of `partition` runs. Once deps.serves(partition)
@@ -153,7 +154,7 @@ class OutboxRelay {
 
  private:
   struct Work;
-  void run(std::stop_token stop);
+  static std::vector<std::unique_ptr<Work>> make_work(size_t partitions, const RelayOptions& options);
   Result<RelayTickReport> tick_locked(uint32_t p, Work& w, Timestamp now);
   Status load_progress(PartitionStore& store, Work& w);
   Status read_entries(uint32_t p, const Work& w, std::vector<OutboxEntry>& entries, Status& bad) const;
@@ -163,11 +164,9 @@ class OutboxRelay {
   Timestamp next_wake_locked(const Work& w, Timestamp now) const;
   bool serves(uint32_t p) const;
 
-  RelayDeps deps_;  // stores[p] is GUARDED_BY(work_[p]->mu) (switch_store)
+  RelayDeps deps_;  // stores[p] is GUARDED_BY(loop_.at(p).mu) (switch_store)
   const RelayOptions options_;
-  std::vector<std::unique_ptr<Work>> work_;
-  Waker waker_;
-  std::jthread thread_;
+  PartitionLoop<Work> loop_;  // the thread and one Work per partition, each with its own mutex
   std::atomic<uint64_t> relayed_{0}, appends_{0}, append_failures_{0};
 };
 

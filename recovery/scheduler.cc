@@ -16,7 +16,7 @@ namespace tally {
 struct TimerScheduler::Work {
   Work(Partition p, const SchedulerOptions& o, uint64_t seed)
       : tracker(p, o.backoff, o.max_tracked), jitter(seed) {}
-  std::mutex mu;
+  mutable std::mutex mu;
   TimerTracker tracker;
   ScanCursor cursor;
   Jitter jitter;
@@ -25,59 +25,55 @@ struct TimerScheduler::Work {
   Timestamp error_retry_at;
 };
 
+std::vector<std::unique_ptr<TimerScheduler::Work>> TimerScheduler::make_work(size_t partitions,
+                                                                              const SchedulerOptions& o) {
+  std::vector<std::unique_ptr<Work>> out;
+  std::random_device rd;
+  for (uint32_t p = 0; p < partitions; p++) {
+    out.push_back(std::make_unique<Work>(Partition{p}, o, o.jitter_seed != 0 ? o.jitter_seed + p : rd()));
+  }
+  return out;
+}
+
 TimerScheduler::TimerScheduler(SchedulerDeps deps, SchedulerOptions options)
     : deps_([&] {
         if (!deps.clock) deps.clock = system_now;
         return std::move(deps);
       }()),
       options_(options),
-      waker_(static_cast<uint32_t>(deps_.stores.size())) {
+      loop_(make_work(deps_.stores.size(), options_), deps_.clock, deps_.serves, options_.max_sleep) {
   assert(deps_.log != nullptr && deps_.applied);
   assert(deps_.stores.size() == deps_.log->partition_count());
-  std::random_device rd;
-  for (uint32_t p = 0; p < deps_.stores.size(); p++) {
-    const uint64_t seed = options_.jitter_seed != 0 ? options_.jitter_seed + p : rd();
-    work_.push_back(std::make_unique<Work>(Partition{p}, options_, seed));
-  }
 }
 
 TimerScheduler::~TimerScheduler() { stop(); }
 
 void TimerScheduler::start() {
-  assert(!running());
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  loop_.start({.mark = [](uint32_t, Work& w) { w.cursor.mark_dirty(); },
+               .step = [this](uint32_t p, Work& w, Timestamp now) {
+                 if (w.error.ok() || now >= w.error_retry_at) (void)tick_locked(p, w, now);
+                 return next_wake_locked(w, now);
+               }});
 }
 
-void TimerScheduler::stop() {
-  if (!thread_.joinable()) return;
-  thread_.request_stop();
-  thread_.join();
-}
+void TimerScheduler::stop() { loop_.stop(); }
 
-void TimerScheduler::wake(Partition partition) { waker_.wake(partition); }
+void TimerScheduler::wake(Partition partition) { loop_.wake(partition); }
 
-void TimerScheduler::wait_idle(Partition partition) {
-  std::lock_guard lock(work_.at(partition.value)->mu);
-}
+void TimerScheduler::wait_idle(Partition partition) { loop_.wait_idle(partition); }
 
-bool TimerScheduler::serves(uint32_t p) const { return !deps_.serves || deps_.serves(Partition{p}); }
+bool TimerScheduler::serves(uint32_t p) const { return loop_.serves(p); }
 
 void TimerScheduler::switch_store(Partition partition, const PartitionStore& store) {
-  Work& w = *work_.at(partition.value);
+  Work& w = loop_.at(partition.value);
   std::lock_guard lock(w.mu);
   deps_.stores[partition.value] = &store;
   w.cursor.mark_dirty();
 }
 
 Result<TickReport> TimerScheduler::tick(Partition partition) {
-  assert(!running());
-  const std::vector<bool> marks = waker_.take();
-  for (uint32_t p = 0; p < work_.size(); p++) {
-    if (!marks[p]) continue;
-    std::lock_guard lock(work_[p]->mu);
-    work_[p]->cursor.mark_dirty();
-  }
-  Work& w = *work_.at(partition.value);
+  loop_.mark_woken([](uint32_t, Work& w) { w.cursor.mark_dirty(); });
+  Work& w = loop_.at(partition.value);
   std::lock_guard lock(w.mu);
   return tick_locked(partition.value, w, deps_.clock());
 }
@@ -243,35 +239,14 @@ Timestamp TimerScheduler::next_wake_locked(Work& w, Timestamp now) const {
   return wake;
 }
 
-void TimerScheduler::run(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    const std::vector<bool> marks = waker_.take();
-    const Timestamp now = deps_.clock();
-    Timestamp wake = plus(now, options_.max_sleep);
-    for (uint32_t p = 0; p < work_.size() && !stop.stop_requested(); p++) {
-      Work& w = *work_[p];
-      std::lock_guard lock(w.mu);
-      if (marks[p]) w.cursor.mark_dirty();
-      if (!serves(p)) {
-        w.cursor.mark_dirty();  // scan again once served: another process applied meanwhile
-        continue;
-      }
-      if (w.error.ok() || now >= w.error_retry_at) (void)tick_locked(p, w, now);
-      wake = std::min(wake, next_wake_locked(w, now));
-    }
-    const Timestamp after = deps_.clock();
-    if (wake > after) waker_.wait(std::chrono::nanoseconds(wake.ns - after.ns), stop);
-  }
-}
-
 std::vector<StuckOperation> TimerScheduler::stuck(size_t limit) const {
   std::vector<StuckOperation> out;
-  for (uint32_t p = 0; p < work_.size(); p++) {
+  for (uint32_t p = 0; p < loop_.size(); p++) {
     if (out.size() >= limit) break;
     if (!serves(p)) continue;
-    const auto& w = work_[p];
-    std::lock_guard lock(w->mu);
-    for (StuckOperation& op : w->tracker.stuck(limit - out.size())) out.push_back(std::move(op));
+    const Work& w = loop_.at(p);
+    std::lock_guard lock(w.mu);
+    for (StuckOperation& op : w.tracker.stuck(limit - out.size())) out.push_back(std::move(op));
   }
   return out;
 }
@@ -286,15 +261,15 @@ SchedulerStats TimerScheduler::stats() const {
   s.saga_timeouts_appended = saga_timeouts_;
   s.saga_deadlines_held = holds_;
   s.append_failures = append_failures_;
-  for (uint32_t p = 0; p < work_.size(); p++) {
+  for (uint32_t p = 0; p < loop_.size(); p++) {
     if (!serves(p)) continue;
-    const auto& w = work_[p];
-    std::lock_guard lock(w->mu);
-    s.timers_due += w->tracker.size();
-    s.awaiting_apply += w->tracker.awaiting_apply();
-    s.held += w->tracker.held();
-    s.stuck += w->tracker.stuck_count();
-    if (!w->error.ok()) s.error = w->error;
+    const Work& w = loop_.at(p);
+    std::lock_guard lock(w.mu);
+    s.timers_due += w.tracker.size();
+    s.awaiting_apply += w.tracker.awaiting_apply();
+    s.held += w.tracker.held();
+    s.stuck += w.tracker.stuck_count();
+    if (!w.error.ok()) s.error = w.error;
   }
   return s;
 }

@@ -39,6 +39,7 @@
 #include "projections/store.h"
 #include "recovery/backoff.h"
 #include "recovery/in_flight.h"
+#include "recovery/partition_loop.h"
 #include "recovery/stuck.h"
 #include "recovery/timer_scan.h"
 #include "recovery/timer_tracker.h"
@@ -123,7 +124,7 @@ class TimerScheduler {
   void start();
   // Returns once the thread has finished its tick: nothing is appended after.
   void stop();
-  bool running() const { return thread_.joinable(); }
+  bool running() const { return loop_.running(); }
 
   // The partition's timers changed (or may have): scan it on the next tick.
   void wake(Partition partition);
@@ -146,7 +147,7 @@ class TimerScheduler {
 
  private:
   struct Work;
-  void run(std::stop_token stop);
+  static std::vector<std::unique_ptr<Work>> make_work(size_t partitions, const SchedulerOptions& options);
   Result<TickReport> tick_locked(uint32_t p, Work& w, Timestamp now);
   void check_tracked(uint32_t p, Work& w, Timestamp now, std::vector<Timer>& to_append,
                      TickReport& report);
@@ -160,11 +161,9 @@ class TimerScheduler {
   Timestamp next_wake_locked(Work& w, Timestamp now) const;
   bool serves(uint32_t p) const;
 
-  SchedulerDeps deps_;  // stores[p] is GUARDED_BY(work_[p]->mu) (switch_store)
+  SchedulerDeps deps_;  // stores[p] is GUARDED_BY(loop_.at(p).mu) (switch_store)
   const SchedulerOptions options_;
-  std::vector<std::unique_ptr<Work>> work_;  // one per partition; each has its own mutex
-  Waker waker_;
-  std::jthread thread_;
+  PartitionLoop<Work> loop_;  // the thread and one Work per partition, each with its own mutex
 
   std::atomic<uint64_t> ticks_{0}, scans_{0}, visited_{0}, checks_{0};
   std::atomic<uint64_t> expiries_{0}, saga_timeouts_{0}, append_failures_{0}, holds_{0};
