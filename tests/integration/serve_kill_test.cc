@@ -42,7 +42,12 @@ std::string account_id(uint32_t p, uint64_t m) { return account_in(p, m, 21).str
 struct Sent {
   std::string debit, credit;
   uint64_t amount = 0;
+  uint64_t group = 0;  // the debit account's upper 64 bits
 };
+
+// Transfer `id`'s id on the wire: in its debit account's group, so it routes
+// with it (docs/design.md "One transfer id, one partition").
+std::string wire_id(uint64_t id, const Sent& s) { return u128_to_string(make_u128(s.group, id)); }
 
 // What the producers sent and what serve acknowledged, by transfer id.
 struct Traffic {
@@ -53,7 +58,7 @@ struct Traffic {
 };
 
 std::string transfer_body(uint64_t id, const Sent& s) {
-  return transfer_json(std::to_string(id), s.debit, s.credit, std::to_string(s.amount));
+  return transfer_json(wire_id(id, s), s.debit, s.credit, std::to_string(s.amount));
 }
 
 // Posts batches of 40 random transfers (ids from `first`) until `stop` or
@@ -73,7 +78,7 @@ void produce(uint16_t port, uint64_t first, uint32_t seed, std::atomic<bool>& st
           const uint32_t q = rng() % 5 == 0 ? (p + 1 + rng() % (kParts - 1)) % kParts : p;  // a fifth cross
           const uint64_t m = 1 + rng() % kMembers;
           const uint64_t n = 1 + (m + rng() % (kMembers - 1)) % kMembers;  // another member
-          const Sent s{account_id(p, m), account_id(q, n), 1 + rng() % 100};
+          const Sent s{account_id(p, m), account_id(q, n), 1 + rng() % 100, account_in(p, m, 21).hi()};
           traffic.sent[next] = s;
           commands.push_back(transfer_body(next, s));
           ids.push_back(next++);
@@ -185,7 +190,7 @@ TEST_CASE("kill -9 of tally serve under load: nothing acknowledged lost, nothing
   std::map<std::string, std::array<uint64_t, 2>> expected;  // account → debits, credits posted
   int differ = 0;
   for (const auto& [id, s] : traffic.sent) {
-    const HttpResult t = client.get("/v1/transfers/" + std::to_string(id));
+    const HttpResult t = client.get("/v1/transfers/" + wire_id(id, s));
     REQUIRE(t.status == 200);
     const std::string stored = str(t.json(), "outcome");
     const auto acked = traffic.acked.find(id);

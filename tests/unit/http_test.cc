@@ -214,8 +214,19 @@ TEST_CASE("router: pending transfers merge across partitions in id order, paged 
     commands.push_back(account_command(debit[p]));
     commands.push_back(account_command(credit[p]));
   }
-  const std::pair<u128, uint32_t> pending[] = {{1, 0}, {4, 0}, {7, 0}, {2, 1}, {5, 1}, {3, 2}, {6, 2}, {8, 2}};
-  for (const auto& [id, p] : pending) commands.push_back(pending_command(id, debit[p], credit[p]));
+  // Transfer k's id routes to its debit account's partition (docs/design.md
+  // "One transfer id, one partition"): upper 64 bits chosen increasing, so
+  // the ids still interleave across partitions in the order 1 .. 8.
+  const uint32_t partition_of_k[] = {0, 0, 1, 2, 0, 1, 2, 0, 2};  // k = 1 .. 8
+  std::vector<std::string> id(9);
+  uint64_t hi = 0;
+  for (uint32_t k = 1; k <= 8; k++) {
+    while (partition_of_key(++hi, TestNode::kPartitions).value != partition_of_k[k]) {
+    }
+    const u128 tid = make_u128(hi, k);
+    id[k] = u128_to_string(tid);
+    commands.push_back(pending_command(tid, debit[partition_of_k[k]], credit[partition_of_k[k]]));
+  }
   std::string body = R"({"wait":true,"commands":[)";
   for (size_t i = 0; i < commands.size(); i++) body += (i ? "," : "") + commands[i];
   const Response created = router.handle({"POST", "/v1/commands", body + "]}"});
@@ -229,10 +240,15 @@ TEST_CASE("router: pending transfers merge across partitions in id order, paged 
     if (v.as_object().contains("next_cursor")) out += "next " + std::string(v.at("next_cursor").as_string());
     return out;
   };
-  CHECK(page("?limit=3") == "1 2 3 next 3");
-  CHECK(page("?limit=3&cursor=3") == "4 5 6 next 6");
-  CHECK(page("?limit=3&cursor=6") == "7 8 ");
-  CHECK(page("") == "1 2 3 4 5 6 7 8 ");
+  auto ids = [&](std::initializer_list<int> ks) {
+    std::string out;
+    for (int k : ks) out += id[k] + " ";
+    return out;
+  };
+  CHECK(page("?limit=3") == ids({1, 2, 3}) + "next " + id[3]);
+  CHECK(page("?limit=3&cursor=" + id[3]) == ids({4, 5, 6}) + "next " + id[6]);
+  CHECK(page("?limit=3&cursor=" + id[6]) == ids({7, 8}));
+  CHECK(page("") == ids({1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
 TEST_CASE("router: a wait that times out answers 504 with the placements; append failures say retrying is safe") {
