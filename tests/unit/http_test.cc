@@ -264,6 +264,11 @@ TEST_CASE("GET /v1/transfers/{id} names the other partitions a store written bef
   body += pending_command(t.value(), a, a2) + "]}";
   REQUIRE(router.handle({"POST", "/v1/commands", body}).status == 200);
   const std::string target = "/v1/transfers/" + t.str();
+  // The rule, as a client sees it: the same id from partition 1 is refused by name.
+  const Response refused = router.handle(
+      {"POST", "/v1/commands", R"({"wait":true,"commands":[)" + pending_command(t.value(), x, x2) + "]}"});
+  CHECK(refused.status == 200);
+  CHECK(refused.body.find(R"("outcome":"id_must_route_to_debit_account_partition")") != std::string::npos);
   // One partition holds it: nothing added.
   CHECK_FALSE(boost::json::parse(router.handle({"GET", target, ""}).body).as_object().contains("id_also_used_in"));
   n.node->stop();
