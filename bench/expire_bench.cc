@@ -106,8 +106,8 @@ Timestamp create_pending(Node& node, const Options& o) {
     commands.clear();
     for (uint64_t i = first; i < std::min<uint64_t>(o.pending, first + chunk); i++) {
       CreateTransfer t;
-      t.id = TransferId(u128{i} + 1);
       t.debit_account_id = AccountId(debit_of(i % kGroups));
+      t.id = TransferId(make_u128(t.debit_account_id.hi(), i + 1));  // routes with its debit account
       t.credit_account_id = AccountId(credit_of(i % kGroups));
       t.amount = Amount(i % 1000 + 1);
       t.ledger = 1;

@@ -62,12 +62,17 @@ bool Workload::is_cross(const CreateTransfer& t) const {
   return partition_of(t.debit_account_id, o_.partitions) != partition_of(t.credit_account_id, o_.partitions);
 }
 
+// The debit account's group × 2^64 + i: the id routes with its debit
+// account (docs/design.md "One transfer id, one partition"); the low 64 bits
+// say which transfer of the workload it is.
+TransferId Workload::transfer_id(AccountId debit, uint64_t i) { return TransferId(make_u128(debit.hi(), i)); }
+
 CreateTransfer Workload::wallet_transfer(uint64_t i, uint64_t debit, uint64_t& rng) const {
   uint64_t credit = pick_account(rng);
   if (credit == debit) credit = (debit + 1) % o_.accounts;
   CreateTransfer t;
-  t.id = TransferId(i);
   t.debit_account_id = account_id(debit);
+  t.id = transfer_id(t.debit_account_id, i);
   t.credit_account_id = account_id(credit);
   t.amount = Amount(1 + splitmix64(rng) % 1000);
   t.ledger = o_.ledger;
@@ -89,8 +94,8 @@ CreateTransfer Workload::transfer(uint64_t i) const {
     credit = pick_elsewhere(debit, rng);
   }
   CreateTransfer t;
-  t.id = TransferId(i);
   t.debit_account_id = account_id(debit);
+  t.id = transfer_id(t.debit_account_id, i);
   t.credit_account_id = account_id(credit);
   t.amount = Amount(1 + splitmix64(rng) % 1000);
   t.ledger = o_.ledger;

@@ -41,8 +41,9 @@ class Workload {
   uint64_t account_count() const { return o_.accounts; }
   AccountId account_id(uint64_t index) const;  // index < accounts
   CreateAccount account(uint64_t index) const;
-  // Transfer number i (1-based id i).
+  // Transfer number i (1-based; id transfer_id(debit, i)).
   CreateTransfer transfer(uint64_t i) const;
+  static TransferId transfer_id(AccountId debit, uint64_t i);
   // Whether transfer i's accounts live in different partitions.
   bool is_cross(const CreateTransfer& t) const;
   // Whether the groups live in more than one partition (`cross` needs it).

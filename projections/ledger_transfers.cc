@@ -145,6 +145,12 @@ Outcome create_transfer(const Context& ctx, const CreateTransfer& c) {
   if (const Transfer* existing = ctx.state.find_transfer(c.id)) {
     return transfer_exists(ctx.state, c, *existing);
   }
+  // Not recorded either: the id belongs to another partition, which alone may
+  // record it (docs/design.md "One transfer id, one partition"). Checked after
+  // the lookup so that a re-send of an id created before the rule is `exists`.
+  if (!ctx.state.owns_transfer_id(c.id, c.debit_account_id)) {
+    return Outcome::id_must_route_to_debit_account_partition;
+  }
 
   Outcome o = Outcome::created;
   if ((c.flags & ~transfer_flags::all) != 0) {

@@ -82,7 +82,8 @@ namespace tally {
   X(saga_cancelled, 68)                                    \
   X(saga_credit_applied, 69)                               \
   X(saga_compensated, 70)                                  \
-  X(saga_completed, 71)
+  X(saga_completed, 71)                                    \
+  X(id_must_route_to_debit_account_partition, 72)
 
 enum class Outcome : uint16_t {
 #define TALLY_OUTCOME_ENUM(name, value) name = value,

@@ -15,6 +15,11 @@ bool PartitionState::owns(AccountId account) const {
   return partition_of(account, partition_count_) == self_;
 }
 
+bool PartitionState::owns_transfer_id(TransferId id, AccountId debit) const {
+  if (partition_count_ == 1 || id.hi() == debit.hi()) return true;
+  return partition_of_key(id.hi(), partition_count_) == partition_of(debit, partition_count_);
+}
+
 Timestamp PartitionState::next_timestamp(Timestamp append_time) {
   last_timestamp_ = Timestamp{std::max(last_timestamp_.ns + 1, append_time.ns)};
   return last_timestamp_;

@@ -58,6 +58,11 @@ class PartitionState {
   uint32_t partition_count() const { return partition_count_; }
   // Whether `account` lives in this partition.
   bool owns(AccountId account) const;
+  // Whether transfer id `id` may be created here with debit account `debit`
+  // (docs/design.md "One transfer id, one partition"): the id routes like an
+  // account id (partition_of its upper 64 bits) and must route to the debit
+  // account's partition. Fast path: the same upper 64 bits, or one partition.
+  bool owns_transfer_id(TransferId id, AccountId debit) const;
 
   // The ledger clock: the timestamp of the next command, max(last + 1,
   // append_time); advances last_timestamp().

@@ -59,6 +59,9 @@ class Backend {
 
   virtual Result<std::optional<Account>> account(AccountId id) = 0;
   virtual Result<std::optional<Transfer>> transfer(TransferId id) = 0;
+  // The partitions, in order, holding a transfer `id` that is not a saga's
+  // credit leg; transfer() answers the first (Node::transfer_partitions).
+  virtual Result<std::vector<Partition>> transfer_partitions(TransferId id) = 0;
   virtual Result<HistoryPage> history(const HistoryQuery& query) = 0;
   virtual Result<Balances> balance_at(AccountId id, Timestamp at) = 0;
   // Still-pending transfers of one partition, in id order after `after`.

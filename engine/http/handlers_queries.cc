@@ -76,7 +76,18 @@ Response get_transfer(Backend& backend, const RouteArgs& args) {
   Result<std::optional<Transfer>> t = backend.transfer(TransferId(*id));
   if (!t.ok()) return error_response(t.status());
   if (!t->has_value()) return error_response(404, "transfer " + u128_to_string(*id) + " not found");
-  return json_response(200, transfer_with_saga(backend, **t));
+  boost::json::object o = transfer_with_saga(backend, **t);
+  // A store written before transfer ids had to route with their debit
+  // account may hold the id in more than one partition: say so rather than
+  // hide the others (docs/design.md "One transfer id, one partition").
+  Result<std::vector<Partition>> holders = backend.transfer_partitions(TransferId(*id));
+  if (!holders.ok()) return error_response(holders.status());
+  if (holders->size() > 1) {
+    boost::json::array others;
+    for (size_t i = 1; i < holders->size(); i++) others.push_back((*holders)[i].value);
+    o["id_also_used_in"] = std::move(others);
+  }
+  return json_response(200, o);
 }
 
 Response get_history(Backend& backend, const RouteArgs& args) {

@@ -41,6 +41,9 @@ std::optional<Offset> NodeBackend::applied(Partition p) {
 Result<std::optional<Account>> NodeBackend::account(AccountId id) { return node_.account(id); }
 
 Result<std::optional<Transfer>> NodeBackend::transfer(TransferId id) { return node_.transfer(id); }
+Result<std::vector<Partition>> NodeBackend::transfer_partitions(TransferId id) {
+  return node_.transfer_partitions(id);
+}
 
 Result<HistoryPage> NodeBackend::history(const HistoryQuery& query) { return node_.history(query); }
 

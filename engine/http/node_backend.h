@@ -41,6 +41,7 @@ class NodeBackend final : public Backend {
   std::optional<Offset> applied(Partition p) override;
   Result<std::optional<Account>> account(AccountId id) override;
   Result<std::optional<Transfer>> transfer(TransferId id) override;
+  Result<std::vector<Partition>> transfer_partitions(TransferId id) override;
   Result<HistoryPage> history(const HistoryQuery& query) override;
   Result<Balances> balance_at(AccountId id, Timestamp at) override;
   // Empty for a partition the node does not own (the answer says where it is).

@@ -71,6 +71,15 @@ Result<std::optional<Transfer>> StoreBackend::transfer(TransferId id) {
   return std::optional<Transfer>();
 }
 
+Result<std::vector<Partition>> StoreBackend::transfer_partitions(TransferId id) {
+  std::vector<Partition> out;
+  for (uint32_t p = 0; p < stores_.size(); p++) {
+    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, stores_[p]->transfer(id));
+    if (t && t->kind != TransferKind::saga_credit) out.push_back(Partition{p});
+  }
+  return out;
+}
+
 Result<HistoryPage> StoreBackend::history(const HistoryQuery& query) {
   return account_history(store_of(query.account), query);
 }

@@ -27,6 +27,7 @@ class StoreBackend final : public Backend {
   Result<Offset> known_end(Partition p) override;
   Result<std::optional<Account>> account(AccountId id) override;
   Result<std::optional<Transfer>> transfer(TransferId id) override;
+  Result<std::vector<Partition>> transfer_partitions(TransferId id) override;
   Result<HistoryPage> history(const HistoryQuery& query) override;
   Result<Balances> balance_at(AccountId id, Timestamp at) override;
   Result<std::vector<Transfer>> pending(Partition p, size_t limit,

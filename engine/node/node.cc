@@ -349,6 +349,16 @@ Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
   return std::optional<Transfer>();
 }
 
+Result<std::vector<Partition>> Node::transfer_partitions(TransferId id) const {
+  std::vector<Partition> out;
+  for (uint32_t p = 0; p < partition_count(); p++) {
+    if (!owns(Partition{p})) continue;
+    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store_ref(Partition{p})->transfer(id));
+    if (t && t->kind != TransferKind::saga_credit) out.push_back(Partition{p});
+  }
+  return out;
+}
+
 Result<HistoryPage> Node::history(const HistoryQuery& query) const {
   TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(query.account)));
   return account_history(*store_ref(partition_of_account(query.account)), query);

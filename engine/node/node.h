@@ -198,6 +198,12 @@ class Node {
   // was when it was last owned) fail with failed_precondition.
   Result<std::optional<Account>> account(AccountId id) const;
   Result<std::optional<Transfer>> transfer(TransferId id) const;
+  // The owned partitions, in order, whose store holds a transfer `id` that
+  // is not a saga's credit leg. More than one only in a store written before
+  // transfer ids had to route to their debit account's partition
+  // (docs/design.md "One transfer id, one partition"); transfer() answers
+  // the first.
+  Result<std::vector<Partition>> transfer_partitions(TransferId id) const;
   Result<HistoryPage> history(const HistoryQuery& query) const;
   Result<Balances> balance_at(AccountId id, Timestamp at) const;
 

@@ -70,8 +70,9 @@ void run(Node& node, const std::vector<Command>& commands) {
 
 CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount, uint16_t flags, uint32_t timeout) {
+  // `id` in the debit account's group (docs/design.md "One transfer id, one partition").
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id)));
   t.debit_account_id = AccountId(debit);
   t.credit_account_id = AccountId(credit);
   t.amount = Amount(amount);

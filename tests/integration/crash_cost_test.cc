@@ -41,7 +41,9 @@ void cross_traffic(HttpClient& client, uint64_t sagas) {
     std::vector<std::string> batch;
     for (; batch.size() < 50 && next <= sagas; next++) {
       const uint32_t p = next % kParts;
-      batch.push_back(transfer_json(std::to_string(5'000 + next), member(p, 1),
+      // The id in the debit account's group, so it routes with it.
+      const std::string id = u128_to_string(make_u128(account_in(p, 1, 23).hi(), 5'000 + next));
+      batch.push_back(transfer_json(id, member(p, 1),
                                     member((p + 1) % kParts, 2), "1"));
     }
     const HttpResult r = client.post("/v1/commands", commands_body(batch, true));

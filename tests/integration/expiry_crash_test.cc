@@ -90,7 +90,7 @@ TEST_CASE("kill -9 while expiries are appended and applied: each transfer expire
   const auto applied = applied_commands(*node);
   int wrong = 0;
   for (uint64_t i = 0; i < kTransfers; i++) {
-    const u128 id = 100000 + i;
+    const u128 id = make_u128(i % 8 + 1, 100000 + i);  // the debit account's group (recovery_node.cc)
     auto t = node->transfer(TransferId(id));
     REQUIRE(t.ok());
     REQUIRE(t->has_value());

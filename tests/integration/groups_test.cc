@@ -175,7 +175,10 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
       const bool from_a = i % 2 == 0;
       const std::vector<u128>& src = from_a ? on_a : on_b;
       const std::vector<u128>& dst = from_a ? on_b : on_a;
-      const Transfer t{prefix + std::to_string(i), src[i % src.size()], dst[(i / 2) % dst.size()], 1 + i};
+      const u128 debit = src[i % src.size()];
+      // The id in the debit account's group: it routes with it.
+      const u128 id = (debit >> 64 << 64) | std::stoull(prefix + std::to_string(i));
+      const Transfer t{u128_to_string(id), debit, dst[(i / 2) % dst.size()], 1 + i};
       expected[t.debit].first += t.amount;
       expected[t.credit].second += t.amount;
       ts.push_back(t);

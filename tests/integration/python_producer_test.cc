@@ -176,23 +176,23 @@ TEST_CASE("records the Python producer appends are applied: outcomes, balances a
       R"({"type":"create_account","id":")" + other + R"(","ledger":700,"code":40})",
       R"({"type":"create_account","id":")" + customer + R"(","ledger":700,"code":30,"user_data_64":77})",
       // 5-8: funds in; a fee; a fee over the merchant's credits; the fee again
-      R"({"type":"create_transfer","id":"5001","debit_account_id":")" + customer + R"(","credit_account_id":")" +
+      R"({"type":"create_transfer","id":")" + id(ta, 5001) + R"(","debit_account_id":")" + customer + R"(","credit_account_id":")" +
           merchant + R"(","amount":"1000","ledger":700,"code":1,"user_data_128":"18446744073709551616",)"
           R"("user_data_64":7,"user_data_32":8})",
-      R"({"type":"create_transfer","id":"5002","debit_account_id":")" + merchant + R"(","credit_account_id":")" +
+      R"({"type":"create_transfer","id":")" + id(ta, 5002) + R"(","debit_account_id":")" + merchant + R"(","credit_account_id":")" +
           fees + R"(","amount":"30","ledger":700,"code":2})",
-      R"({"type":"create_transfer","id":"5003","debit_account_id":")" + merchant + R"(","credit_account_id":")" +
+      R"({"type":"create_transfer","id":")" + id(ta, 5003) + R"(","debit_account_id":")" + merchant + R"(","credit_account_id":")" +
           fees + R"(","amount":"5000","ledger":700,"code":2})",
-      R"({"type":"create_transfer","id":"5002","debit_account_id":")" + merchant + R"(","credit_account_id":")" +
+      R"({"type":"create_transfer","id":")" + id(ta, 5002) + R"(","debit_account_id":")" + merchant + R"(","credit_account_id":")" +
           fees + R"(","amount":"30","ledger":700,"code":2})",
       // 9-10: a pending transfer, posted in full (a post without an amount)
-      R"({"type":"create_transfer","id":"5004","debit_account_id":")" + customer + R"(","credit_account_id":")" +
+      R"({"type":"create_transfer","id":")" + id(ta, 5004) + R"(","debit_account_id":")" + customer + R"(","credit_account_id":")" +
           merchant + R"(","amount":"200","ledger":700,"code":3,"flags":["pending"],"timeout":3600})",
-      R"({"type":"create_transfer","id":"5005","pending_id":"5004","debit_account_id":")" + customer +
+      R"({"type":"create_transfer","id":")" + id(ta, 5005) + R"(","pending_id":")" + id(ta, 5004) + R"(","debit_account_id":")" + customer +
           R"(","flags":["post_pending"]})",
       // 11-12: the other tenant, in its own partition
       R"({"type":"create_account","id":")" + other2 + R"(","ledger":700,"code":40})",
-      R"({"type":"create_transfer","id":"5006","debit_account_id":")" + other + R"(","credit_account_id":")" +
+      R"({"type":"create_transfer","id":")" + id(tb, 5006) + R"(","debit_account_id":")" + other + R"(","credit_account_id":")" +
           other2 + R"(","amount":"5","ledger":700,"code":4})",
   };
   Cluster c;
@@ -228,15 +228,15 @@ TEST_CASE("records the Python producer appends are applied: outcomes, balances a
     REQUIRE_MESSAGE(t.exit_code == 0, t.output);
     return fields(boost::json::parse(t.output), keys);
   };
-  CHECK(transfer("5001", {"debit_account_id", "credit_account_id", "amount", "ledger", "code", "user_data_128",
+  CHECK(transfer(id(ta, 5001), {"debit_account_id", "credit_account_id", "amount", "ledger", "code", "user_data_128",
                           "user_data_64", "user_data_32", "outcome"}) ==
         "debit_account_id=" + customer + " credit_account_id=" + merchant +
             " amount=1000 ledger=700 code=1 user_data_128=18446744073709551616 user_data_64=7 user_data_32=8 "
             "outcome=created");
-  CHECK(transfer("5003", {"amount", "outcome"}) == "amount=5000 outcome=exceeds_credits");
-  CHECK(transfer("5004", {"flags", "timeout", "state"}) == "flags=[\"pending\"] timeout=3600 state=posted");
-  CHECK(transfer("5005", {"pending_id", "amount", "flags", "outcome"}) ==
-        "pending_id=5004 amount=200 flags=[\"post_pending\"] outcome=created");
+  CHECK(transfer(id(ta, 5003), {"amount", "outcome"}) == "amount=5000 outcome=exceeds_credits");
+  CHECK(transfer(id(ta, 5004), {"flags", "timeout", "state"}) == "flags=[\"pending\"] timeout=3600 state=posted");
+  CHECK(transfer(id(ta, 5005), {"pending_id", "amount", "flags", "outcome"}) ==
+        "pending_id=" + id(ta, 5004) + " amount=200 flags=[\"post_pending\"] outcome=created");
 }
 
 TEST_CASE("a record produced into the wrong partition is answered wrong_partition and changes nothing") {

@@ -112,7 +112,7 @@ TEST_CASE("a deleted transfer record is named: missing_transfer, its id, its off
 TEST_CASE("a duplicated posting is named: duplicate_posting, the transfer, its offset") {
   TempDir dir;
   const ScenarioIds ids = build(dir.sub("data"));
-  const TransferId twice(109);  // a -> b 400, partition 0's fourth record
+  const TransferId twice(make_u128(ids.a.hi(), 109));  // a -> b 400, partition 0's fourth record
   edit_store(dir.sub("data"), Partition{0}, kScenarioPartitions, [&](PartitionStore& s, StoreBatch& b) {
     auto meta = s.meta();
     REQUIRE(meta.ok());
@@ -132,10 +132,10 @@ TEST_CASE("a duplicated posting is named: duplicate_posting, the transfer, its o
   const RunResult r = reconcile(dir.sub("data"));
   INFO(r.output);
   CHECK(r.exit_code == 1);
-  CHECK(contains(r.output, "duplicate_posting  partition 0  transfer 109  first offset 3"));
+  CHECK(contains(r.output, "duplicate_posting  partition 0  transfer " + twice.str() + "  first offset 3"));
   CHECK(!contains(r.output, "unbalanced"));  // the books still balance: only recomputing finds it
   const auto list = discrepancies(reconcile(dir.sub("data"), true));
-  const auto* d = find(list, "duplicate_posting", "109");
+  const auto* d = find(list, "duplicate_posting", twice.str());
   REQUIRE(d != nullptr);
   CHECK(d->at("found").as_string() == "2");
 }

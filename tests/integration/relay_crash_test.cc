@@ -29,7 +29,7 @@ TEST_CASE("a relay killed between append and delete re-sends; the receiver answe
   u128 expected = 0;
   for (uint64_t i = 0; i < kEntries; i++) {
     expected += i + 1;
-    const auto it = applied.find(500000 + i);
+    const auto it = applied.find(make_u128(42, 500000 + i));
     REQUIRE(it != applied.end());
     REQUIRE(it->second.size() == 2);  // sent before the crash, and again after
     CHECK(it->second[0].outcome == Outcome::created);

@@ -23,9 +23,11 @@ std::vector<std::string> traffic_accounts_json(bool limit_first) {
   return out;
 }
 
+std::string wire_id(uint64_t id, const Sent& s) { return u128_to_string(make_u128(s.group, id)); }
+
 namespace {
 std::string transfer_body(uint64_t id, const Sent& s) {
-  return transfer_json(std::to_string(id), s.debit, s.credit, std::to_string(s.amount));
+  return transfer_json(wire_id(id, s), s.debit, s.credit, std::to_string(s.amount));
 }
 }  // namespace
 
@@ -44,7 +46,7 @@ void produce(uint16_t port, uint64_t first, uint32_t seed, std::atomic<bool>& st
           const uint32_t q = rng() % 5 == 0 ? (p + 1 + rng() % (kTrafficPartitions - 1)) % kTrafficPartitions : p;
           const uint64_t m = 1 + rng() % kTrafficMembers;
           const uint64_t n = 1 + (m + rng() % (kTrafficMembers - 1)) % kTrafficMembers;  // another member
-          const Sent s{traffic_account(p, m), traffic_account(q, n), 1 + rng() % 100};
+          const Sent s{traffic_account(p, m), traffic_account(q, n), 1 + rng() % 100, account_in(p, m, 21).hi()};
           traffic.sent[next] = s;
           commands.push_back(transfer_body(next, s));
           ids.push_back(next++);
@@ -101,7 +103,7 @@ std::map<std::string, std::array<uint64_t, 2>> expected_balances(HttpClient& cli
   std::map<std::string, std::array<uint64_t, 2>> expected;
   differ = 0;
   for (const auto& [id, s] : traffic.sent) {
-    const HttpResult t = client.get("/v1/transfers/" + std::to_string(id));
+    const HttpResult t = client.get("/v1/transfers/" + wire_id(id, s));
     if (t.status != 200) throw std::runtime_error("transfer " + std::to_string(id) + ": " + t.body);
     const std::string stored = str(t.json(), "outcome");
     const auto acked = traffic.acked.find(id);

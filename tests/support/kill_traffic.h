@@ -32,7 +32,12 @@ std::vector<std::string> traffic_accounts_json(bool limit_first);
 struct Sent {
   std::string debit, credit;
   uint64_t amount = 0;
+  uint64_t group = 0;  // the debit account's upper 64 bits
 };
+
+// Transfer `id`'s id on the wire: in its debit account's group, so it routes
+// with it (docs/design.md "One transfer id, one partition").
+std::string wire_id(uint64_t id, const Sent& s);
 
 struct Traffic {
   std::mutex mu;

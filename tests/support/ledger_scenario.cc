@@ -22,12 +22,14 @@ CreateAccount open_account(AccountId id, uint16_t flags = 0) {
 
 CreateTransfer transfer(u128 id, AccountId debit, AccountId credit, u128 amount,
                         uint16_t flags = 0, u128 pending_id = 0) {
+  // Transfer ids in the debit account's group (docs/design.md "One transfer
+  // id, one partition"); a pending transfer has the same debit account.
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = TransferId(make_u128(debit.hi(), static_cast<uint64_t>(id)));
   t.debit_account_id = debit;
   t.credit_account_id = credit;
   t.amount = Amount(amount);
-  t.pending_id = TransferId(pending_id);
+  t.pending_id = TransferId(pending_id == 0 ? 0 : make_u128(debit.hi(), static_cast<uint64_t>(pending_id)));
   t.ledger = 1;
   t.code = 1;
   t.flags = flags;
@@ -92,14 +94,14 @@ ScenarioIds run_scenario(Node& node, uint32_t bulk_records) {
   ids.b = account_in(0, 2);
   ids.c = account_in(1, 3);
   const AccountId missing = account_in(2, 4, 7);
-  ids.single = TransferId(100);
-  ids.overdraft = TransferId(101);
-  ids.pending = TransferId(102);
-  ids.post = TransferId(103);
-  ids.voided_pending = TransferId(104);
-  ids.void_ = TransferId(105);
-  ids.saga_completed = TransferId(106);
-  ids.saga_compensated = TransferId(107);
+  ids.single = TransferId(make_u128(ids.a.hi(), 100));
+  ids.overdraft = TransferId(make_u128(ids.a.hi(), 101));
+  ids.pending = TransferId(make_u128(ids.a.hi(), 102));
+  ids.post = TransferId(make_u128(ids.a.hi(), 103));
+  ids.voided_pending = TransferId(make_u128(ids.a.hi(), 104));
+  ids.void_ = TransferId(make_u128(ids.a.hi(), 105));
+  ids.saga_completed = TransferId(make_u128(ids.a.hi(), 106));
+  ids.saga_compensated = TransferId(make_u128(ids.a.hi(), 107));
   ids.bulk_records = bulk_records;
   using namespace transfer_flags;
   append_and_wait(node, {open_account(ids.a),

@@ -32,6 +32,7 @@ struct ScenarioIds {
   TransferId saga_completed;          // a → c, 250
   TransferId saga_compensated;        // a → a missing account elsewhere, 50
   uint32_t bulk_records = 0;          // records of 10 transfers a ↔ b appended after
+  // Transfer ids are a's group × 2^64 + 100 .. (a and b share the group).
 };
 
 // An account id whose upper 64 bits place it in partition `p` (of

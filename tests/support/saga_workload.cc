@@ -42,8 +42,8 @@ std::vector<Command> saga_accounts() {
 CreateTransfer saga_transfer(uint64_t i) {
   const uint32_t d = destination_partition(i);
   CreateTransfer t;
-  t.id = TransferId(kSagaFirstId + i);
   t.debit_account_id = source(source_partition(i));
+  t.id = TransferId(make_u128(t.debit_account_id.hi(), static_cast<uint64_t>(kSagaFirstId + i)));
   switch (kind(i)) {
     case 6: t.credit_account_id = missing(d); break;
     case 7: t.credit_account_id = other_ledger(d); break;

@@ -10,7 +10,7 @@
 //   limited(p)       credits_must_not_exceed_debits (and no debits)
 //   closed(p)        created closed
 //   missing(p)       never created
-// Transfer i (id kSagaFirstId + i) moves i % 97 + 1 from source(i % 4) to
+// Transfer i (id: source's group × 2^64 + kSagaFirstId + i) moves i % 97 + 1 from source(i % 4) to
 // an account of another partition: target for six in ten, else one of the
 // four a destination rejects.
 #pragma once

@@ -36,8 +36,10 @@ std::unique_ptr<Node> start_node(const TempDir& dir, NodeOptions options = {}) {
 
 CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 CreateTransfer pending(u128 id, u128 debit, u128 credit, u128 amount, uint32_t timeout_s) {
+  // The id in the debit account's group: it routes with it (docs/design.md
+  // "One transfer id, one partition").
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id)));
   t.debit_account_id = AccountId(debit);
   t.credit_account_id = AccountId(credit);
   t.amount = Amount(amount);
@@ -49,8 +51,8 @@ CreateTransfer pending(u128 id, u128 debit, u128 credit, u128 amount, uint32_t t
 }
 CreateTransfer resolve(u128 id, u128 pending_id, u128 debit, u128 credit, u128 amount, uint16_t flag) {
   CreateTransfer t;
-  t.id = TransferId(id);
-  t.pending_id = TransferId(pending_id);
+  t.id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id)));  // as pending()
+  t.pending_id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(pending_id)));
   t.debit_account_id = AccountId(debit);
   t.credit_account_id = AccountId(credit);
   t.amount = Amount(amount);
@@ -58,8 +60,6 @@ CreateTransfer resolve(u128 id, u128 pending_id, u128 debit, u128 credit, u128 a
   return t;
 }
 
-constexpr u128 kA = (u128{42} << 64) | 1;
-constexpr u128 kB = (u128{42} << 64) | 2;
 
 std::vector<Outcome> run(Node& node, std::vector<Command> commands) {
   auto placed = node.append(commands);
@@ -73,8 +73,12 @@ std::vector<Outcome> run(Node& node, std::vector<Command> commands) {
   return out;
 }
 
-Transfer transfer(Node& node, u128 id) {
-  auto t = node.transfer(TransferId(id));
+constexpr u128 kA = (u128{42} << 64) | 1;
+constexpr u128 kB = (u128{42} << 64) | 2;
+
+// Transfer `id` of `debit` (as pending() and resolve() make it).
+Transfer transfer(Node& node, u128 id, u128 debit = kA) {
+  auto t = node.transfer(TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id))));
   REQUIRE(t.ok());
   REQUIRE(t->has_value());
   return **t;
@@ -171,7 +175,7 @@ TEST_CASE("a pending transfer expires at its deadline, once, and its timer goes 
   const auto expiries = applied_expiries(*node);
   int expired = 0;
   for (const AppliedExpiry& e : expiries) {
-    CHECK(e.pending_id == 1001);
+    CHECK(e.pending_id == make_u128(u128_hi(kA), 1001));
     if (e.outcome == Outcome::expired) {
       expired++;
       CHECK(e.timestamp >= t.expires_at);
@@ -257,7 +261,7 @@ TEST_CASE("1,000 pending transfers across partitions all expire exactly once and
   for (Outcome o : run(*node, transfers)) CHECK(o == Outcome::created);
   REQUIRE(eventually([&] {
     for (uint64_t i = 0; i < 1000; i++) {
-      if (transfer(*node, 10'000 + i).state != PendingState::expired) return false;
+      if (transfer(*node, 10'000 + i, debit[i % 8]).state != PendingState::expired) return false;
     }
     return true;
   }));

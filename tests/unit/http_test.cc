@@ -14,9 +14,12 @@
 #include "engine/http/node_backend.h"
 #include "engine/http/params.h"
 #include "engine/http/router.h"
+#include "engine/http/store_backend.h"
 #include "engine/json/record_json.h"
 #include "engine/log/embedded_log.h"
+#include "projections/records.h"
 #include "tests/support/faulty_log.h"
+#include "tests/support/store_edit.h"
 #include "tests/support/temp_dir.h"
 
 using namespace tally;
@@ -215,8 +218,19 @@ TEST_CASE("router: pending transfers merge across partitions in id order, paged 
     commands.push_back(account_command(debit[p]));
     commands.push_back(account_command(credit[p]));
   }
-  const std::pair<u128, uint32_t> pending[] = {{1, 0}, {4, 0}, {7, 0}, {2, 1}, {5, 1}, {3, 2}, {6, 2}, {8, 2}};
-  for (const auto& [id, p] : pending) commands.push_back(pending_command(id, debit[p], credit[p]));
+  // Transfer k's id routes to its debit account's partition (docs/design.md
+  // "One transfer id, one partition"): upper 64 bits chosen increasing, so
+  // the ids still interleave across partitions in the order 1 .. 8.
+  const uint32_t partition_of_k[] = {0, 0, 1, 2, 0, 1, 2, 0, 2};  // k = 1 .. 8
+  std::vector<std::string> id(9);
+  uint64_t hi = 0;
+  for (uint32_t k = 1; k <= 8; k++) {
+    while (partition_of_key(++hi, TestNode::kPartitions).value != partition_of_k[k]) {
+    }
+    const u128 tid = make_u128(hi, k);
+    id[k] = u128_to_string(tid);
+    commands.push_back(pending_command(tid, debit[partition_of_k[k]], credit[partition_of_k[k]]));
+  }
   std::string body = R"({"wait":true,"commands":[)";
   for (size_t i = 0; i < commands.size(); i++) body += (i ? "," : "") + commands[i];
   const Response created = router.handle({"POST", "/v1/commands", body + "]}"});
@@ -230,10 +244,62 @@ TEST_CASE("router: pending transfers merge across partitions in id order, paged 
     if (v.as_object().contains("next_cursor")) out += "next " + std::string(v.at("next_cursor").as_string());
     return out;
   };
-  CHECK(page("?limit=3") == "1 2 3 next 3");
-  CHECK(page("?limit=3&cursor=3") == "4 5 6 next 6");
-  CHECK(page("?limit=3&cursor=6") == "7 8 ");
-  CHECK(page("") == "1 2 3 4 5 6 7 8 ");
+  auto ids = [&](std::initializer_list<int> ks) {
+    std::string out;
+    for (int k : ks) out += id[k] + " ";
+    return out;
+  };
+  CHECK(page("?limit=3") == ids({1, 2, 3}) + "next " + id[3]);
+  CHECK(page("?limit=3&cursor=" + id[3]) == ids({4, 5, 6}) + "next " + id[6]);
+  CHECK(page("?limit=3&cursor=" + id[6]) == ids({7, 8}));
+  CHECK(page("") == ids({1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST_CASE("GET /v1/transfers/{id} names the other partitions a store written before the id rule holds it in") {
+  TestNode n;
+  const AccountId a = account_in(0, 1), a2 = account_in(0, 2), x = account_in(1, 1), x2 = account_in(1, 2);
+  const TransferId t(make_u128(a.hi(), 77));  // routed to partition 0, with a
+  Router router(*n.backend);
+  std::string body = R"({"wait":true,"commands":[)";
+  for (AccountId id : {a, a2, x, x2}) body += account_command(id) + ",";
+  body += pending_command(t.value(), a, a2) + "]}";
+  REQUIRE(router.handle({"POST", "/v1/commands", body}).status == 200);
+  const std::string target = "/v1/transfers/" + t.str();
+  // The rule, as a client sees it: the same id from partition 1 is refused by name.
+  const Response refused = router.handle(
+      {"POST", "/v1/commands", R"({"wait":true,"commands":[)" + pending_command(t.value(), x, x2) + "]}"});
+  CHECK(refused.status == 200);
+  CHECK(refused.body.find(R"("outcome":"id_must_route_to_debit_account_partition")") != std::string::npos);
+  // One partition holds it: nothing added.
+  CHECK_FALSE(boost::json::parse(router.handle({"GET", target, ""}).body).as_object().contains("id_also_used_in"));
+  n.node->stop();
+  n.backend.reset();
+  n.node.reset();
+  // Partition 1 holds the same id too, as an old store could (x -> x2,
+  // created before the rule).
+  test::edit_store(n.dir.sub("data"), Partition{1}, TestNode::kPartitions, [&](PartitionStore&, StoreBatch& b) {
+    Transfer other = pending_transfer(t.value());
+    other.debit_account_id = x;
+    other.credit_account_id = x2;
+    b.put(keys::transfer(t), encode(other));
+  });
+  auto stores = StoreBackend::open(n.dir.sub("data"));
+  REQUIRE(stores.ok());
+  Router ro(**stores);
+  const auto shown = boost::json::parse(ro.handle({"GET", target, ""}).body).as_object();
+  CHECK(std::string(shown.at("debit_account_id").as_string()) == a.str());  // the first partition's
+  CHECK(boost::json::serialize(shown.at("id_also_used_in")) == "[1]");
+  const std::string from_stores = ro.handle({"GET", target, ""}).body;
+  stores->reset();
+  // A node over the same stores answers the same.
+  auto log = open_embedded_log({.dir = n.dir.sub("data/log"), .partitions = TestNode::kPartitions});
+  REQUIRE(log.ok());
+  auto node = Node::open(std::move(log).value(), {.data_dir = n.dir.sub("data")});
+  REQUIRE(node.ok());
+  REQUIRE((*node)->start().ok());
+  NodeBackend live(**node);
+  Router router2(live);
+  CHECK(router2.handle({"GET", target, ""}).body == from_stores);
 }
 
 TEST_CASE("router: a wait that times out answers 504 with the placements; append failures say retrying is safe") {

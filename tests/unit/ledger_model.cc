@@ -211,6 +211,8 @@ Outcome Model::create_transfer(const CreateTransfer& c, uint64_t ts, bool in_cha
   if (id == MAX) return Outcome::id_must_not_be_int_max;
   if (!owns(c.debit_account_id.value())) return Outcome::wrong_partition;
   if (auto e = transfer(id)) return existing_transfer(c, *e);
+  // The debit account is this partition's, so the id must route here too.
+  if (!owns(id)) return Outcome::id_must_route_to_debit_account_partition;
   bool record = true;
   const Outcome o = new_transfer(c, ts, in_chain, record);
   if (o != Outcome::created && record) {

@@ -1,10 +1,11 @@
 // A seeded, reproducible randomized test: over 100,000 commands (accounts
 // with and without limits, single-phase, pending, post, void, expire,
 // balancing, closing, linked chains, duplicates, bad ids, cross-partition
-// transfers and saga commands) applied both to the ledger and to the
-// reference model in ledger_model.h. After every record the outcomes,
-// timestamps, history entries, timer operations and every record the
-// commands named must be identical; the invariants are checked as it goes.
+// transfers, transfer ids of the other partition and saga commands) applied
+// both to the ledger and to the reference model in ledger_model.h. After
+// every record the outcomes, timestamps, history entries, timer operations
+// and every record the commands named must be identical; the invariants are
+// checked as it goes.
 //
 // TALLY_LEDGER_SEED=<n> runs another seed (the default is fixed);
 // TALLY_LEDGER_COMMANDS=<n> another length.
@@ -260,10 +261,11 @@ class Generator {
   }
 
   TransferId new_id() {
-    switch (pick({97, 2, 1})) {
+    switch (pick({96, 2, 1, 1})) {
       case 0: return TransferId(next_id_++);
       case 1: return TransferId(0);
-      default: return TransferId(kU128Max);
+      case 2: return TransferId(kU128Max);
+      default: return TransferId(make_u128(u128_hi(foreign_[0]), next_id_++));  // routes to the other partition
     }
   }
 

@@ -12,6 +12,7 @@ bool unrecorded(Outcome o) {
     case Outcome::id_must_not_be_int_max:
     case Outcome::id_in_reserved_range:
     case Outcome::wrong_partition:
+    case Outcome::id_must_route_to_debit_account_partition:
     case Outcome::linked_event_failed:
     case Outcome::linked_event_chain_open:
     case Outcome::linked_chain_spans_partitions:

@@ -58,7 +58,9 @@ const u128 kC = account_in(kR, 1);
 CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
   CreateTransfer t;
-  t.id = TransferId(id);
+  // The id in the debit account's group: it routes with it (docs/design.md
+  // "One transfer id, one partition").
+  t.id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id)));
   t.debit_account_id = AccountId(debit);
   t.credit_account_id = AccountId(credit);
   t.amount = Amount(amount);
@@ -167,7 +169,7 @@ TEST_CASE("a saga to a partition owned elsewhere waits there; the destination's 
   // nobody applies R here.
   REQUIRE(eventually([&] { return node->relay().stats().relayed == 1; }));
   REQUIRE(node->wait_caught_up(5s).ok());
-  auto in_flight = node->store(kP).saga(TransferId(42));
+  auto in_flight = node->store(kP).saga(TransferId(make_u128(u128_hi(kA), 42)));
   REQUIRE((in_flight.ok() && in_flight->has_value()));
   CHECK((*in_flight)->state == SagaState::in_flight);
   CHECK(node->pipeline(kR).applied() == Offset{0});
@@ -175,7 +177,7 @@ TEST_CASE("a saga to a partition owned elsewhere waits there; the destination's 
   // R's new owner applies the account, the credit leg, and replies.
   REQUIRE(node->acquire(std::vector<Partition>{kR}).ok());
   REQUIRE(eventually([&] {
-    auto s = node->store(kP).saga(TransferId(42));
+    auto s = node->store(kP).saga(TransferId(make_u128(u128_hi(kA), 42)));
     return s.ok() && s->has_value() && (*s)->state == SagaState::completed;
   }));
   REQUIRE(node->wait_caught_up(5s).ok());

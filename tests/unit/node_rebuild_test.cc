@@ -39,9 +39,13 @@ std::unique_ptr<Node> open_node(const std::string& data) {
   return std::move(node).value();
 }
 
+// Transfer `id` of `debit`: in the debit account's group, so it routes with
+// it (docs/design.md "One transfer id, one partition").
+TransferId transfer_id(u128 id, AccountId debit) { return TransferId(make_u128(debit.hi(), u128_lo(id))); }
+
 CreateTransfer transfer(u128 id, AccountId debit, AccountId credit, u128 amount) {
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = transfer_id(id, debit);
   t.debit_account_id = debit;
   t.credit_account_id = credit;
   t.amount = Amount(amount);
@@ -133,7 +137,7 @@ TEST_CASE("a rebuild is switched in under load: every query succeeds, digests ma
   std::vector<std::string> failures;
   std::jthread reader([&] {
     const std::vector<std::string> targets = {
-        "/v1/accounts/" + x.a.str(), "/v1/accounts/" + x.c.str(), "/v1/transfers/10000",
+        "/v1/accounts/" + x.a.str(), "/v1/accounts/" + x.c.str(), "/v1/transfers/" + transfer_id(10'000, x.a).str(),
         "/v1/accounts/" + x.b.str() + "/history?limit=5&order=desc", "/v1/pending?limit=10",
         "/v1/offsets/0/1?wait_ms=1000"};
     while (!stop) {

@@ -46,9 +46,13 @@ std::unique_ptr<Node> start_node(std::unique_ptr<Log> log, NodeOptions options) 
 }
 
 CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
+// Transfer n of `debit`'s id: in the debit account's group, so it routes
+// with it (docs/design.md "One transfer id, one partition").
+u128 tid(u128 debit, uint64_t n) { return make_u128(u128_hi(debit), n); }
+
 CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = TransferId(tid(debit, u128_lo(id)));
   t.debit_account_id = AccountId(debit);
   t.credit_account_id = AccountId(credit);
   t.amount = Amount(amount);
@@ -169,7 +173,7 @@ TEST_CASE("outbox entries are relayed into the pipelines once; a re-send after a
     REQUIRE(eventually([&] { return node->relay().stats().relayed == 10; }));
     REQUIRE(node->wait_caught_up(10s).ok());
     CHECK(balance_debits(*node, kA) == 55);  // 1 + 2 + ... + 10
-    for (u128 i = 0; i < 10; i++) CHECK(log_counts(*node, kP)[1000 + i] == 1);
+    for (u128 i = 0; i < 10; i++) CHECK(log_counts(*node, kP)[tid(kA, 1000 + u128_lo(i))] == 1);
     CHECK(node->metrics_text().find("\ntally_outbox_relayed_total 10\n") != std::string::npos);
   }
   // As if the relay's delete had been lost in a crash: the same entries again.
@@ -178,8 +182,8 @@ TEST_CASE("outbox entries are relayed into the pipelines once; a re-send after a
   REQUIRE(eventually([&] { return node->relay().stats().relayed == 10; }));
   REQUIRE(node->wait_caught_up(10s).ok());
   CHECK(balance_debits(*node, kA) == 55);  // unchanged: each re-sent transfer is `exists`
-  for (u128 i = 0; i < 10; i++) CHECK(log_counts(*node, kP)[1000 + i] == 2);
-  auto t = node->transfer(TransferId(1003));
+  for (u128 i = 0; i < 10; i++) CHECK(log_counts(*node, kP)[tid(kA, 1000 + u128_lo(i))] == 2);
+  auto t = node->transfer(TransferId(tid(kA, 1003)));
   REQUIRE(t.ok());
   REQUIRE(t->has_value());
   CHECK((*t)->amount.value() == 4);
@@ -256,8 +260,8 @@ TEST_CASE("a failing log: the breaker opens, health says degraded, appends fail 
   // Each outbox transfer once, each producer transfer once, the refused one never.
   CHECK(balance_debits(*node, kA) == 1 + 2 + 3 + 4 + 5 + 3 * 1000);
   const auto counts = log_counts(*node, kP);
-  for (u128 i = 0; i < 5; i++) CHECK(counts.at(1000 + i) == 1);
-  CHECK(counts.count(2000) == 0);
+  for (u128 i = 0; i < 5; i++) CHECK(counts.at(tid(kA, 1000 + u128_lo(i))) == 1);
+  CHECK(counts.count(tid(kA, 2000)) == 0);
   CHECK(node->metrics_text().find("\ntally_breaker_state 0\n") != std::string::npos);
   CHECK(node->breaker_log().snapshot().transitions == 3);
 }
@@ -437,7 +441,7 @@ TEST_CASE("a cross-partition transfer completes through the relay: credit leg th
   CHECK(node->outcome(placed->at(0), 10s).value() == Outcome::created);
 
   REQUIRE(eventually([&] {
-    auto s = node->store(src).saga(TransferId(4242));
+    auto s = node->store(src).saga(TransferId(tid(debit, 4242)));
     return s.ok() && s->has_value() && (*s)->state == SagaState::completed;
   }));
   REQUIRE(node->wait_caught_up(10s).ok());
@@ -450,8 +454,8 @@ TEST_CASE("a cross-partition transfer completes through the relay: credit leg th
   // The credit leg went to the destination once, the reply to the source once.
   const auto in_dst = log_counts(*node, dst);
   const auto in_src = log_counts(*node, src);
-  CHECK(in_dst.at(4242) == 1);  // SagaCredit
-  CHECK(in_src.at(4242) == 2);  // the transfer, then SagaReply
+  CHECK(in_dst.at(tid(debit, 4242)) == 1);  // SagaCredit
+  CHECK(in_src.at(tid(debit, 4242)) == 2);  // the transfer, then SagaReply
   CHECK(node->relay().stats().relayed == 2);
   CHECK(node->relay().stats().pending == 0);
   CHECK(node->stuck().empty());

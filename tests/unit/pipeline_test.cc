@@ -29,9 +29,11 @@ std::unique_ptr<Node> start_node(std::unique_ptr<Log> log, const std::string& da
 }
 
 CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
+// Transfer `id` of `debit`: in the debit account's group, so it routes with
+// it (docs/design.md "One transfer id, one partition").
 CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = TransferId(make_u128(u128_hi(debit), u128_lo(id)));
   t.debit_account_id = AccountId(debit);
   t.credit_account_id = AccountId(credit);
   t.amount = Amount(amount);
@@ -72,7 +74,7 @@ TEST_CASE("commands appended through the node are applied once, with outcomes an
   REQUIRE(a.ok());
   REQUIRE(a->has_value());
   CHECK((*a)->balances.debits_posted == 70);
-  auto t = node->transfer(TransferId(100));
+  auto t = node->transfer(TransferId(make_u128(u128_hi(kA), 100)));
   REQUIRE(t.ok());
   REQUIRE(t->has_value());
   CHECK((*t)->amount.value() == 70);
@@ -202,7 +204,7 @@ TEST_CASE("history pages through an account's changes with a cursor, either way"
     for (int page = 0; page < 5; page++) {
       auto r = node->history(q);
       REQUIRE(r.ok());
-      for (auto& item : r->items) seen.push_back(item.transfer.id.value());
+      for (auto& item : r->items) seen.push_back(item.transfer.id.lo());  // the transfer number (its group is the debit's)
       if (!r->next) break;
       q.after = r->next;
     }
@@ -220,8 +222,8 @@ TEST_CASE("history pages through an account's changes with a cursor, either way"
   auto w = node->history(window);
   REQUIRE(w.ok());
   REQUIRE(w->items.size() == 5);
-  CHECK(w->items.front().transfer.id.value() == 6);
-  CHECK(w->items.back().transfer.id.value() == 10);
+  CHECK(w->items.front().transfer.id.lo() == 6);
+  CHECK(w->items.back().transfer.id.lo() == 10);
   HistoryQuery bad;
   bad.account = AccountId(kA);
   bad.limit = 100000;
@@ -257,7 +259,7 @@ TEST_CASE("history spans many records and blocks, in order, with windows either 
     for (int page = 0; page < 100; page++) {
       auto r = node->history(q);
       REQUIRE(r.ok());
-      for (auto& item : r->items) seen.push_back(item.transfer.id.value());
+      for (auto& item : r->items) seen.push_back(item.transfer.id.lo());  // the transfer number (its group is the debit's)
       if (!r->next) break;
       q.after = r->next;
     }

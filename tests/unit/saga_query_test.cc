@@ -27,9 +27,14 @@ namespace {
 constexpr uint32_t kParts = kScenarioPartitions;
 
 CreateAccount account(AccountId id) { return CreateAccount{id, 0, 0, 0, 1, 1, 0, 0}; }
-CreateTransfer transfer(u128 id, AccountId debit, AccountId credit, u128 amount, Ledger ledger = 1) {
+// Transfer n of `debit`: its id is in the debit account's group, so it
+// routes with it (docs/design.md "One transfer id, one partition").
+TransferId transfer_id(AccountId debit, uint64_t n) { return TransferId(make_u128(debit.hi(), n)); }
+std::string tid(AccountId debit, uint64_t n) { return transfer_id(debit, n).str(); }
+
+CreateTransfer transfer(uint64_t n, AccountId debit, AccountId credit, u128 amount, Ledger ledger = 1) {
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = transfer_id(debit, n);
   t.debit_account_id = debit;
   t.credit_account_id = credit;
   t.amount = Amount(amount);
@@ -113,7 +118,7 @@ TEST_CASE("a saga's steps as they happen: reserved, credited at the destination,
   REQUIRE(s.run({transfer(500, a, b, 250)}) == std::vector<Outcome>{Outcome::created});
 
   // Reserved in partition 0; the credit leg waits in its outbox.
-  json::object g = s.get_json("/v1/sagas/500");
+  json::object g = s.get_json("/v1/sagas/" + tid(a, 500));
   CHECK(str(g, "state") == "in_flight");
   CHECK(str(g, "source_partition") == "0");
   CHECK(str(g, "destination_partition") == "2");
@@ -134,11 +139,11 @@ TEST_CASE("a saga's steps as they happen: reserved, credited at the destination,
   CHECK(h->detail == "1 in flight, 0 stuck");
   CHECK(flows(s.get_json("/v1/transit")) == "0->2: reserved 250, completed 0, credited 0; settled false");
   // The transfer itself says it runs as a saga, and how far it got.
-  CHECK(json::serialize(s.get_json("/v1/transfers/500").at("saga")) == R"({"state":"in_flight"})");
+  CHECK(json::serialize(s.get_json("/v1/transfers/" + tid(a, 500)).at("saga")) == R"({"state":"in_flight"})");
 
   // The destination credited; its reply waits in partition 2's outbox.
   s.relay(Partition{0});
-  g = s.get_json("/v1/sagas/500");
+  g = s.get_json("/v1/sagas/" + tid(a, 500));
   CHECK(str(g, "state") == "in_flight");
   CHECK(steps(g) == "reserved credit_leg_sent credited");
   const json::object& d = g.at("destination").as_object();
@@ -149,7 +154,7 @@ TEST_CASE("a saga's steps as they happen: reserved, credited at the destination,
 
   // The reply posted the reservation.
   s.relay(Partition{2});
-  g = s.get_json("/v1/sagas/500");
+  g = s.get_json("/v1/sagas/" + tid(a, 500));
   CHECK(str(g, "state") == "completed");
   CHECK(str(g, "result") == "created");
   CHECK(steps(g) == "reserved credit_leg_sent credited posted");
@@ -189,9 +194,9 @@ TEST_CASE("compensated sagas, transfers that never became sagas, and the same an
   s.relay(Partition{1});
   s.relay(Partition{3});
 
-  const json::object ok = s.get_json("/v1/sagas/600");
+  const json::object ok = s.get_json("/v1/sagas/" + tid(a, 600));
   CHECK(str(ok, "state") == "completed");
-  const json::object comp = s.get_json("/v1/sagas/601");
+  const json::object comp = s.get_json("/v1/sagas/" + tid(a, 601));
   CHECK(str(comp, "state") == "compensated");
   CHECK(str(comp, "result") == "credit_account_not_found");
   CHECK(steps(comp) == "reserved credit_leg_sent rejected voided");
@@ -202,26 +207,26 @@ TEST_CASE("compensated sagas, transfers that never became sagas, and the same an
   CHECK((*acc)->balances.debits_posted == 43);
   CHECK((*acc)->balances.debits_pending == 0);
 
-  http::Response r = s.get("/v1/sagas/602");
+  http::Response r = s.get("/v1/sagas/" + tid(a, 602));
   CHECK(r.status == 404);
   CHECK(r.body.find("rejected at its source (transfer_must_have_the_same_ledger_as_accounts)") != std::string::npos);
-  CHECK(json::serialize(s.get_json("/v1/transfers/601").at("saga")) ==
+  CHECK(json::serialize(s.get_json("/v1/transfers/" + tid(a, 601)).at("saga")) ==
         R"({"state":"compensated","result":"credit_account_not_found"})");
-  CHECK(json::serialize(s.get_json("/v1/transfers/600").at("saga")) == R"({"state":"completed","result":"created"})");
-  CHECK_FALSE(s.get_json("/v1/transfers/603").contains("saga"));
-  CHECK_FALSE(s.get_json("/v1/transfers/602").contains("saga"));  // rejected before a saga started
-  r = s.get("/v1/sagas/603");
+  CHECK(json::serialize(s.get_json("/v1/transfers/" + tid(a, 600)).at("saga")) == R"({"state":"completed","result":"created"})");
+  CHECK_FALSE(s.get_json("/v1/transfers/" + tid(a, 603)).contains("saga"));
+  CHECK_FALSE(s.get_json("/v1/transfers/" + tid(a, 602)).contains("saga"));  // rejected before a saga started
+  r = s.get("/v1/sagas/" + tid(a, 603));
   CHECK(r.status == 404);
   CHECK(r.body.find("applied within one partition, without a saga") != std::string::npos);
-  r = s.get("/v1/sagas/604");
+  r = s.get("/v1/sagas/" + tid(a, 604));
   CHECK(r.status == 404);
-  CHECK(r.body == R"({"error":"saga 604 not found"})");
+  CHECK(r.body == R"({"error":"saga )" + tid(a, 604) + R"( not found"})");
   CHECK(s.get("/v1/sagas/0").status == 400);
-  CHECK(s.get("/v1/sagas/600?x=1").status == 400);
+  CHECK(s.get("/v1/sagas/" + tid(a, 600) + "?x=1").status == 400);
 
   const json::object transit = s.get_json("/v1/transit");
   CHECK(flows(transit) == "1->3: reserved 0, completed 40, credited 40; settled true");
-  const std::string saga_body = s.get("/v1/sagas/601").body;
+  const std::string saga_body = s.get("/v1/sagas/" + tid(a, 601)).body;
   const std::string transit_body = s.get("/v1/transit").body;
   s.node->stop();
   s.router.reset();
@@ -232,6 +237,6 @@ TEST_CASE("compensated sagas, transfers that never became sagas, and the same an
   auto stores = http::StoreBackend::open(s.dir.path());
   REQUIRE(stores.ok());
   http::Router ro(**stores);
-  CHECK(ro.handle({"GET", "/v1/sagas/601", ""}).body == saga_body);
+  CHECK(ro.handle({"GET", "/v1/sagas/" + tid(a, 601), ""}).body == saga_body);
   CHECK(ro.handle({"GET", "/v1/transit", ""}).body == transit_body);
 }

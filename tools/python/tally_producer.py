@@ -165,7 +165,8 @@ def read_commands(lines):
 
 
 def demo_commands():
-    """A merchant and its fee account share their upper 64 bits, so one partition."""
+    """A merchant and its fee account share their upper 64 bits, so one partition;
+    transfer ids take the same upper 64 bits, so they route there too."""
     merchant = 42 << 64
     shop, fees, customer = str(merchant | 1), str(merchant | 2), str(merchant | 3)
     return [
@@ -173,11 +174,11 @@ def demo_commands():
          "flags": ["debits_must_not_exceed_credits", "history"]},
         {"type": "create_account", "id": fees, "ledger": 1, "code": 20},
         {"type": "create_account", "id": customer, "ledger": 1, "code": 30},
-        {"type": "create_transfer", "id": "9001", "debit_account_id": customer,
+        {"type": "create_transfer", "id": str(merchant | 9001), "debit_account_id": customer,
          "credit_account_id": shop, "amount": "10000", "ledger": 1, "code": 1},
-        {"type": "create_transfer", "id": "9002", "debit_account_id": shop,
+        {"type": "create_transfer", "id": str(merchant | 9002), "debit_account_id": shop,
          "credit_account_id": fees, "amount": "250", "ledger": 1, "code": 2},
-        {"type": "create_transfer", "id": "9003", "debit_account_id": shop,  # exceeds_credits
+        {"type": "create_transfer", "id": str(merchant | 9003), "debit_account_id": shop,  # exceeds_credits
          "credit_account_id": fees, "amount": "1000000", "ledger": 1, "code": 2},
     ]
 

@@ -94,10 +94,10 @@ void DemoRun::verdict(bool ok, const std::string& text, const std::string& failu
   if (!ok && !failure.empty()) std::printf("           but: %s\n", failure.c_str());
 }
 
-CreateTransfer DemoRun::transfer(u128 id, const Person& from, const Person& to, uint64_t amount,
+CreateTransfer DemoRun::transfer(uint64_t n, const Person& from, const Person& to, uint64_t amount,
                                  uint16_t flags) {
   CreateTransfer t;
-  t.id = TransferId(id);
+  t.id = transfer_id(from, n);
   t.debit_account_id = from.id;
   t.credit_account_id = to.id;
   t.amount = Amount(amount);
@@ -155,7 +155,7 @@ void DemoRun::step_pending_posted() {
   const std::string reserved = submit(transfer(3, alice_, bob_, 300, transfer_flags::pending));
   const Balances held = balances(alice_);
   CreateTransfer post = transfer(4, alice_, bob_, 300, transfer_flags::post_pending);
-  post.pending_id = TransferId(3);
+  post.pending_id = transfer_id(alice_, 3);
   const std::string posted = submit(post);
   const Balances after = balances(alice_);
   verdict(reserved == "created" && posted == "created" && held.debits_pending == 300 &&
@@ -171,7 +171,7 @@ void DemoRun::step_pending_expires() {
   const std::string o = submit(t);
   const bool held = balances(alice_).debits_pending == 200;
   const auto took = wait_for([&] {
-    auto got = node_->transfer(TransferId(5));
+    auto got = node_->transfer(transfer_id(alice_, 5));
     return got.ok() && got->has_value() && (*got)->state == PendingState::expired;
   }, 10s);
   const bool expired = took.count() >= 0;
@@ -185,7 +185,7 @@ void DemoRun::step_saga_completes() {
   const std::string o = submit(transfer(6, alice_, carol_, 250));
   Saga saga;
   const auto took = wait_for([&] {
-    auto got = node_->store_ref(alice_.partition)->saga(TransferId(6));
+    auto got = node_->store_ref(alice_.partition)->saga(transfer_id(alice_, 6));
     if (!got.ok() || !got->has_value() || (*got)->state == SagaState::in_flight) return false;
     saga = **got;
     return true;
@@ -204,7 +204,7 @@ void DemoRun::step_saga_compensated() {
   const std::string o = submit(transfer(7, alice_, dave_, 100));
   Saga saga;
   const auto took = wait_for([&] {
-    auto got = node_->store_ref(alice_.partition)->saga(TransferId(7));
+    auto got = node_->store_ref(alice_.partition)->saga(transfer_id(alice_, 7));
     if (!got.ok() || !got->has_value() || (*got)->state == SagaState::in_flight) return false;
     saga = **got;
     return true;

@@ -59,7 +59,12 @@ class DemoRun {
   std::chrono::milliseconds wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout);
   // Prints "  ok    N. text" or "  FAIL  N. text: expected ..., found ...".
   void verdict(bool ok, const std::string& text, const std::string& failure = "");
-  CreateTransfer transfer(u128 id, const Person& from, const Person& to, uint64_t amount,
+  // Transfer n of `from`: its id is from's group × 2^64 + n, so it routes to
+  // from's partition (docs/design.md "One transfer id, one partition").
+  static TransferId transfer_id(const Person& from, uint64_t n) {
+    return TransferId((u128{from.id.hi()} << 64) | n);
+  }
+  CreateTransfer transfer(uint64_t n, const Person& from, const Person& to, uint64_t amount,
                           uint16_t flags = 0);
 
   const std::string data_dir_;

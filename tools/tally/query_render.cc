@@ -68,6 +68,12 @@ std::string transfer(const json::object& t) {
     if (saga.contains("result")) s << " (" << field(saga, "result") << ")";
     s << "; tally query saga " << field(t, "id") << " shows its steps\n";
   }
+  if (const json::value* also = t.if_contains("id_also_used_in")) {
+    // A store written before transfer ids had to route with their debit account.
+    s << "  the same id is also a transfer in partition";
+    for (const json::value& p : also->as_array()) s << " " << json::serialize(p);
+    s << " (created before transfer ids routed to their debit account's partition)\n";
+  }
   return s.str();
 }
 
