@@ -6,6 +6,7 @@
 // documented in docs/outcomes.md; keep the two in step.
 #pragma once
 
+#include "engine/core/checked_math.h"
 #include "projections/ledger.h"
 
 namespace tally::ledger_detail {
@@ -45,10 +46,8 @@ inline bool is_post_or_void(uint16_t flags) {
 const Account* live_account(const PartitionState& state, AccountId id);
 // A transfer record that was created (rejections are records, not transfers).
 const Transfer* live_transfer(const PartitionState& state, TransferId id);
-// a + b, asserting it does not overflow (callers checked the bounds).
-u128 add_checked(u128 a, u128 b);
-// a - b, asserting a >= b.
-u128 sub_checked(u128 a, u128 b);
+// add_checked and sub_checked (asserting u128 arithmetic) live in
+// engine/core/checked_math.h, shared with the saga step (recovery/sagas.cc).
 // Adds the history entry of `account` (as it is now, after `transfer`
 // changed it).
 void add_history(PartitionState& state, const Account& account, Timestamp timestamp,
