@@ -38,6 +38,10 @@ Outcome transfer_exists(const PartitionState& state, const CreateTransfer& comma
                         const Transfer& existing);
 
 // --- ledger_books.cc: small helpers ---
+// What an account has been debited (credited) in all, pending and posted.
+// Never overflows: every increase is checked against it first.
+inline u128 debits_total(const Balances& b) { return add_checked(b.debits_pending, b.debits_posted); }
+inline u128 credits_total(const Balances& b) { return add_checked(b.credits_pending, b.credits_posted); }
 inline bool is_post_or_void(uint16_t flags) {
   return (flags & (transfer_flags::post_pending | transfer_flags::void_pending)) != 0;
 }
