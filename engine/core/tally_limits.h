@@ -3,7 +3,8 @@
 //
 // Tally's limits, in one place, each with its unit. The headers that used
 // to define them (engine/core/codec.h, projections/queries.h,
-// engine/http/api_limits.h, engine/node/node.h, recovery/sagas.h) re-export
+// engine/http/api_limits.h, engine/http/server.h, engine/json/strict_json.h,
+// engine/node/node.h, recovery/sagas.h) re-export
 // these under their old names, so a limit is written once. The relations
 // between them are checked below at compile time; docs/http-api.md "Limits"
 // and docs/schema.md state them for users.
@@ -27,8 +28,9 @@ inline constexpr size_t kMaxBatchCommands = 8189;
 inline constexpr size_t kMaxRecordBytes = size_t{1} << 20;  // 1 MiB
 // Kafka's default message.max.bytes, in bytes: a record must fit it.
 inline constexpr size_t kKafkaDefaultMessageBytes = 1'000'000;
-// Bytes one encoded create_transfer takes at most in a record.
-inline constexpr size_t kEncodedTransferBytes = 120;
+// Bytes one encoded create_transfer takes in a record, rounded up (a full
+// record of 8,189 is 990,920 bytes with its header: tests/unit/codec_test.cc).
+inline constexpr size_t kEncodedTransferBytes = 121;
 
 // --- HTTP API (engine/http/api_limits.h) ---
 // A request body, in bytes (413 beyond it).
@@ -43,6 +45,24 @@ inline constexpr size_t kJsonBytesPerCommand = 512;
 // at most, in milliseconds.
 inline constexpr std::chrono::milliseconds kDefaultWaitTimeout{10'000};
 inline constexpr std::chrono::milliseconds kMaxWaitTimeout{60'000};
+
+// Nesting depth of a JSON document, in levels (400 beyond it).
+inline constexpr size_t kMaxJsonDepth = 32;
+
+// --- HTTP connections: ServerOptions defaults (engine/http/server.h) ---
+// Open connections served in full, in all and from one client address.
+inline constexpr size_t kDefaultMaxConnections = 1024;
+inline constexpr size_t kDefaultMaxConnectionsPerClient = 256;
+// Connections beyond those served /health and /metrics only.
+inline constexpr size_t kDefaultOverflowConnections = 4096;
+// Seconds an overflow connection may take to send its one request.
+inline constexpr std::chrono::seconds kDefaultOverflowTimeout{1};
+// Seconds a connection may go without a complete request: normally, and
+// while over 3/4 of the connections are open.
+inline constexpr std::chrono::seconds kDefaultIdleTimeout{60};
+inline constexpr std::chrono::seconds kDefaultBusyIdleTimeout{5};
+// Seconds stop() lets requests in progress finish.
+inline constexpr std::chrono::seconds kDefaultShutdownGrace{15};
 
 // --- queries (projections/queries.h) ---
 // Items in one page of history, pending transfers or stuck sagas: default
@@ -76,6 +96,10 @@ static_assert(kMaxCommandsPerRequest * kJsonBytesPerCommand <= kMaxBodyBytes,
               "a full request must fit the body limit");
 static_assert(kMaxHeaderBytes < kMaxBodyBytes, "headers are bounded below the body");
 static_assert(kDefaultWaitTimeout <= kMaxWaitTimeout, "the default wait is within the maximum");
+static_assert(kDefaultMaxConnectionsPerClient <= kDefaultMaxConnections,
+              "one client cannot hold more than all the connections");
+static_assert(kDefaultBusyIdleTimeout <= kDefaultIdleTimeout && kDefaultOverflowTimeout <= kDefaultBusyIdleTimeout,
+              "the idle timeouts shorten as connections fill");
 static_assert(kDefaultPageItems >= 1 && kDefaultPageItems <= kMaxPageItems,
               "the default page is a valid page");
 static_assert(kDefaultAdmissionWindow >= kMaxBatchCommands,
