@@ -1,5 +1,6 @@
-// Small helpers the ledger's rules share: live lookups, checked arithmetic
-// on balances, history entries, expiry timers and rejection records.
+// Small helpers the ledger's rules share: live lookups, history entries,
+// expiry timers and rejection records. The checked arithmetic on balances
+// is add_checked/sub_checked in engine/core/checked_math.h.
 #include <cassert>
 
 #include "projections/ledger_internal.h"
@@ -14,17 +15,6 @@ const Account* live_account(const PartitionState& state, AccountId id) {
 const Transfer* live_transfer(const PartitionState& state, TransferId id) {
   const Transfer* t = state.find_transfer(id);
   return t != nullptr && t->outcome == Outcome::created ? t : nullptr;
-}
-
-u128 add_checked(u128 a, u128 b) {
-  const std::optional<u128> sum = checked_add(a, b);
-  assert(sum.has_value());
-  return sum.value_or(kU128Max);
-}
-
-u128 sub_checked(u128 a, u128 b) {
-  assert(a >= b);
-  return a - b;
 }
 
 void add_history(PartitionState& state, const Account& account, Timestamp timestamp,

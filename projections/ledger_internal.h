@@ -6,6 +6,7 @@
 // documented in docs/outcomes.md; keep the two in step.
 #pragma once
 
+#include "engine/core/checked_math.h"
 #include "projections/ledger.h"
 
 namespace tally::ledger_detail {
@@ -37,6 +38,10 @@ Outcome transfer_exists(const PartitionState& state, const CreateTransfer& comma
                         const Transfer& existing);
 
 // --- ledger_books.cc: small helpers ---
+// What an account has been debited (credited) in all, pending and posted.
+// Never overflows: every increase is checked against it first.
+inline u128 debits_total(const Balances& b) { return add_checked(b.debits_pending, b.debits_posted); }
+inline u128 credits_total(const Balances& b) { return add_checked(b.credits_pending, b.credits_posted); }
 inline bool is_post_or_void(uint16_t flags) {
   return (flags & (transfer_flags::post_pending | transfer_flags::void_pending)) != 0;
 }
@@ -45,10 +50,8 @@ inline bool is_post_or_void(uint16_t flags) {
 const Account* live_account(const PartitionState& state, AccountId id);
 // A transfer record that was created (rejections are records, not transfers).
 const Transfer* live_transfer(const PartitionState& state, TransferId id);
-// a + b, asserting it does not overflow (callers checked the bounds).
-u128 add_checked(u128 a, u128 b);
-// a - b, asserting a >= b.
-u128 sub_checked(u128 a, u128 b);
+// add_checked and sub_checked (asserting u128 arithmetic) live in
+// engine/core/checked_math.h, shared with the saga step (recovery/sagas.cc).
 // Adds the history entry of `account` (as it is now, after `transfer`
 // changed it).
 void add_history(PartitionState& state, const Account& account, Timestamp timestamp,

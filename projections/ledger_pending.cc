@@ -92,13 +92,18 @@ void resolve(const Context& ctx, TransferId id, u128 posted, PendingState final_
   const bool reopen = final_state != PendingState::posted;
 
   Account& dr = ctx.state.mutable_account(p.debit_account_id);
+  const u128 dr_before = debits_total(dr.balances);
   dr.balances.debits_pending = sub_checked(dr.balances.debits_pending, reserved);
   dr.balances.debits_posted = add_checked(dr.balances.debits_posted, posted);
   if (reopen && (p.flags & transfer_flags::closing_debit) != 0) dr.flags &= ~account_flags::closed;
   Account& cr = ctx.state.mutable_account(p.credit_account_id);
+  const u128 cr_before = credits_total(cr.balances);
   cr.balances.credits_pending = sub_checked(cr.balances.credits_pending, reserved);
   cr.balances.credits_posted = add_checked(cr.balances.credits_posted, posted);
   if (reopen && (p.flags & transfer_flags::closing_credit) != 0) cr.flags &= ~account_flags::closed;
+  // Both sides give back the same unposted part of the reservation.
+  assert(dr_before - debits_total(dr.balances) == reserved - posted);
+  assert(cr_before - credits_total(cr.balances) == reserved - posted);
 
   add_history(ctx.state, dr, ctx.timestamp, cause);
   add_history(ctx.state, cr, ctx.timestamp, cause);
@@ -123,6 +128,7 @@ Outcome post_or_void(const Context& ctx, const CreateTransfer& c) {
   if (const Outcome o = find_pending(ctx.state, c.pending_id, &p); o != Outcome::created) return o;
   u128 amount = 0;
   if (const Outcome o = check_resolution(ctx, c, *p, amount); o != Outcome::created) return o;
+  assert(p->state == PendingState::pending && amount <= p->amount.value());
 
   // The record of the post or void: the pending transfer's accounts, ledger
   // and code; user data given, or inherited where 0.

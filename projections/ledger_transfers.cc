@@ -89,7 +89,9 @@ Outcome check_balances(const CreateTransfer& c, u128 amount, const Account& dr_a
 // a closing transfer, records the transfer, its history and its timer.
 void apply_transfer(const Context& ctx, const CreateTransfer& c, u128 amount) {
   const bool pending = (c.flags & transfer_flags::pending) != 0;
+  assert(c.debit_account_id != c.credit_account_id);  // validate_fields
   Account& dr = ctx.state.mutable_account(c.debit_account_id);
+  const u128 dr_before = debits_total(dr.balances);
   if (pending) {
     dr.balances.debits_pending = add_checked(dr.balances.debits_pending, amount);
   } else {
@@ -97,12 +99,16 @@ void apply_transfer(const Context& ctx, const CreateTransfer& c, u128 amount) {
   }
   if ((c.flags & transfer_flags::closing_debit) != 0) dr.flags |= account_flags::closed;
   Account& cr = ctx.state.mutable_account(c.credit_account_id);
+  const u128 cr_before = credits_total(cr.balances);
   if (pending) {
     cr.balances.credits_pending = add_checked(cr.balances.credits_pending, amount);
   } else {
     cr.balances.credits_posted = add_checked(cr.balances.credits_posted, amount);
   }
   if ((c.flags & transfer_flags::closing_credit) != 0) cr.flags |= account_flags::closed;
+  // Double entry: the debit side moved exactly what the credit side did.
+  assert(debits_total(dr.balances) - dr_before == amount);
+  assert(credits_total(cr.balances) - cr_before == amount);
 
   Transfer t = transfer_record(c, ctx.timestamp, Outcome::created);
   t.amount = Amount(amount);
@@ -128,6 +134,7 @@ Outcome single_or_pending(const Context& ctx, const CreateTransfer& c) {
   if ((dr->flags & account_flags::closed) != 0) return Outcome::debit_account_already_closed;
   if ((cr->flags & account_flags::closed) != 0) return Outcome::credit_account_already_closed;
   const u128 amount = movable_amount(c, *dr, *cr);
+  assert(amount <= c.amount.value());  // a balancing transfer moves less, never more
   const Outcome o = check_balances(c, amount, *dr, *cr, ctx.timestamp);
   if (o != Outcome::created) return o;
   apply_transfer(ctx, c, amount);

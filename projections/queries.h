@@ -7,17 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/tally_limits.h"
 #include "engine/core/status.h"
 #include "projections/store.h"
 
 namespace tally {
 
-// Largest page a history or list query returns.
-inline constexpr size_t kMaxPageSize = 8189;
+// Largest page a history or list query returns (engine/core/tally_limits.h).
+inline constexpr size_t kMaxPageSize = limits::kMaxPageItems;
 
 struct HistoryQuery {
   AccountId account;
-  size_t limit = 100;            // 1..kMaxPageSize
+  size_t limit = limits::kDefaultPageItems;  // 1..kMaxPageSize
   bool descending = false;       // newest first
   Timestamp from{0};             // inclusive
   Timestamp to{~uint64_t{0}};    // inclusive

@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -136,6 +137,7 @@ void StoreBatch::clear() {
 }
 
 void StoreBatch::Impl::emit_history(Bucket& b) {
+  assert(!b.block.entries.empty() && b.block.entries.size() <= kHistoryBlockEntries);
   const keys::KeyBuf k = keys::history_key(b.account, b.block.entries.front().timestamp);
   encode_to(value, b.block);
   wb.Put(rocksdb::Slice(k.data, k.size), value);
@@ -185,6 +187,9 @@ void StoreBatch::stage_changes(const PartitionState& state) {
       impl_->history[impl_->history_used++].account = h.account;
     }
     Impl::Bucket& b = impl_->history[it->second];
+    assert(b.account == h.account);
+    // A block's entries ascend: its key is its first entry's timestamp.
+    assert(b.block.entries.empty() || b.block.entries.back().timestamp <= h.timestamp);
     b.block.entries.push_back({h.timestamp, h.transfer, h.has_balances, h.balances});
     if (b.block.entries.size() == kHistoryBlockEntries) impl_->emit_history(b);
   }
@@ -197,7 +202,9 @@ void StoreBatch::stage_changes(const PartitionState& state) {
       wb.Delete(keys::timer(op.timer));
     }
   }
-  for (const OutboxEntry& e : c.outbox) {
+  for (size_t i = 0; i < c.outbox.size(); i++) {
+    const OutboxEntry& e = c.outbox[i];
+    assert(i == 0 || c.outbox[i - 1].seq < e.seq);  // one sequence, ascending
     if (e.seq >= impl_->outbox_floor) wb.Put(keys::outbox(e.seq), encode(e));
   }
 }

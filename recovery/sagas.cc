@@ -1,5 +1,8 @@
 #include "recovery/sagas.h"
 
+#include <cassert>
+
+#include "engine/core/checked_math.h"
 #include "engine/core/digest.h"
 #include "engine/core/partitioner.h"
 #include "recovery/transit.h"
@@ -115,8 +118,13 @@ Outcome SagaCoordinator::begin_cross_partition(PartitionState& s, const CreateTr
 
   const Partition dst = partition_of(t.credit_account_id, s.partition_count());
   const AccountId transit = ensure_transit(s, dst, t.ledger, ts);
-  s.mutable_account(t.debit_account_id).balances.debits_pending += t.amount.value();
-  s.mutable_account(transit).balances.credits_pending += t.amount.value();
+  assert(transit != t.debit_account_id);  // user ids are never in the reserved range
+  // check_debit_side ruled out both overflows (a new transit starts at 0).
+  const u128 amount = t.amount.value();
+  Balances& a = s.mutable_account(t.debit_account_id).balances;
+  a.debits_pending = add_checked(a.debits_pending, amount);
+  Balances& x = s.mutable_account(transit).balances;
+  x.credits_pending = add_checked(x.credits_pending, amount);
   note_history(s, t.debit_account_id, ts, t.id);
   note_history(s, transit, ts, t.id);
 
@@ -127,6 +135,7 @@ Outcome SagaCoordinator::begin_cross_partition(PartitionState& s, const CreateTr
   saga.started = ts;
   saga.attempts = 1;
   saga.deadline = Timestamp{saturating_add(ts.ns, SagaSchedule::interval_ns(t.id, 1))};
+  assert(s.find_saga(t.id) == nullptr);  // the id was free: its record was just inserted
   s.insert_saga(saga);
   s.set_timer(deadline_timer(saga, t.debit_account_id));
   s.add_outbox(dst, credit_leg(rec, s.partition()));
@@ -150,8 +159,15 @@ Outcome SagaCoordinator::on_credit(PartitionState& s, const SagaCredit& c, Times
   const Outcome o = check_credit_side(s, c);
   if (o == Outcome::created) {
     const AccountId transit = ensure_transit(s, c.source_partition, c.ledger, ts);
-    s.mutable_account(transit).balances.debits_posted += c.amount.value();
-    s.mutable_account(c.credit_account_id).balances.credits_posted += c.amount.value();
+    assert(transit != c.credit_account_id);  // user ids are never in the reserved range
+    // check_credit_side ruled out both overflows (a new transit starts at 0).
+    const u128 amount = c.amount.value();
+    Balances& x = s.mutable_account(transit).balances;
+    const u128 transit_before = x.debits_posted;
+    x.debits_posted = add_checked(x.debits_posted, amount);
+    Balances& b = s.mutable_account(c.credit_account_id).balances;
+    b.credits_posted = add_checked(b.credits_posted, amount);
+    assert(s.find_account(transit)->balances.debits_posted - transit_before == amount);
     Transfer t;
     t.id = c.saga_id;
     t.debit_account_id = transit;
@@ -198,15 +214,19 @@ Outcome SagaCoordinator::on_reply(PartitionState& s, const SagaReply& r, Timesta
   const AccountId debit = t->debit_account_id;
   const AccountId transit = ensure_transit(s, saga->destination, t->ledger, ts);
   const bool credited = r.result == static_cast<uint16_t>(Outcome::created);
+  assert(t->kind == TransferKind::saga_source && t->outcome == Outcome::created);
+  // An in-flight saga still holds its reservation on both accounts. Posting
+  // cannot overflow: the debit account's pending + posted was bounded when
+  // the reservation was made, and the transit's credits_posted never passes
+  // the destination transit's debits_posted, bounded by check_credit_side.
   Balances& a = s.mutable_account(debit).balances;
+  a.debits_pending = sub_checked(a.debits_pending, amount);
+  if (credited) a.debits_posted = add_checked(a.debits_posted, amount);
   Balances& x = s.mutable_account(transit).balances;
-  a.debits_pending -= amount;
-  x.credits_pending -= amount;
-  if (credited) {
-    a.debits_posted += amount;
-    x.credits_posted += amount;
-  }
+  x.credits_pending = sub_checked(x.credits_pending, amount);
+  if (credited) x.credits_posted = add_checked(x.credits_posted, amount);
   Saga& m = s.mutable_saga(r.saga_id);
+  assert(m.state == SagaState::in_flight);  // a saga settles once, from in_flight
   s.clear_timer(deadline_timer(m, debit));
   m.state = credited ? SagaState::completed : SagaState::compensated;
   m.settled = ts;
@@ -224,6 +244,7 @@ Outcome SagaCoordinator::on_timeout(PartitionState& s, const SagaTimeout& t, Tim
   if (saga->state != SagaState::in_flight) return Outcome::saga_already_settled;
   if (ts < saga->deadline) return Outcome::not_yet_due;
   Saga& m = s.mutable_saga(t.saga_id);
+  assert(m.state == SagaState::in_flight && m.attempts >= 1);
   s.clear_timer(deadline_timer(m, rec->debit_account_id));
   m.attempts++;
   if (m.attempts <= SagaSchedule::kCreditAttempts && !m.cancel_sent) {

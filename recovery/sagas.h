@@ -23,6 +23,7 @@
 // outbox relay may deliver any step more than once.
 #pragma once
 
+#include "engine/core/tally_limits.h"
 #include "projections/ledger.h"
 
 namespace tally {
@@ -30,10 +31,11 @@ namespace tally {
 // Re-drive schedule, in log time (deterministic: part of the state machine;
 // changing these changes what a replay produces).
 struct SagaSchedule {
-  static constexpr uint64_t kFirstDeadlineNs = 5'000'000'000ull;   // 5 s after the start
-  static constexpr uint64_t kMaxIntervalNs = 300'000'000'000ull;   // 5 min
-  static constexpr uint32_t kCreditAttempts = 5;  // credit-leg sends before cancelling
-  static constexpr uint32_t kStuckAttempts = 10;  // sends (credit + cancel) before "stuck"
+  // Values and units in engine/core/tally_limits.h.
+  static constexpr uint64_t kFirstDeadlineNs = limits::kSagaFirstDeadlineNs;  // 5 s after the start
+  static constexpr uint64_t kMaxIntervalNs = limits::kSagaMaxIntervalNs;      // 5 min
+  static constexpr uint32_t kCreditAttempts = limits::kSagaCreditAttempts;    // credit-leg sends before cancelling
+  static constexpr uint32_t kStuckAttempts = limits::kSagaStuckAttempts;      // sends (credit + cancel) before "stuck"
   // The wait after send number `attempt` (1-based): doubling from the
   // first deadline, capped, with ±20% jitter derived from the saga id.
   static uint64_t interval_ns(TransferId saga, uint32_t attempt);

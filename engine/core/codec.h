@@ -13,15 +13,15 @@
 #include <vector>
 
 #include "engine/core/command.h"
+#include "engine/core/tally_limits.h"
 #include "engine/core/status.h"
 
 namespace tally {
 
-// At most this many commands in one record (a batch of 8,189 transfers of
-// 120 bytes fits Kafka's default 1,000,000-byte message limit).
-inline constexpr size_t kMaxBatchCommands = 8189;
-// At most this many bytes in one record.
-inline constexpr size_t kMaxRecordBytes = 1u << 20;
+// At most this many commands in one record, and this many bytes
+// (engine/core/tally_limits.h, where their relations are checked).
+inline constexpr size_t kMaxBatchCommands = limits::kMaxBatchCommands;
+inline constexpr size_t kMaxRecordBytes = limits::kMaxRecordBytes;
 
 // Builds one record. Not thread-safe; reusable after finish().
 class BatchBuilder {

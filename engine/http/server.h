@@ -21,6 +21,7 @@
 #include <chrono>
 #include <memory>
 
+#include "engine/core/tally_limits.h"
 #include "engine/http/address.h"
 #include "engine/http/guard.h"
 #include "engine/http/redact.h"
@@ -39,16 +40,17 @@ struct ServerOptions {
   // Retry-After; it is closed after one request, or after
   // `overflow_timeout` without one. Beyond max_connections +
   // overflow_connections a connection is answered 503 at once and closed.
-  size_t max_connections = 1024;
-  size_t max_connections_per_client = 256;
-  size_t overflow_connections = 4096;
-  std::chrono::seconds overflow_timeout{1};
+  // Defaults and units: engine/core/tally_limits.h.
+  size_t max_connections = limits::kDefaultMaxConnections;
+  size_t max_connections_per_client = limits::kDefaultMaxConnectionsPerClient;
+  size_t overflow_connections = limits::kDefaultOverflowConnections;
+  std::chrono::seconds overflow_timeout = limits::kDefaultOverflowTimeout;
   // A connection that sends no complete request for this long is closed;
   // `busy_idle_timeout` instead when over 3/4 of max_connections are open.
-  std::chrono::seconds idle_timeout{60};
-  std::chrono::seconds busy_idle_timeout{5};
+  std::chrono::seconds idle_timeout = limits::kDefaultIdleTimeout;
+  std::chrono::seconds busy_idle_timeout = limits::kDefaultBusyIdleTimeout;
   // stop() lets requests in progress finish for at most this long.
-  std::chrono::seconds shutdown_grace{15};
+  std::chrono::seconds shutdown_grace = limits::kDefaultShutdownGrace;
   // Host, Origin, Content-Type and API key checks (guard.h).
   GuardOptions guard;
   // Directories whose paths answers show by label (redact.h); any other

@@ -13,10 +13,11 @@
 #include <string_view>
 
 #include "engine/core/status.h"
+#include "engine/core/tally_limits.h"
 
 namespace tally {
 
-inline constexpr size_t kMaxJsonDepth = 32;
+inline constexpr size_t kMaxJsonDepth = limits::kMaxJsonDepth;  // levels (engine/core/tally_limits.h)
 
 // The value, or invalid_argument: "malformed JSON at byte N: ..." or
 // "duplicate key \"K\" in PATH".

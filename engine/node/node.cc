@@ -1,5 +1,6 @@
 #include "engine/node/node.h"
 
+#include <cassert>
 #include <filesystem>
 
 #include "engine/core/clock.h"
@@ -248,6 +249,7 @@ Result<Offset> Node::append_record(Partition p, std::span<const uint8_t> value, 
   TALLY_RETURN_IF_ERROR(admit(commands, deadline));
   const AppendRequest request{p, {}, value};
   TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offset, log_->append_by(std::span(&request, 1), deadline));
+  assert(offset.size() == 1);
   in_flight_->appended(p, offset.at(0), commands);
   return offset.at(0);
 }
@@ -268,6 +270,7 @@ Result<std::vector<Placement>> Node::append(std::span<const Command> commands, D
     const auto& idx = by_partition[p];
     for (size_t start = 0; start < idx.size(); start += kMaxBatchCommands) {
       const size_t end = std::min(idx.size(), start + kMaxBatchCommands);
+      assert(end > start && end - start <= kMaxBatchCommands);  // a record the codec accepts
       for (size_t k = start; k < end; k++) builder.add(commands[idx[k]]);
       values.push_back(builder.finish());
       keys.push_back(routing_key(routing_account(commands[idx[start]])));
@@ -280,14 +283,18 @@ Result<std::vector<Placement>> Node::append(std::span<const Command> commands, D
                         std::span(reinterpret_cast<const uint8_t*>(keys[r].bytes), 8), values[r]});
   }
   TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, log_->append_by(requests, deadline));
+  assert(offsets.size() == requests.size());  // one offset per record appended
   std::vector<Placement> out(commands.size());
+  [[maybe_unused]] size_t placed = 0;
   for (size_t r = 0; r < spans.size(); r++) {
     const auto& [p, range] = spans[r];
+    placed += range.second - range.first;
     in_flight_->appended(Partition{p}, offsets[r], range.second - range.first);
     for (size_t k = range.first; k < range.second; k++) {
       out[by_partition[p][k]] = Placement{Partition{p}, offsets[r], static_cast<uint32_t>(k - range.first)};
     }
   }
+  assert(placed == commands.size());  // every command admitted went into exactly one record
   return out;
 }
 

@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/core/tally_limits.h"
 #include "engine/log/log.h"
 #include "engine/node/node_admin.h"
 #include "engine/node/pipeline.h"
@@ -75,7 +76,7 @@ struct NodeOptions {
   // many commands are in flight in the node (appended by any of its
   // writers, not yet applied); 0 turns admission off. Sagas make up to two
   // more commands each, so in flight stays below about 3 × this.
-  uint64_t admission_window = 32'768;
+  uint64_t admission_window = limits::kDefaultAdmissionWindow;  // commands
   // Saga deadlines are held while their messages queue in a healthy node
   // (recovery/saga_hold.h); a partition this long without progress, with
   // commands queued, counts as stalled.
@@ -156,7 +157,7 @@ class Node {
   using Deadline = Log::Deadline;
   Result<std::vector<Placement>> append(std::span<const Command> commands,
                                         Deadline deadline = Deadline::max());
-  static constexpr std::chrono::seconds kDefaultAdmissionWait{30};
+  static constexpr std::chrono::seconds kDefaultAdmissionWait = limits::kDefaultAdmissionWait;
   // One record already encoded (a Batch of `commands` commands) for
   // partition p, admitted and counted as append() does: for benchmarks and
   // tools that build their own records.

@@ -1,6 +1,7 @@
 #include "engine/node/pipeline.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -179,6 +180,7 @@ void PartitionPipeline::digest_record(const LogRecord& record, const std::vector
 }
 
 Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
+  assert(!records.empty());  // step() returns before an empty read
   const auto started = std::chrono::steady_clock::now();
   Decoded& decoded = decoded_;
   decode_records(records, decoded);
@@ -190,10 +192,16 @@ Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
     if (within == 0) return Status::Ok();
   }
   TALLY_RETURN_IF_ERROR(prefetch(decoded));
+  // Records arrive in offset order from where the store left off (a log may
+  // skip offsets, e.g. Kafka's transaction markers, so not always +1).
+  assert(records.front().offset >= meta_.next_offset);
+  assert(decoded.commands.size() == records.size());
   batch_.clear();
   rejected_.clear();
   uint64_t commands = 0;
   const bool effects = stage_records(records, decoded, commands);
+  // The step commits exactly through its last record.
+  assert(meta_.next_offset == records.back().offset.next());
   return commit(records.size(), commands, effects, started);
 }
 
@@ -202,6 +210,7 @@ bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
   bool effects = false;
   for (size_t i = 0; i < records.size(); i++) {
     const LogRecord& r = records[i];
+    assert(i == 0 || records[i - 1].offset < r.offset);  // strictly ascending
     if (!decoded.good[i]) {
       batch_.stage_quarantine(
           {r.offset, decoded.reasons[i], std::string(r.value.begin(), r.value.end())});
@@ -214,6 +223,9 @@ bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
       rejected_.emplace_back(r.offset, "quarantined: " + decoded.reasons[i]);
     } else {
       apply_record(state_, decoded.commands[i], r.append_time, extension_, outcome_);
+      // One outcome and one timestamp per command (apply_record's contract).
+      assert(outcome_.outcomes.size() == decoded.commands[i].size());
+      assert(outcome_.timestamps.size() == decoded.commands[i].size());
       const Timestamp first = outcome_.timestamps.empty() ? Timestamp{} : outcome_.timestamps[0];
       batch_.stage_outcomes(r.offset, OffsetOutcomes{first, outcome_.outcomes});
       batch_.stage_changes(state_);
@@ -238,6 +250,8 @@ bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
 
 Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects,
                                  std::chrono::steady_clock::time_point started) {
+  assert(records > 0);  // apply_records returns before committing an empty step
+  assert(meta_.commands_applied + commands >= meta_.commands_applied);
   meta_.last_timestamp = state_.last_timestamp();
   meta_.next_outbox_seq = state_.next_outbox_seq();
   meta_.commands_applied += commands;

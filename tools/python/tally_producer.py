@@ -31,7 +31,7 @@ from tally.wire import Account, Batch, Transfer, U128
 from tally.wire.Kind import Kind
 
 FILE_IDENTIFIER = b"TLY1"
-MAX_BATCH_COMMANDS = 8189  # Tally's limit per record (engine/core/codec.h)
+MAX_BATCH_COMMANDS = 8189  # Tally's limit per record (engine/core/tally_limits.h)
 U128_MAX = (1 << 128) - 1
 
 # Flag bits, frozen by tally.fbs.
