@@ -67,9 +67,7 @@ bool Workload::is_cross(const CreateTransfer& t) const {
 // say which transfer of the workload it is.
 TransferId Workload::transfer_id(AccountId debit, uint64_t i) { return TransferId(make_u128(debit.hi(), i)); }
 
-CreateTransfer Workload::wallet_transfer(uint64_t i, uint64_t debit, uint64_t& rng) const {
-  uint64_t credit = pick_account(rng);
-  if (credit == debit) credit = (debit + 1) % o_.accounts;
+CreateTransfer Workload::make_transfer(uint64_t i, uint64_t debit, uint64_t credit, uint64_t& rng) const {
   CreateTransfer t;
   t.debit_account_id = account_id(debit);
   t.id = transfer_id(t.debit_account_id, i);
@@ -78,6 +76,12 @@ CreateTransfer Workload::wallet_transfer(uint64_t i, uint64_t debit, uint64_t& r
   t.ledger = o_.ledger;
   t.code = 1;
   return t;
+}
+
+CreateTransfer Workload::wallet_transfer(uint64_t i, uint64_t debit, uint64_t& rng) const {
+  uint64_t credit = pick_account(rng);
+  if (credit == debit) credit = (debit + 1) % o_.accounts;
+  return make_transfer(i, debit, credit, rng);
 }
 
 CreateTransfer Workload::transfer(uint64_t i) const {
@@ -93,14 +97,7 @@ CreateTransfer Workload::transfer(uint64_t i) const {
   if (o_.cross > 0 && static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53 < o_.cross) {
     credit = pick_elsewhere(debit, rng);
   }
-  CreateTransfer t;
-  t.debit_account_id = account_id(debit);
-  t.id = transfer_id(t.debit_account_id, i);
-  t.credit_account_id = account_id(credit);
-  t.amount = Amount(1 + splitmix64(rng) % 1000);
-  t.ledger = o_.ledger;
-  t.code = 1;
-  return t;
+  return make_transfer(i, debit, credit, rng);
 }
 
 }  // namespace tally::bench

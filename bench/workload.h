@@ -57,6 +57,8 @@ class Workload {
   // REQUIRES: such a group exists.
   uint64_t pick_elsewhere(uint64_t debit, uint64_t& rng) const;
   CreateTransfer wallet_transfer(uint64_t i, uint64_t debit, uint64_t& rng) const;
+  // Transfer i from `debit` to `credit`; its amount is the next draw of `rng`.
+  CreateTransfer make_transfer(uint64_t i, uint64_t debit, uint64_t credit, uint64_t& rng) const;
   WorkloadOptions o_;
   std::vector<double> zipf_cdf_;
 };
