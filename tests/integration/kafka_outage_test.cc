@@ -10,8 +10,8 @@
 // again is applied once (answered created or exists); the books reconcile.
 // The operator log names each breaker transition.
 //
-// The pause is kPause (12 s): long enough for every deadline to pass and
-// the breaker to open and half-open more than once.
+// The pause is kPause (60 s, as issue 12 asks): every deadline passes, and
+// the breaker (open 3 s here) opens and half-opens many times over.
 #include <doctest/doctest.h>
 #include <signal.h>
 
@@ -41,7 +41,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr uint32_t kPartitions = 4;
-constexpr auto kPause = 12s;
+constexpr auto kPause = 60s;
 constexpr auto kDeadline = 3000ms;  // each request's timeout_ms
 constexpr int kProducers = 5;  // one round of failed appends opens the breaker
 const std::string kDebit = "1001";
