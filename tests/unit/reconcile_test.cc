@@ -1,6 +1,7 @@
 // tools/reconcile over stores a real node built: clean books pass; a
 // corrupted saga or transit account is found and named; beside a running
-// node the checks across partitions are skipped with a note.
+// node the checks across partitions are skipped with a note; a transfer id
+// stored in two partitions is named.
 #include <doctest/doctest.h>
 
 #include "engine/core/partitioner.h"
@@ -141,4 +142,42 @@ TEST_CASE("without a log the outcome counts are skipped, with a note; without st
   CHECK(r->notes[0].find("no log") != std::string::npos);
   auto none = reconcile::reconcile({.data_dir = dir.sub("nothing")});
   CHECK(none.status().code() == StatusCode::not_found);
+}
+
+// Stores written before "a transfer id routes like an account id" may hold
+// one id in two partitions (docs/design.md "One transfer id, one
+// partition"). A saga's credit leg reuses its saga's id in the destination
+// by design and is not one.
+TEST_CASE("a transfer id stored in two partitions is named with both; a saga's credit leg is not") {
+  TempDir dir;
+  const ScenarioIds ids = build(dir.sub("data"));
+  const uint32_t home = partition_of(ids.a, kScenarioPartitions).value;
+  const uint32_t dest = partition_of(ids.c, kScenarioPartitions).value;
+  uint32_t other = 0;
+  while (other == home || other == dest) other++;
+  Transfer copy;
+  edit_store(dir.sub("data"), Partition{home}, kScenarioPartitions, [&](PartitionStore& s, StoreBatch&) {
+    auto t = s.transfer(ids.single);
+    REQUIRE(t.ok());
+    REQUIRE(t->has_value());
+    copy = **t;
+  });
+  REQUIRE(copy.outcome == Outcome::created);
+  edit_store(dir.sub("data"), Partition{other}, kScenarioPartitions, [&](PartitionStore&, StoreBatch& b) {
+    b.put(keys::transfer(ids.single), encode(copy));
+  });
+  const reconcile::Report r = check(dir.sub("data"));
+  INFO(reconcile::render_text(r));
+  int named = 0;
+  for (const auto& d : r.discrepancies) {
+    if (d.kind != "transfer_id_in_two_partitions") continue;
+    named++;
+    CHECK(d.id == ids.single.str());
+    CHECK_FALSE(d.partition.has_value());
+    const uint32_t lo = std::min(home, other), hi = std::max(home, other);
+    CHECK(d.found == "partitions " + std::to_string(lo) + ", " + std::to_string(hi));
+    CHECK(d.expected == "one partition (" + std::to_string(home) + ", where the id routes)");
+  }
+  CHECK(named == 1);  // the sagas (source and credit leg share an id) are not named
+  CHECK_FALSE(has(r, "transfer_id_in_two_partitions", ids.saga_completed.str()));
 }

@@ -112,6 +112,9 @@ struct PartitionFacts {
   std::vector<LegFacts> legs;
   std::vector<CreditFacts> credits;
   std::vector<TransitFacts> transits;
+  // Ids of the stored transfers other than saga credit legs, any outcome,
+  // in increasing order (transfer_ids_across_partitions).
+  std::vector<TransferId> producer_ids;
   OffsetIndex offsets;
   Stats stats;
 };
@@ -188,6 +191,15 @@ std::optional<Partition> transit_peer(AccountId id, Partition own, Ledger ledger
 // step applied in one store whose other step lies in the other store's log
 // tail (not counted as mismatches).
 uint64_t cross_check(const std::vector<PartitionFacts>& partitions, Sink& sink);
+
+// transfer_id_in_two_partitions: a transfer id (not a saga's credit leg)
+// stored in more than one partition, as stores written before the rule
+// "a transfer id routes like an account id" may hold (docs/design.md "One
+// transfer id, one partition"). A merge of the partitions' sorted
+// producer_ids: O(N log P) for N ids in P partitions, no map of all ids.
+// Valid beside a running node too: an id in two prefixes is in two stores.
+void transfer_ids_across_partitions(const std::vector<PartitionFacts>& partitions,
+                                    uint32_t partition_count, Sink& sink);
 
 std::string four(const Balances& b);
 

@@ -1,5 +1,6 @@
 // The checks across partitions: per-ledger totals, each saga against its
-// destination's decision, and the transit accounts of each partition pair.
+// destination's decision, the transit accounts of each partition pair, and
+// transfer ids stored in more than one partition.
 //
 // The consistent cut (issue 16 item 5). Each store is a consistent prefix
 // of its own partition's log, but after a kill -9 the prefixes end at
@@ -17,10 +18,13 @@
 // Anything else that disagrees, including a missing step that is not in
 // the log tail, is still a mismatch. Without a log (no tails), nothing is
 // excused.
+#include <functional>
 #include <map>
+#include <queue>
 #include <set>
 #include <tuple>
 
+#include "engine/core/partitioner.h"
 #include "tools/reconcile/checker.h"
 
 namespace tally::reconcile::detail {
@@ -229,7 +233,41 @@ void transit(const std::vector<PartitionFacts>& parts, const AtCut& cut, Sink& s
   }
 }
 
+void id_in_two(Sink& sink, TransferId id, const std::vector<uint32_t>& where, uint32_t partition_count) {
+  std::string list;
+  for (uint32_t w : where) list += (list.empty() ? "" : ", ") + std::to_string(w);
+  const uint32_t owner = partition_of_key(id.hi(), partition_count).value;
+  sink.add({.kind = "transfer_id_in_two_partitions", .subject = "transfer", .id = id.str(),
+            .expected = "one partition (" + std::to_string(owner) + ", where the id routes)",
+            .found = "partitions " + list,
+            .detail = "one transfer id recorded in more than one partition (a store written "
+                      "before transfer ids had to route with their debit account)"});
+}
+
 }  // namespace
+
+void transfer_ids_across_partitions(const std::vector<PartitionFacts>& parts, uint32_t partition_count,
+                                    Sink& sink) {
+  // (id, index into parts, position in its producer_ids), smallest id first,
+  // then lowest partition.
+  using Head = std::tuple<TransferId, size_t, size_t>;
+  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
+  for (size_t i = 0; i < parts.size(); i++) {
+    if (!parts[i].producer_ids.empty()) heads.emplace(parts[i].producer_ids[0], i, 0);
+  }
+  std::vector<uint32_t> where;
+  while (!heads.empty()) {
+    const TransferId id = std::get<0>(heads.top());
+    where.clear();
+    while (!heads.empty() && std::get<0>(heads.top()) == id) {
+      auto [unused, i, pos] = heads.top();
+      heads.pop();
+      if (where.empty() || where.back() != parts[i].partition.value) where.push_back(parts[i].partition.value);
+      if (pos + 1 < parts[i].producer_ids.size()) heads.emplace(parts[i].producer_ids[pos + 1], i, pos + 1);
+    }
+    if (where.size() > 1) id_in_two(sink, id, where, partition_count);
+  }
+}
 
 uint64_t cross_check(const std::vector<PartitionFacts>& parts, Sink& sink) {
   totals(parts, sink);

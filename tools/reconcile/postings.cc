@@ -14,22 +14,29 @@
 // History entries expected per account: one per posting, and a second one
 // where the same id resolves later (an expired pending transfer, a settled
 // saga's reservation).
+#include <algorithm>
+
 #include "recovery/transit.h"
 #include "tools/reconcile/checker.h"
 
 namespace tally::reconcile::detail {
 
 Status PartitionChecker::scan_transfers() {
-  return store_->scan("T", "U", false, 0, [&](std::string_view k, std::string_view v) {
+  TALLY_RETURN_IF_ERROR(store_->scan("T", "U", false, 0, [&](std::string_view k, std::string_view v) {
     auto t = decode_transfer(v);
     if (!t.ok()) {
       unreadable(k, t.status());
       return true;
     }
     facts_->stats.transfers++;
+    if (t->kind != TransferKind::saga_credit) facts_->producer_ids.push_back(t->id);
     posting(*t);
     return true;
-  }).status();
+  }).status());
+  // Keys order the ids already; sort only should the key layout not.
+  std::vector<TransferId>& ids = facts_->producer_ids;
+  if (!std::is_sorted(ids.begin(), ids.end())) std::sort(ids.begin(), ids.end());
+  return Status::Ok();
 }
 
 void PartitionChecker::posting(const Transfer& t) {

@@ -129,6 +129,7 @@ Result<Report> reconcile(const ReconcileOptions& options) {
   Sink cross(options.max_listed);
   std::vector<PartitionFacts> facts;
   for (PartitionRun& r : runs) facts.push_back(std::move(r.facts));
+  detail::transfer_ids_across_partitions(facts, n, cross);
   if (in_use) {
     report.notes.push_back(
         "the stores are in use by a running process (tally serve): each partition shows what it "

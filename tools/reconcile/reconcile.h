@@ -29,6 +29,13 @@
 //                         disagree (completed without a credit, compensated
 //                         after a credit, a credit without a saga, amounts)
 //   saga_credited_twice   one saga credited in more than one partition
+//   transfer_id_in_two_partitions
+//                         one transfer id (any outcome, not counting a saga's
+//                         credit legs, which reuse its id in the destination)
+//                         stored in more than one partition: a store written
+//                         before transfer ids routed like account ids
+//                         (docs/design.md "One transfer id, one partition");
+//                         checked beside a running node too
 //   transit_imbalance     transit accounts of a partition pair do not net to
 //                         zero apart from the sagas still in flight
 //   store_unreadable      a record that does not decode
