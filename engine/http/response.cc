@@ -32,7 +32,8 @@ Response json_response(unsigned status, const boost::json::value& body) {
 }
 
 Response error_response(unsigned status, const std::string& message) {
-  return json_response(status, boost::json::object{{"error", message}});
+  // A message may quote the client's raw bytes (a percent-decoded path).
+  return json_response(status, boost::json::object{{"error", json_text::valid_utf8(message)}});
 }
 
 Response error_response(const Status& s) {

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace tally::json_text {
 
@@ -17,5 +18,12 @@ std::string plain_decimal(double d);
 
 // `v` serialized with every double as plain_decimal.
 std::string serialize(const boost::json::value& v);
+
+// `text` with every byte that does not begin or continue a well-formed
+// UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at most
+// U+10FFFF) replaced by U+FFFD. boost::json writes strings byte for byte,
+// so text that may hold a client's raw bytes (a percent-decoded path in an
+// error message) goes through this first, or the answer is not JSON.
+std::string valid_utf8(std::string_view text);
 
 }  // namespace tally::json_text

@@ -205,6 +205,17 @@ TEST_CASE("router: 404 for unknown routes, 405 with Allow, 413 past the body lim
   CHECK(r.body.find("tally_http_requests_total{route=\"unmatched\",code=\"404\"} 1") != std::string::npos);
 }
 
+TEST_CASE("router: an error that quotes a path of raw bytes is still JSON (found by fuzz_http)") {
+  TestNode n;
+  Router router(*n.backend);
+  const Response r = router.handle({"GET", "/v1/\xFF\xFF%FEaccounts/7", ""});
+  CHECK(r.status == 404);
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(r.body, ec);
+  REQUIRE(!ec);
+  CHECK(std::string(v.at("error").as_string()) == "no route for GET /v1/\xEF\xBF\xBD\xEF\xBF\xBD%FEaccounts/7");
+}
+
 TEST_CASE("router: pending transfers merge across partitions in id order, paged by cursor") {
   TestNode n;
   Router router(*n.backend);

@@ -25,3 +25,18 @@ TEST_CASE("json text: everything else is boost::json's, escaping included") {
         R"("none":null,"list":[0.5,-2,"a\"b"]})");
   CHECK(boost::json::parse(json_text::serialize(v)) == v);
 }
+
+TEST_CASE("json text: bytes that are not UTF-8 become U+FFFD, so an echoed path stays JSON") {
+  CHECK(json_text::valid_utf8("plain ascii") == "plain ascii");
+  CHECK(json_text::valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x92\xB6") == "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x92\xB6");
+  CHECK(json_text::valid_utf8("/v1/\xFF\xFE" "a") == "/v1/\xEF\xBF\xBD\xEF\xBF\xBD" "a");
+  CHECK(json_text::valid_utf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");          // overlong '/'
+  CHECK(json_text::valid_utf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+  CHECK(json_text::valid_utf8("\xF4\x90\x80\x80").starts_with("\xEF\xBF\xBD"));    // past U+10FFFF
+  CHECK(json_text::valid_utf8("end\xE2\x82") == "end\xEF\xBF\xBD\xEF\xBF\xBD");     // cut short
+  // What fuzz_http found: a 404 quoting such a path was not parseable JSON.
+  const std::string body = json_text::serialize(boost::json::object{{"error", json_text::valid_utf8("no route for GET /v1/\xFF")}});
+  boost::system::error_code ec;
+  boost::json::parse(body, ec);
+  CHECK(!ec);
+}
