@@ -51,6 +51,7 @@ struct Options {
 struct Figures {
   double tps = 0;
   double cpu_us_per_transfer = 0;
+  double keys_per_transfer = 0;  // RocksDB keys the stores wrote
   double settle_p50_ms = 0, settle_p99_ms = 0;  // cross-partition transfers only
 };
 
@@ -67,6 +68,13 @@ double cpu_seconds() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// RocksDB keys all of `node`'s stores wrote so far (PartitionStore::keys_written).
+uint64_t store_keys_written(const Node& node) {
+  uint64_t n = 0;
+  for (uint32_t p = 0; p < node.partition_count(); p++) n += node.store(Partition{p}).keys_written();
+  return n;
 }
 
 double seconds_since(Clock::time_point t0) {
@@ -315,6 +323,7 @@ int run(const Options& o, Figures& figures) {
   LoadLookups load_lookups(n, w, expected, o.lookup_rate);
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
+  const uint64_t keys0 = store_keys_written(n);
   load_lookups.start();
   if (sagas) sampler.start();
   if (!o.apply_only) s = run_appends(n, records, o.appenders, o.window, o.rate, lat);
@@ -334,12 +343,16 @@ int run(const Options& o, Figures& figures) {
               (unsigned long long)n.in_flight().refused_total());
   std::printf("CPU: %.2f s over %.2f s wall (%.2f µs of CPU per transfer, %.1f cores busy)\n", cpu,
               secs, cpu * 1e6 / static_cast<double>(o.workload.transfers), cpu / secs);
+  const uint64_t keys = store_keys_written(n) - keys0;
+  std::printf("store: %llu RocksDB keys written (puts and deletes), %.2f per transfer\n", (unsigned long long)keys,
+              static_cast<double>(keys) / static_cast<double>(o.workload.transfers));
   std::printf("record latency (append to applied): p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
               percentile(lat.micros, 0.5) / 1000, percentile(lat.micros, 0.99) / 1000,
               percentile(lat.micros, 1.0) / 1000);
   if (o.lookup_rate > 0) print_lookups("balance lookups under load (one reader)", *under_load, false);
   figures.tps = tps;
   figures.cpu_us_per_transfer = cpu * 1e6 / static_cast<double>(o.workload.transfers);
+  figures.keys_per_transfer = static_cast<double>(keys) / static_cast<double>(o.workload.transfers);
   if (sagas) std::tie(figures.settle_p50_ms, figures.settle_p99_ms) = report_settle(n, sampler);
   for (const PartitionStatus& st : n.status()) {
     std::printf("  partition %u: applied %llu records, digest %s\n", st.partition.value,
@@ -389,6 +402,9 @@ int compare(const Options& o) {
               a.tps, a.cpu_us_per_transfer, what.c_str(), b.tps, b.cpu_us_per_transfer,
               a.tps > 0 ? b.tps / a.tps : 0, a.cpu_us_per_transfer > 0 ? b.cpu_us_per_transfer / a.cpu_us_per_transfer : 0,
               b.settle_p50_ms, b.settle_p99_ms);
+  std::printf("compare: RocksDB keys written per transfer: same partition %.2f, %s %.2f (%.2fx)\n",
+              a.keys_per_transfer, what.c_str(), b.keys_per_transfer,
+              a.keys_per_transfer > 0 ? b.keys_per_transfer / a.keys_per_transfer : 0);
   return 0;
 }
 

@@ -161,7 +161,6 @@ std::string history(AccountId account, Timestamp ts) {
 }
 std::string outcomes(Offset offset) { return key8('O', offset.value); }
 std::string saga(TransferId id) { return key16('S', id.value()); }
-std::string in_flight(TransferId id) { return key16('F', id.value()); }
 std::string leg(Partition source, TransferId id) {
   std::string k(1, 'L');
   append_be32(k, source.value);

@@ -11,7 +11,8 @@
 //                                       account's changes from one commit, in time order
 //   'O' offset(8)                       OffsetOutcomes: every command's outcome
 //   'S' id(16)                          Saga (source side)
-//   'F' id(16)                          (empty): the sagas still in flight
+//   'F' id(16)                          retired (an in-flight index, until 2026-12):
+//                                       no longer written; removed when a store opens
 //   'L' source(4) id(16)                SagaLeg (destination side)
 //   'W' deadline(8) kind(1) id(16)      routing account(16): the timer index
 //   'Q' seq(8)                          OutboxEntry awaiting the relay
@@ -97,7 +98,6 @@ std::string history(AccountId account, Timestamp ts);
 std::string history_prefix(AccountId account);
 std::string outcomes(Offset offset);
 std::string saga(TransferId id);
-std::string in_flight(TransferId id);
 std::string leg(Partition source, TransferId id);
 std::string timer(const Timer& timer);
 std::string outbox(uint64_t seq);

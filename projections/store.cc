@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <chrono>
 #include <cstdio>
@@ -167,12 +168,9 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   for (TransferId id : c.sagas) {
     const Saga* s = state.find_saga(id);
     if (s == nullptr) continue;
+    // No in-flight index of its own: an in-flight saga is the one with a
+    // saga_deadline timer (count_sagas, recovery/saga_status.h).
     wb.Put(keys::saga(id), encode(*s));
-    if (s->state == SagaState::in_flight) {
-      wb.Put(keys::in_flight(id), "");
-    } else {
-      wb.Delete(keys::in_flight(id));
-    }
   }
   for (const auto& [source, id] : c.legs) {
     if (const SagaLeg* l = state.find_leg(source, id)) wb.Put(keys::leg(source, id), encode(*l));
@@ -243,6 +241,7 @@ struct PartitionStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::mutex mu;
   Status sticky;  // GUARDED_BY(mu)
+  std::atomic<uint64_t> keys_written{0};
   // The last write the disk refused (full, read-only), until a commit
   // succeeds again; not sticky: RocksDB keeps the refused batch out of the
   // store. GUARDED_BY(mu)
@@ -257,6 +256,25 @@ struct PartitionStore::Impl {
   // make ids grow) skips the MultiGet. GUARDED_BY(mu)
   u128 max_transfer = 0;
 };
+
+namespace {
+
+// Stores written before 2026-12 kept an in-flight saga index ('F' keys,
+// records.h); the saga_deadline timers say the same, so it is no longer
+// written. Its leftovers are removed once, in one synced write, so that a
+// store and its rebuild from the log hold the same keys.
+Status drop_retired_index(rocksdb::DB& db, const std::string& dir) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  it->Seek("F");
+  if (!it->status().ok()) return from_rocks(it->status(), "opening the projection store at " + dir);
+  if (!it->Valid() || !it->key().starts_with("F")) return Status::Ok();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db.DeleteRange(wo, db.DefaultColumnFamily(), "F", "G"),
+                    "removing the retired in-flight index of " + dir);
+}
+
+}  // namespace
 
 PartitionStore::PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl)
     : options_(std::move(options)), impl_(std::move(impl)) {}
@@ -312,6 +330,7 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
         " of " + std::to_string(m.partition_count) + ", not " +
         std::to_string(options.partition.value) + " of " + std::to_string(options.partition_count));
   }
+  if (!options.read_only) TALLY_RETURN_IF_ERROR(drop_retired_index(*raw, options.dir));
   return store;
 }
 
@@ -408,6 +427,8 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
   });
 }
 
+uint64_t PartitionStore::keys_written() const { return impl_->keys_written.load(std::memory_order_relaxed); }
+
 Status PartitionStore::commit(StoreBatch& batch) { return write(batch, false); }
 Status PartitionStore::commit_logged(StoreBatch& batch) { return write(batch, true); }
 
@@ -441,6 +462,7 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   }
   const Status s = from_rocks(w, "committing to " + options_.dir);
   if (!s.ok()) impl_->sticky = s;
+  if (s.ok()) impl_->keys_written.fetch_add(batch.count(), std::memory_order_relaxed);
   return s;
 }
 

@@ -105,6 +105,9 @@ class PartitionStore {
   // As commit(), through the WAL (not fsync'd): survives a kill -9 of this
   // process without a flush. For small operational writes (relay progress).
   Status commit_logged(StoreBatch& batch);
+  // RocksDB keys (puts and deletes) this store's commits wrote since it
+  // opened: what a step costs is mostly its keys (docs/benchmarks.md).
+  uint64_t keys_written() const;
   // Persists memtables (clean shutdown; makes restart replay short). With
   // wait false, schedules the flush and returns (the periodic flush).
   Status flush(bool wait = true);

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "engine/core/bytes.h"
+#include "projections/records.h"
 #include "recovery/sagas.h"
 #include "recovery/transit.h"
 
@@ -44,15 +45,25 @@ Result<std::optional<SagaStatus>> find_saga(std::span<const PartitionStore* cons
 
 Result<SagaCounts> count_sagas(const PartitionStore& store, size_t max_scan, std::vector<Saga>* stuck,
                                size_t stuck_limit) {
+  // Every in-flight saga has exactly one saga_deadline timer (set when it
+  // starts, moved by each timeout, cleared when it settles): the timer
+  // index is the in-flight index.
   std::vector<TransferId> ids;
-  TALLY_ASSIGN_OR_RETURN(size_t keys, store.scan("F", "G", false, max_scan + 1,
-                                                 [&](std::string_view key, std::string_view) {
-                                                   if (key.size() == 17) ids.emplace_back(get_be128(key.data() + 1));
+  Status bad;
+  TALLY_ASSIGN_OR_RETURN(size_t keys, store.scan("W", "X", false, max_scan + 1,
+                                                 [&](std::string_view key, std::string_view value) {
+                                                   Result<Timer> t = decode_timer(key, value);
+                                                   if (!t.ok()) {
+                                                     bad = t.status();
+                                                     return false;
+                                                   }
+                                                   if (t->kind == TimerKind::saga_deadline) ids.emplace_back(t->id);
                                                    return true;
                                                  }));
+  TALLY_RETURN_IF_ERROR(bad);
   SagaCounts c;
   c.truncated = keys > max_scan;
-  if (c.truncated) ids.resize(max_scan);
+  if (ids.size() > max_scan) ids.resize(max_scan);
   c.in_flight = ids.size();
   for (TransferId id : ids) {
     TALLY_ASSIGN_OR_RETURN(std::optional<Saga> saga, store.saga(id));

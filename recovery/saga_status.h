@@ -39,11 +39,12 @@ Result<std::optional<SagaStatus>> find_saga(std::span<const PartitionStore* cons
 struct SagaCounts {
   uint64_t in_flight = 0;  // started, not yet completed or compensated
   uint64_t stuck = 0;      // of those, in flight after SagaSchedule::kStuckAttempts sends
-  bool truncated = false;  // more than `max_scan` in flight: counts stop there
+  bool truncated = false;  // more than `max_scan` timers: counts stop there
 };
 
-// Counts the in-flight index ('F') of `store`, reading at most `max_scan`
-// keys and the saga record of each (to tell stuck ones): O(in flight).
+// Counts the sagas in flight in `store` from its timer index (each has one
+// saga_deadline timer), reading at most `max_scan` timers (pending expiries
+// included) and the saga record of each (to tell stuck ones): O(timers).
 // With `stuck`, also the stuck sagas themselves, at most `stuck_limit`.
 Result<SagaCounts> count_sagas(const PartitionStore& store, size_t max_scan,
                                std::vector<Saga>* stuck = nullptr, size_t stuck_limit = 0);

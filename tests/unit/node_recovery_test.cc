@@ -348,15 +348,20 @@ TEST_CASE("a saga still in flight after the coordinator's bounded sends is liste
   saga.started = Timestamp{5};
   saga.attempts = SagaSchedule::kStuckAttempts;
   saga.cancel_sent = true;
-  saga.deadline = Timestamp{9};
+  saga.deadline = Timestamp{4'000'000'000'000'000'000};  // far off: the scheduler leaves it
   Saga settled = saga;
   settled.id = TransferId(78);
   settled.attempts = SagaSchedule::kStuckAttempts - 1;  // not yet
   write_store(dir.sub("data"), Partition{1}, [&](StoreBatch& b) {
+    // In flight: a saga with its deadline timer (the timer index is the
+    // in-flight index).
+    std::string routing(16, '\0');
+    put_be128(routing.data(), 1);
     b.put(keys::saga(id), encode(saga));
-    b.put(keys::in_flight(id), "");
+    b.put(keys::timer(Timer{saga.deadline, TimerKind::saga_deadline, id.value(), AccountId(1)}), routing);
     b.put(keys::saga(settled.id), encode(settled));
-    b.put(keys::in_flight(settled.id), "");
+    b.put(keys::timer(Timer{settled.deadline, TimerKind::saga_deadline, settled.id.value(), AccountId(1)}),
+          routing);
   });
   auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
   const auto stuck = node->stuck();
@@ -462,4 +467,32 @@ TEST_CASE("a cross-partition transfer completes through the relay: credit leg th
   // The saga's deadline timer went with the reply: nothing due, nothing appended.
   REQUIRE(eventually([&] { return node->scheduler().stats().timers_due == 0; }));
   CHECK(node->scheduler().stats().saga_timeouts_appended == 0);
+}
+
+TEST_CASE("a store written before the in-flight index was retired loses its 'F' keys when it opens") {
+  TempDir dir;
+  const std::string data = dir.sub("data");
+  write_store(data, kP, [&](StoreBatch& b) {
+    std::string key(17, '\0');
+    key[0] = 'F';
+    put_be128(key.data() + 1, 77);
+    b.put(key, "");
+    key[16] = 1;
+    b.put(key, "");
+  });
+  const auto count_f = [&] {
+    auto store = PartitionStore::open({.dir = data + "/partitions/" + std::to_string(kP.value),
+                                       .partition = kP, .partition_count = kPartitions, .read_only = true});
+    REQUIRE(store.ok());
+    auto n = (*store)->scan("F", "G", false, 0, [](auto, auto) { return true; });
+    REQUIRE(n.ok());
+    return *n;
+  };
+  CHECK(count_f() == 2);  // read-only opens change nothing
+  {
+    auto store = PartitionStore::open({.dir = data + "/partitions/" + std::to_string(kP.value),
+                                       .partition = kP, .partition_count = kPartitions});
+    REQUIRE(store.ok());
+  }
+  CHECK(count_f() == 0);
 }
