@@ -1,6 +1,7 @@
 #include "projections/store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -49,13 +50,50 @@ class HintPrefix final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
 };
 
+// Outbox entries the relay delivered (seq below its progress "R") are
+// dropped when a flush or a compaction writes them out, instead of being
+// deleted one by one: a delete is a key of its own, and two of them per saga
+// were an eighth of a saga's writes. Reads never see the difference: the
+// relay and every other reader start at "R". The floor only rises, and only
+// after the log holds the entries (OutboxRelay), so nothing undelivered is
+// dropped; after a crash the floor starts from the stored "R" again.
+class DeliveredOutbox final : public rocksdb::CompactionFilter {
+ public:
+  explicit DeliveredOutbox(uint64_t below) : below_(below) {}
+  const char* Name() const override { return "tally.DeliveredOutbox"; }
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*, bool*) const override {
+    return key.size() == 9 && key[0] == 'Q' && get_be64(key.data() + 1) < below_;
+  }
+
+ private:
+  const uint64_t below_;
+};
+
+class DeliveredOutboxFactory final : public rocksdb::CompactionFilterFactory {
+ public:
+  explicit DeliveredOutboxFactory(std::shared_ptr<std::atomic<uint64_t>> below) : below_(std::move(below)) {}
+  const char* Name() const override { return "tally.DeliveredOutboxFactory"; }
+  bool ShouldFilterTableFileCreation(rocksdb::TableFileCreationReason reason) const override {
+    return reason == rocksdb::TableFileCreationReason::kFlush ||
+           reason == rocksdb::TableFileCreationReason::kCompaction;
+  }
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context&) override {
+    return std::make_unique<DeliveredOutbox>(below_->load(std::memory_order_acquire));
+  }
+
+ private:
+  std::shared_ptr<std::atomic<uint64_t>> below_;
+};
+
 std::shared_ptr<rocksdb::Cache> shared_cache() {
   static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256u << 20);
   return cache;
 }
 
-rocksdb::Options make_options(const StoreOptions& o) {
+rocksdb::Options make_options(const StoreOptions& o, std::shared_ptr<std::atomic<uint64_t>> delivered) {
   rocksdb::Options ro;
+  ro.compaction_filter_factory = std::make_shared<DeliveredOutboxFactory>(std::move(delivered));
   ro.create_if_missing = o.create_if_missing;
   // RocksDB's lines go to stderr, not to a LOG file on the disk that may
   // be full (engine/storage/rocks_support.h).
@@ -242,6 +280,8 @@ struct PartitionStore::Impl {
   std::mutex mu;
   Status sticky;  // GUARDED_BY(mu)
   std::atomic<uint64_t> keys_written{0};
+  // Outbox entries below this seq were delivered (DeliveredOutbox).
+  std::shared_ptr<std::atomic<uint64_t>> outbox_delivered = std::make_shared<std::atomic<uint64_t>>(0);
   // The last write the disk refused (full, read-only), until a commit
   // succeeds again; not sticky: RocksDB keeps the refused batch out of the
   // store. GUARDED_BY(mu)
@@ -287,7 +327,8 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
       "Rebuild it from the log with tally replay, or restore it from a checkpoint "
       "(docs/operations.md, \"When the disk fails\")"));
   rocksdb::DB* raw = nullptr;
-  rocksdb::Options ro = make_options(options);
+  auto delivered = std::make_shared<std::atomic<uint64_t>>(0);
+  rocksdb::Options ro = make_options(options, delivered);
   auto errors = std::make_shared<DiskErrorListener>();
   ro.listeners.push_back(errors);
   const rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(ro, options.dir, &raw)
@@ -296,6 +337,7 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
   auto impl = std::make_unique<Impl>();
   impl->db.reset(raw);
   impl->errors = std::move(errors);
+  impl->outbox_delivered = std::move(delivered);
   {
     // The last 'T' key, if any: the greatest stored transfer id.
     std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
@@ -425,6 +467,13 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
     state.load_leg(l);
     return Status::Ok();
   });
+}
+
+void PartitionStore::outbox_delivered_below(uint64_t seq) {
+  std::atomic<uint64_t>& below = *impl_->outbox_delivered;
+  uint64_t now = below.load(std::memory_order_relaxed);
+  while (now < seq && !below.compare_exchange_weak(now, seq, std::memory_order_release)) {
+  }
 }
 
 uint64_t PartitionStore::keys_written() const { return impl_->keys_written.load(std::memory_order_relaxed); }

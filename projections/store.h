@@ -105,6 +105,10 @@ class PartitionStore {
   // As commit(), through the WAL (not fsync'd): survives a kill -9 of this
   // process without a flush. For small operational writes (relay progress).
   Status commit_logged(StoreBatch& batch);
+  // The relay delivered every outbox entry below `seq` (its progress "R"):
+  // flushes and compactions drop them from then on, so the relay need not
+  // delete them (recovery/relay.h). Only rises; any thread.
+  void outbox_delivered_below(uint64_t seq);
   // RocksDB keys (puts and deletes) this store's commits wrote since it
   // opened: what a step costs is mostly its keys (docs/benchmarks.md).
   uint64_t keys_written() const;

@@ -138,6 +138,7 @@ Status OutboxRelay::load_progress(PartitionStore& store, Work& w) {
   w.next_seq = next;
   w.published_next_seq = next;
   w.loaded = true;
+  store.outbox_delivered_below(next);
   return Status::Ok();
 }
 
@@ -226,13 +227,14 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
   appends_++;
   report.records = *records;
 
-  // 3. Remove what the log now holds, and record the progress.
+  // 3. Record the progress. The entries below it are not deleted one by
+  // one: the store's flushes and compactions drop them (relay.h).
   StoreBatch batch;
-  for (const OutboxEntry& e : entries) batch.remove(keys::outbox(e.seq));
   const uint64_t next = entries.back().seq + 1;
   batch.put(keys::kRelay, encode_relay_progress(next));
   const Status removed = store.commit_logged(batch);  // survives a kill -9 (relay.h)
-  // Delivered either way; a lost removal only means a re-send later.
+  // Delivered either way; a lost progress write only means a re-send later.
+  store.outbox_delivered_below(next);
   w.next_seq = next;
   w.published_next_seq = next;
   if (w.stuck_since.ns != 0) logging::info("relay", "partition {}: outbox no longer stuck", p);
@@ -313,6 +315,7 @@ Result<uint64_t> OutboxRelay::switch_store(Partition partition, PartitionStore& 
   TALLY_RETURN_IF_ERROR(load_progress(*deps_.stores[partition.value], w));
   TALLY_ASSIGN_OR_RETURN(uint64_t removed,
                          drop_delivered(store, std::min(removed_below, w.next_seq), w.next_seq));
+  store.outbox_delivered_below(w.next_seq);
   deps_.stores[partition.value] = &store;
   w.dirty = true;
   return removed;

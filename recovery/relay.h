@@ -1,5 +1,5 @@
 // OutboxRelay: appends the commands that applying produced for the log
-// (saga steps and replies; docs/design.md "Exactly once") and removes them from
+// (saga steps and replies; docs/design.md "Exactly once") and retires them from
 // the outbox once the log has them.
 //
 // The outbox of partition P is the keys 'Q' seq(8) → OutboxEntry in P's
@@ -12,10 +12,12 @@
 //      kMaxBatchCommands commands and the log's record size), keeping seq
 //      order within each target, and appends them all in one call through
 //      the node's circuit-broken log;
-//   3. on success deletes the relayed entries and stores the progress "R"
-//      in one small write of its own, through the store's WAL
-//      (PartitionStore::commit_logged): it survives a kill -9 that rolls
-//      the rest of the store back to its last flush. The pipeline, replaying
+//   3. on success stores the progress "R" in one small write of its own,
+//      through the store's WAL (PartitionStore::commit_logged): it survives
+//      a kill -9 that rolls the rest of the store back to its last flush.
+//      The relayed entries are not deleted key by key: everything reads the
+//      outbox from "R" on, and the store's flushes and compactions drop the
+//      entries below it (PartitionStore::outbox_delivered_below). The pipeline, replaying
 //      the records that staged entries below "R", does not stage them again
 //      (StoreBatch::set_outbox_floor), so an entry the log already holds is
 //      not appended again: what a crash re-sends is bounded by what was in

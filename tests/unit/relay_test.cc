@@ -54,7 +54,16 @@ struct Fixture {
     }
     REQUIRE(stores[p]->commit(b).ok());
   }
+  // Entries not yet delivered: from the relay's progress on.
   size_t outbox_size(uint32_t p) {
+    auto from = relay->progress(Partition{p});
+    REQUIRE(from.ok());
+    auto n = stores[p]->scan(keys::outbox(*from), "R", false, 0, [](auto, auto) { return true; });
+    REQUIRE(n.ok());
+    return *n;
+  }
+  // Every outbox key still stored, delivered or not.
+  size_t outbox_keys(uint32_t p) {
     auto n = stores[p]->scan("Q", "R", false, 0, [](auto, auto) { return true; });
     REQUIRE(n.ok());
     return *n;
@@ -110,6 +119,22 @@ struct Fixture {
 };
 
 }  // namespace
+
+TEST_CASE("delivered outbox entries are not deleted one by one: the next flush drops them") {
+  Fixture f;
+  f.write_entries(1, 0, 20);
+  CHECK(f.tick(1).relayed == 20);
+  f.write_entries(1, 20, 25);  // not yet delivered
+  const uint64_t keys_before = f.stores[1]->keys_written();
+  CHECK(f.outbox_size(1) == 5);
+  CHECK(f.outbox_keys(1) == 25);  // delivered ones still in the memtable
+  REQUIRE(f.stores[1]->flush().ok());
+  CHECK(f.outbox_keys(1) == 5);   // the flush kept only what is still to send
+  CHECK(f.stores[1]->keys_written() == keys_before);
+  f.relay->wake(Partition{1});
+  CHECK(f.tick(1).relayed == 5);
+  CHECK(f.log_contents() == Fixture::expected(25));
+}
 
 TEST_CASE("outbox entries go to their target partitions once, in order, and leave the outbox") {
   Fixture f;
