@@ -2,6 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <boost/url/url_view.hpp>
 
 namespace tally::http {
 namespace {
@@ -13,79 +20,70 @@ int hex_value(char c) {
   return -1;
 }
 
-// Splits `s` at every `sep`.
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) return out;
-    start = at + 1;
-  }
-}
-
 }  // namespace
 
 Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); i++) {
-    const char c = text[i];
-    if (c == '%') {
-      const int hi = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
-      const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return Status::InvalidArgument("malformed percent escape in \"" + std::string(text) + "\"");
-      }
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  const boost::system::result<boost::urls::pct_string_view> pct = boost::urls::make_pct_string_view(text);
+  if (!pct) return Status::InvalidArgument("malformed percent escape in \"" + std::string(text) + "\"");
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = plus_is_space;
+  return pct->decode(opts);
 }
 
 std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  return out;
+  return boost::urls::encode(text, boost::urls::unreserved_chars);
 }
+
+namespace {
+
+// Names the first malformed percent escape in `target` (Boost.URL says only
+// that the target does not parse): the segment or query pair holding it.
+std::string first_bad_escape(std::string_view target) {
+  for (size_t i = 0; i < target.size(); i++) {
+    if (target[i] != '%') continue;
+    if (i + 2 < target.size() && hex_value(target[i + 1]) >= 0 && hex_value(target[i + 2]) >= 0) continue;
+    const size_t from = target.find_last_of("/?&=", i) + 1;
+    const size_t to = target.find_first_of("/?&=", i);
+    return std::string(target.substr(from, to == std::string_view::npos ? to : to - from));
+  }
+  return {};
+}
+
+// " : byte 0xFF at position 4 is not allowed", for the first byte of
+// `target` outside what a path and query may hold unencoded; "" if none.
+std::string first_bad_char(std::string_view target) {
+  static constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@/?%";
+  for (size_t i = 0; i < target.size(); i++) {
+    const auto c = static_cast<unsigned char>(target[i]);
+    if (std::isalnum(c) || kAllowed.find(static_cast<char>(c)) != std::string_view::npos) continue;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", c);
+    return std::string(": byte ") + hex + " at position " + std::to_string(i) + " is not allowed";
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<Target> parse_target(std::string_view target) {
   if (target.empty() || target[0] != '/') {
     return Status::InvalidArgument("the request target must start with '/'");
   }
-  const size_t q = target.find('?');
-  const std::string_view path = target.substr(1, q == std::string_view::npos ? std::string_view::npos : q - 1);
-  Target out;
-  for (std::string_view seg : split(path, '/')) {
-    TALLY_ASSIGN_OR_RETURN(std::string s, percent_decode(seg, false));
-    out.segments.push_back(std::move(s));
+  // Boost.URL: the origin-form grammar (RFC 9112 section 3.2.1), percent
+  // decoding of segments and of query names and values ('+' is a space).
+  const boost::system::result<boost::urls::url_view> url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    const std::string bad = first_bad_escape(target);
+    if (!bad.empty()) return Status::InvalidArgument("malformed percent escape in \"" + bad + "\"");
+    return Status::InvalidArgument("the request target is not a valid URL path and query" + first_bad_char(target) +
+                                   " (RFC 3986: percent-encode anything else)");
   }
-  if (q == std::string_view::npos) return out;
-  for (std::string_view pair : split(target.substr(q + 1), '&')) {
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    TALLY_ASSIGN_OR_RETURN(std::string name, percent_decode(pair.substr(0, eq), true));
-    std::string value;
-    if (eq != std::string_view::npos) {
-      TALLY_ASSIGN_OR_RETURN(value, percent_decode(pair.substr(eq + 1), true));
-    }
-    out.query.emplace_back(std::move(name), std::move(value));
+  Target out;
+  for (const std::string seg : url->segments()) out.segments.push_back(seg);
+  if (out.segments.empty()) out.segments.emplace_back();  // "/" is one empty segment
+  for (const boost::urls::param p : url->params()) {
+    if (p.key.empty() && !p.has_value) continue;  // "&&"
+    out.query.emplace_back(p.key, p.value);
   }
   return out;
 }
