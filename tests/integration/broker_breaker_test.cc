@@ -13,9 +13,9 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/kafka_log.h"
 #include "engine/node/node.h"
-#include "tests/integration/recovery_support.h"
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/recovery_node.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -16,9 +16,9 @@
 #include <sstream>
 
 #include "engine/log/embedded_log.h"
-#include "tests/support/numbered_records.h"
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/numbered_records.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

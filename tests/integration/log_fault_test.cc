@@ -10,13 +10,13 @@
 #include <filesystem>
 #include <thread>
 
-#include "tests/integration/http_helpers.h"
-#include "tests/support/file_damage.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/file_damage.h"
 #include "tests/support/http_client.h"
-#include "tests/support/process.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/tmpfs.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
+#include "tests/fixtures/tmpfs.h"
 
 using namespace tally::test;
 using namespace std::chrono_literals;

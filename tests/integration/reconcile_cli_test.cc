@@ -6,10 +6,10 @@
 
 #include <boost/json.hpp>
 
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/process.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

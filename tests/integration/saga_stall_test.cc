@@ -14,8 +14,8 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/integration/ledger_checks.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_checks.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace std::chrono_literals;

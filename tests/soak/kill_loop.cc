@@ -33,10 +33,10 @@
 #include "engine/core/codec.h"
 #include "engine/log/embedded_log.h"
 #include "projections/store.h"
-#include "tests/integration/http_helpers.h"
-#include "tests/support/kill_traffic.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/kill_traffic.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

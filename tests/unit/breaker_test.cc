@@ -17,8 +17,8 @@
 #include "recovery/backoff.h"
 #include "recovery/breaker.h"
 #include "recovery/breaker_log.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

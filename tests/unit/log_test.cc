@@ -7,7 +7,7 @@
 
 #include "engine/core/codec.h"
 #include "engine/log/record_check.h"
-#include "tests/support/log_fixture.h"
+#include "tests/fixtures/log_fixture.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -18,7 +18,7 @@
 #include "engine/log/embedded_log.h"
 #include "engine/log/kafka_group.h"
 #include "engine/node/node.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

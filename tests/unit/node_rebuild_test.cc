@@ -16,9 +16,9 @@
 #include "engine/http/router.h"
 #include "engine/log/embedded_log.h"
 #include "projections/records.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 #include "tools/reconcile/reconcile.h"
 #include "tools/replay/replay.h"
 

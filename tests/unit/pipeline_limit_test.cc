@@ -9,7 +9,7 @@
 #include "engine/node/pipeline.h"
 #include "projections/store.h"
 #include "recovery/sagas.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -2,7 +2,7 @@
 // paused broker sends no error: its reader just sees nothing): it reports
 // the error as transient ("retrying" in /health, lag unknown) and resumes by
 // itself, applying each record once (issue 12 item 3). Real embedded log
-// and RocksDB store, faults from tests/support/faulty_log.h.
+// and RocksDB store, faults from tests/fixtures/faulty_log.h.
 #include <doctest/doctest.h>
 
 #include <thread>
@@ -10,8 +10,8 @@
 #include "engine/core/codec.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -8,8 +8,8 @@
 #include "engine/log/embedded_log.h"
 #include "recovery/breaker_log.h"
 #include "recovery/relay.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

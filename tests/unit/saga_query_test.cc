@@ -14,8 +14,8 @@
 #include "engine/http/store_backend.h"
 #include "engine/log/embedded_log.h"
 #include "recovery/transit.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
