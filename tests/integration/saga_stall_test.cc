@@ -14,10 +14,12 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
+#include "tests/fixtures/commands.h"
 #include "tests/fixtures/ledger_checks.h"
 #include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
+using namespace tally::test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -31,8 +33,6 @@ uint64_t group_in(uint32_t p) {
     if (partition_of(AccountId(make_u128(g, 1)), kPartitions).value == p) return g;
   }
 }
-
-CreateAccount account(AccountId id) { return CreateAccount{id, 0, 0, 0, 1, 1, 0, 0}; }
 
 struct StallCounts {
   uint64_t in_flight = 0, completed = 0, compensated = 0;

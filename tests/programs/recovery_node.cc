@@ -31,21 +31,16 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
+#include "tests/fixtures/child_node.h"
+#include "tests/fixtures/commands.h"
 
 using namespace tally;
+using namespace tally::test;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr uint32_t kPartitions = 4;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "recovery_node: %s\n", what.c_str());
-  std::exit(1);
-}
-void check(const Status& s, const std::string& what) {
-  if (!s.ok()) die(what + ": " + s.to_string());
-}
 
 std::unique_ptr<Node> start_node(const std::string& dir) {
   auto log = open_embedded_log({.dir = dir + "/log", .partitions = kPartitions});
@@ -56,41 +51,11 @@ std::unique_ptr<Node> start_node(const std::string& dir) {
   return std::move(node).value();
 }
 
-bool marked(const std::string& dir, const std::string& name) {
-  return std::filesystem::exists(dir + "/" + name + ".done");
-}
-void mark(const std::string& dir, const std::string& name) { std::ofstream(dir + "/" + name + ".done") << "1\n"; }
-
-// Appends `commands` (durably) and waits until they are applied.
-void run(Node& node, const std::vector<Command>& commands) {
-  auto placed = node.append(commands);
-  check(placed.status(), "appending");
-  for (const Placement& p : *placed) check(node.outcome(p, 60s).status(), "waiting for an outcome");
-}
-
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount, uint16_t flags, uint32_t timeout) {
-  // `id` in the debit account's group (docs/design.md "One transfer id, one partition").
-  CreateTransfer t;
-  t.id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id)));
-  t.debit_account_id = AccountId(debit);
-  t.credit_account_id = AccountId(credit);
-  t.amount = Amount(amount);
-  t.ledger = 1;
-  t.code = 1;
+  CreateTransfer t = test::transfer(static_cast<uint64_t>(id), debit, credit, amount);
   t.flags = flags;
   t.timeout_seconds = timeout;
   return t;
-}
-
-size_t count_keys(const Node& node, const char* from, const char* to) {
-  size_t n = 0;
-  for (uint32_t p = 0; p < kPartitions; p++) {
-    auto c = node.store(Partition{p}).scan(from, to, false, 0, [](auto, auto) { return true; });
-    check(c.status(), "counting keys");
-    n += *c;
-  }
-  return n;
 }
 
 int expiry_main(const std::string& dir, uint64_t n, uint32_t timeout) {

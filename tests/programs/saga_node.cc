@@ -26,6 +26,7 @@
 
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
+#include "tests/fixtures/child_node.h"
 #include "tests/fixtures/ledger_scenario.h"
 #include "tests/fixtures/saga_workload.h"
 
@@ -34,36 +35,6 @@ using namespace tally::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "saga_node: %s\n", what.c_str());
-  std::exit(1);
-}
-void check(const Status& s, const std::string& what) {
-  if (!s.ok()) die(what + ": " + s.to_string());
-}
-
-bool marked(const std::string& dir, const std::string& name) {
-  return std::filesystem::exists(dir + "/" + name + ".done");
-}
-void mark(const std::string& dir, const std::string& name) { std::ofstream(dir + "/" + name + ".done") << "1\n"; }
-
-// Appends `commands` (durably) and waits until they are applied.
-void run(Node& node, const std::vector<Command>& commands) {
-  auto placed = node.append(commands);
-  check(placed.status(), "appending");
-  for (const Placement& p : *placed) check(node.outcome(p, 60s).status(), "waiting for an outcome");
-}
-
-size_t count_keys(const Node& node, const char* from, const char* to) {
-  size_t n = 0;
-  for (uint32_t p = 0; p < node.partition_count(); p++) {
-    auto c = node.store(Partition{p}).scan(from, to, false, 0, [](auto, auto) { return true; });
-    check(c.status(), "counting keys");
-    n += *c;
-  }
-  return n;
-}
 
 void say(const std::string& line) {
   std::printf("%s\n", line.c_str());

@@ -7,6 +7,8 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/node_fixture.h"
 #include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
@@ -15,31 +17,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Appends fsync'd, as serve's are.
 std::unique_ptr<Log> open_log(const std::string& dir, uint32_t partitions = 4) {
-  auto log = open_embedded_log({.dir = dir, .partitions = partitions});
-  REQUIRE(log.ok());
-  return std::move(log).value();
+  return open_test_log(dir, partitions, /*sync=*/true);
 }
 
 std::unique_ptr<Node> start_node(std::unique_ptr<Log> log, const std::string& data) {
-  auto node = Node::open(std::move(log), {.data_dir = data});
-  REQUIRE(node.ok());
-  REQUIRE((*node)->start().ok());
-  return std::move(node).value();
-}
-
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
-// Transfer `id` of `debit`: in the debit account's group, so it routes with
-// it (docs/design.md "One transfer id, one partition").
-CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
-  CreateTransfer t;
-  t.id = TransferId(make_u128(u128_hi(debit), u128_lo(id)));
-  t.debit_account_id = AccountId(debit);
-  t.credit_account_id = AccountId(credit);
-  t.amount = Amount(amount);
-  t.ledger = 1;
-  t.code = 1;
-  return t;
+  return test::start_node(std::move(log), {.data_dir = data});
 }
 
 // Two accounts that share a partition (same upper 64 bits).

@@ -8,6 +8,7 @@
 #include "engine/log/embedded_log.h"
 #include "recovery/breaker_log.h"
 #include "recovery/relay.h"
+#include "tests/fixtures/commands.h"
 #include "tests/fixtures/faulty_log.h"
 #include "tests/fixtures/temp_dir.h"
 
@@ -20,7 +21,6 @@ namespace {
 constexpr uint32_t kPartitions = 4;
 constexpr uint64_t kMs = 1'000'000;
 
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 // Account i lives in some partition; spread over all of them.
 u128 account_id(uint64_t i) { return (u128{i + 1} << 64) | 1; }
 
