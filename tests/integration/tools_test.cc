@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "engine/core/partitioner.h"
+#include "tests/fixtures/broker.h"
 #include "tests/fixtures/http_json.h"
 #include "tests/support/http_client.h"
 #include "tests/fixtures/serve.h"
@@ -160,10 +161,8 @@ TEST_CASE("tally query over --http and --data gives the same answers, human or J
 
 TEST_CASE("serve over Kafka (tally broker) applies what it is sent and answers queries") {
   TempDir dir;
-  Process broker({tally_bin(), "broker", "--partitions", "4"});
-  const auto bootstrap = broker.read_line(std::chrono::seconds(20));
-  REQUIRE(bootstrap);
-  Serve serve(dir.sub("data"), {"--kafka", *bootstrap});
+  Broker broker(4);
+  Serve serve(dir.sub("data"), {"--kafka", broker.bootstrap()});
   CHECK(serve.ready_line().find("4 partitions") != std::string::npos);
   HttpClient http(serve.port());
   const HttpResult r = http.post("/v1/commands", commands_body({account_json("7"), account_json("8"),

@@ -15,6 +15,7 @@
 #include "engine/node/node.h"
 #include "tests/fixtures/commands.h"
 #include "tests/fixtures/eventually.h"
+#include "tests/fixtures/log_contents.h"
 #include "tests/fixtures/node_fixture.h"
 #include "tests/fixtures/temp_dir.h"
 
@@ -92,25 +93,17 @@ std::vector<AppliedExpiry> applied_expiries(Node& node) {
   REQUIRE(node.wait_caught_up(10s).ok());
   std::vector<AppliedExpiry> out;
   for (uint32_t p = 0; p < kPartitions; p++) {
-    auto end = node.log().end_offset(Partition{p});
-    REQUIRE(end.ok());
-    auto reader = node.log().read(Partition{p}, Offset{0});
-    REQUIRE(reader.ok());
-    while ((*reader)->position() < *end) {
-      auto records = (*reader)->next(256, 100ms);
-      REQUIRE(records.ok());
-      for (const LogRecord& r : *records) {
-        auto commands = decode_batch(r.value);
-        REQUIRE(commands.ok());
-        auto outcomes = node.store(Partition{p}).outcomes(r.offset);
-        REQUIRE(outcomes.ok());
-        REQUIRE(outcomes->has_value());
-        for (size_t i = 0; i < commands->size(); i++) {
-          const auto* e = std::get_if<ExpirePending>(&(*commands)[i]);
-          if (e == nullptr) continue;
-          out.push_back({e->pending_id.value(), (*outcomes)->outcomes.at(i),
-                         Timestamp{(*outcomes)->first_timestamp.ns + i}});
-        }
+    for (const LogRecord& r : log_records(node.log(), Partition{p})) {
+      auto commands = decode_batch(r.value);
+      REQUIRE(commands.ok());
+      auto outcomes = node.store(Partition{p}).outcomes(r.offset);
+      REQUIRE(outcomes.ok());
+      REQUIRE(outcomes->has_value());
+      for (size_t i = 0; i < commands->size(); i++) {
+        const auto* e = std::get_if<ExpirePending>(&(*commands)[i]);
+        if (e == nullptr) continue;
+        out.push_back({e->pending_id.value(), (*outcomes)->outcomes.at(i),
+                       Timestamp{(*outcomes)->first_timestamp.ns + i}});
       }
     }
   }

@@ -23,6 +23,7 @@
 #include "tests/fixtures/commands.h"
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/log_contents.h"
 #include "tests/fixtures/node_fixture.h"
 #include "tests/fixtures/temp_dir.h"
 
@@ -76,19 +77,7 @@ u128 balance_debits(Node& node, u128 id) {
 // How many times each command subject appears in partition p's log.
 std::map<u128, int> log_counts(Node& node, Partition p) {
   std::map<u128, int> out;
-  auto end = node.log().end_offset(p);
-  REQUIRE(end.ok());
-  auto reader = node.log().read(p, Offset{0});
-  REQUIRE(reader.ok());
-  while ((*reader)->position() < *end) {
-    auto records = (*reader)->next(100, 100ms);
-    REQUIRE(records.ok());
-    for (const LogRecord& r : *records) {
-      auto commands = decode_batch(r.value);
-      REQUIRE(commands.ok());
-      for (const Command& c : *commands) out[command_subject(c)]++;
-    }
-  }
+  for (const Command& c : log_commands(node.log(), p)) out[command_subject(c)]++;
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "recovery/relay.h"
 #include "tests/fixtures/commands.h"
 #include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/log_contents.h"
 #include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
@@ -68,21 +69,9 @@ struct Fixture {
   std::string log_contents() {
     std::string out;
     for (uint32_t p = 0; p < kPartitions; p++) {
-      auto end = log->end_offset(Partition{p});
-      REQUIRE(end.ok());
-      auto reader = log->read(Partition{p}, Offset{0});
-      REQUIRE(reader.ok());
-      while ((*reader)->position() < *end) {
-        auto records = (*reader)->next(100, 100ms);
-        REQUIRE(records.ok());
-        for (const LogRecord& r : *records) {
-          auto commands = decode_batch(r.value);
-          REQUIRE(commands.ok());
-          for (const Command& c : *commands) {
-            const uint64_t i = u128_hi(std::get<CreateAccount>(c).id.value()) - 1;
-            out += (out.empty() ? "" : " ") + std::to_string(i) + "@" + std::to_string(p);
-          }
-        }
+      for (const Command& c : log_commands(*log, Partition{p})) {
+        const uint64_t i = u128_hi(std::get<CreateAccount>(c).id.value()) - 1;
+        out += (out.empty() ? "" : " ") + std::to_string(i) + "@" + std::to_string(p);
       }
     }
     return out;
