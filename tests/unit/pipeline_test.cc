@@ -40,6 +40,20 @@ std::vector<Outcome> outcomes_of(Node& node, const std::vector<Placement>& place
   return out;
 }
 
+// The transfer numbers (ids' lower halves; the group is the debit's) of
+// `q`'s history, following `next` for at most `pages` pages.
+std::vector<u128> page_through(Node& node, HistoryQuery q, int pages) {
+  std::vector<u128> seen;
+  for (int page = 0; page < pages; page++) {
+    auto r = node.history(q);
+    REQUIRE(r.ok());
+    for (auto& item : r->items) seen.push_back(item.transfer.id.lo());
+    if (!r->next) break;
+    q.after = r->next;
+  }
+  return seen;
+}
+
 }  // namespace
 
 TEST_CASE("commands appended through the node are applied once, with outcomes and balances") {
@@ -184,14 +198,7 @@ TEST_CASE("history pages through an account's changes with a cursor, either way"
     q.account = AccountId(kA);
     q.limit = 10;
     q.descending = desc;
-    std::vector<u128> seen;
-    for (int page = 0; page < 5; page++) {
-      auto r = node->history(q);
-      REQUIRE(r.ok());
-      for (auto& item : r->items) seen.push_back(item.transfer.id.lo());  // the transfer number (its group is the debit's)
-      if (!r->next) break;
-      q.after = r->next;
-    }
+    const std::vector<u128> seen = page_through(*node, q, 5);
     REQUIRE(seen.size() == 25);
     CHECK(seen.front() == (desc ? 25 : 1));
     CHECK(seen.back() == (desc ? 1 : 25));
@@ -239,14 +246,7 @@ TEST_CASE("history spans many records and blocks, in order, with windows either 
     HistoryQuery q{.account = AccountId(kB), .limit = 7, .descending = desc};
     q.from = all->items[123].timestamp;  // inside a block
     q.to = all->items[301].timestamp;
-    std::vector<u128> seen;
-    for (int page = 0; page < 100; page++) {
-      auto r = node->history(q);
-      REQUIRE(r.ok());
-      for (auto& item : r->items) seen.push_back(item.transfer.id.lo());  // the transfer number (its group is the debit's)
-      if (!r->next) break;
-      q.after = r->next;
-    }
+    const std::vector<u128> seen = page_through(*node, q, 100);
     REQUIRE(seen.size() == 179);
     CHECK(seen.front() == (desc ? 302 : 124));
     CHECK(seen.back() == (desc ? 124 : 302));
