@@ -36,10 +36,7 @@ namespace {
 
 constexpr uint64_t kTransfers = 400;
 
-std::string saga_node_bin() {
-  const char* p = std::getenv("TALLY_SAGA_NODE");
-  return p != nullptr ? p : "saga_node";
-}
+std::string saga_node_bin() { return built_program("TALLY_SAGA_NODE"); }
 
 enum class Mode { to_the_end, stop_midway, kill_midway };
 

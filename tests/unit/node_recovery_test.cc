@@ -56,23 +56,23 @@ void write_store(const std::string& data, Partition p, const std::function<void(
   REQUIRE((*store)->flush().ok());
 }
 
-// A pending-expiry timer for transfer `id`, routed by `routing`, that its
-// partition never had: whatever the rules answer, the timer stays set.
-void write_orphan_timer(const std::string& data, u128 routing, Timestamp at, u128 id) {
-  write_store(data, partition_of(AccountId(routing), kPartitions), [&](StoreBatch& b) {
+// A node over DATA (DIR/data) with a pending-expiry timer for transfer `id`
+// in `routing`'s partition, which never had the transfer: whatever the rules
+// answer, the timer stays set. The scheduler retries quickly and gives up
+// after `attempts` tries; returns once the timer is reported stuck.
+std::unique_ptr<Node> node_with_stuck_timer(const TempDir& dir, u128 routing, Timestamp at, u128 id,
+                                            uint32_t attempts) {
+  write_store(dir.sub("data"), partition_of(AccountId(routing), kPartitions), [&](StoreBatch& b) {
     std::string value(16, '\0');
     put_be128(value.data(), routing);
     b.put(keys::timer(Timer{at, TimerKind::pending_expiry, id, AccountId(routing)}), value);
   });
-}
-
-// A node whose scheduler retries quickly and reports a timer stuck after
-// `attempts` tries.
-NodeOptions giving_up_after(const std::string& data, uint32_t attempts) {
-  NodeOptions o{.data_dir = data};
+  NodeOptions o{.data_dir = dir.sub("data")};
   o.scheduler.backoff = {.initial = 10ms, .max = 50ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = attempts};
   o.scheduler.apply_poll = 10ms;
-  return o;
+  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), o);
+  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  return node;
 }
 
 // Outbox entries seq [0, n) in partition kP: transfer 1000 + i of i + 1 from A to B.
@@ -238,10 +238,7 @@ TEST_CASE("a timer whose expiry never clears it is re-driven with backoff and re
   TempDir dir;
   const u128 routing = (u128{7} << 64) | 1;
   const Partition p = partition_of(AccountId(routing), kPartitions);
-  write_orphan_timer(dir.sub("data"), routing, Timestamp{1'000'000'000}, 99);
-  const NodeOptions o = giving_up_after(dir.sub("data"), 3);
-  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), o);
-  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  auto node = node_with_stuck_timer(dir, routing, Timestamp{1'000'000'000}, 99, 3);
   const StuckOperation op = node->stuck().at(0);
   CHECK(op.kind == "pending_expiry");
   CHECK(op.partition == p);
@@ -339,10 +336,7 @@ TEST_CASE("GET /v1/stuck lists what Node::stuck() lists; read-only stores cannot
   TempDir dir;
   const u128 routing = (u128{9} << 64) | 1;
   const Partition p = partition_of(AccountId(routing), kPartitions);
-  write_orphan_timer(dir.sub("data"), routing, Timestamp{2'000'000'000}, 5);
-  const NodeOptions o = giving_up_after(dir.sub("data"), 2);
-  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), o);
-  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  auto node = node_with_stuck_timer(dir, routing, Timestamp{2'000'000'000}, 5, 2);
   http::NodeBackend backend(*node);
   http::Router router(backend);
   const http::Response r = router.handle(http::Request{"GET", "/v1/stuck", ""});
