@@ -186,13 +186,9 @@ TEST_CASE("a failing log: the breaker opens, health says degraded, appends fail 
   CHECK(faults->appends_tried == 5);
 
   const HealthReport h = node->health();
-  CHECK(h.status == "degraded");
-  const ComponentHealth* log = component(h, "log");
-  REQUIRE(log != nullptr);
-  CHECK_FALSE(log->ok);
-  CHECK_MESSAGE(log->detail.find("circuit breaker open") != std::string::npos, log->detail);
-  CHECK(log->detail.find("broker down (injected)") != std::string::npos);
-  CHECK(log->detail.find("queries keep working") != std::string::npos);
+  const std::string detail = check_breaker_open(h);
+  CHECK(detail.find("broker down (injected)") != std::string::npos);
+  CHECK(detail.find("queries keep working") != std::string::npos);
   const ComponentHealth* relay = component(h, "relay");
   REQUIRE(relay != nullptr);
   CHECK_FALSE(relay->ok);
