@@ -74,16 +74,7 @@ TEST_CASE("a destination partition stalled for 60 s: sagas wait, are re-sent a f
 
     REQUIRE(node.pause(dst));
     std::vector<Command> sagas;
-    for (uint64_t i = 1; i <= kSagas; i++) {
-      CreateTransfer t;
-      t.id = TransferId(make_u128(payer.hi(), i));
-      t.debit_account_id = payer;
-      t.credit_account_id = payee;
-      t.amount = Amount(i);
-      t.ledger = 1;
-      t.code = 1;
-      sagas.push_back(t);
-    }
+    for (uint64_t i = 1; i <= kSagas; i++) sagas.push_back(transfer(i, payer, payee, i));
     auto placed = node.append(sagas);
     REQUIRE(placed.ok());
     for (const Placement& p : *placed) {
