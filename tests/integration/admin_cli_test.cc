@@ -11,11 +11,11 @@
 
 #include "engine/core/partitioner.h"
 #include "projections/records.h"
-#include "tests/integration/http_helpers.h"
+#include "tests/fixtures/http_json.h"
 #include "tests/support/http_client.h"
-#include "tests/support/serve.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

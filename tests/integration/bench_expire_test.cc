@@ -2,8 +2,8 @@
 // exactly once (its own check passes) and an idle tick reads one key.
 #include <doctest/doctest.h>
 
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 

@@ -3,8 +3,8 @@
 // --validate finds every account and transfer as the workload says.
 #include <doctest/doctest.h>
 
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 

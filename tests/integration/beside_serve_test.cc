@@ -4,10 +4,11 @@
 #include <doctest/doctest.h>
 
 #include "engine/core/partitioner.h"
-#include "tests/integration/http_helpers.h"
+#include "tests/fixtures/broker.h"
+#include "tests/fixtures/http_json.h"
 #include "tests/support/http_client.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -78,11 +79,9 @@ TEST_CASE("replay and reconcile run beside tally serve, and match it once it has
 
 TEST_CASE("replay --kafka and reconcile --kafka read the log from Kafka (tally broker)") {
   TempDir dir;
-  Process broker({tally_bin(), "broker", "--partitions", "4"});
-  const auto bootstrap = broker.read_line(std::chrono::seconds(20));
-  REQUIRE(bootstrap);
+  Broker broker(4);
   {
-    Serve serve(dir.sub("data"), {"--kafka", *bootstrap});
+    Serve serve(dir.sub("data"), {"--kafka", broker.bootstrap()});
     HttpClient http(serve.port());
     const auto answer = http.post("/v1/commands", commands_body({account_json("7"), account_json("8"),
                                                                  transfer_json("1001", "8", "7", "3"),
@@ -91,13 +90,13 @@ TEST_CASE("replay --kafka and reconcile --kafka read the log from Kafka (tally b
     REQUIRE(answer.status == 200);
     REQUIRE(serve.stop() == 0);
   }
-  const RunResult r = run_tally({"replay", "--kafka", *bootstrap, "--data", dir.sub("data"), "--into",
+  const RunResult r = run_tally({"replay", "--kafka", broker.bootstrap(), "--data", dir.sub("data"), "--into",
                                  dir.sub("r"), "--verify"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK(contains(r.output, "verify: 4 of 4 partitions match"));
   CHECK(contains(r.output, "4 commands in"));
-  const RunResult c = run_tally({"reconcile", "--kafka", *bootstrap, "--data", dir.sub("data")});
+  const RunResult c = run_tally({"reconcile", "--kafka", broker.bootstrap(), "--data", dir.sub("data")});
   INFO(c.output);
   CHECK(c.exit_code == 0);
   CHECK(contains(c.output, "reconcile: clean"));

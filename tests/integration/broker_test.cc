@@ -7,8 +7,8 @@
 
 
 #include "engine/log/kafka_log.h"
-#include "tests/support/broker.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/broker.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

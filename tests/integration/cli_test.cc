@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "tests/support/broker.h"
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/broker.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 using namespace std::chrono_literals;

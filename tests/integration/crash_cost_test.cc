@@ -13,11 +13,11 @@
 #include <boost/json.hpp>
 #include <thread>
 
-#include "tests/integration/http_helpers.h"
+#include "tests/fixtures/http_json.h"
 #include "tests/support/http_client.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

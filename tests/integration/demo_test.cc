@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 

@@ -16,9 +16,9 @@
 #include <sstream>
 
 #include "engine/log/embedded_log.h"
-#include "tests/support/numbered_records.h"
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/numbered_records.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -29,11 +29,7 @@ namespace {
 constexpr uint32_t kPartitions = 3;
 constexpr uint32_t kWriters = 3;
 
-std::string helper_bin() {
-  const char* bin = std::getenv("TALLY_APPEND_LOOP");
-  REQUIRE_MESSAGE(bin != nullptr, "TALLY_APPEND_LOOP is not set; run the tests through meson");
-  return bin;
-}
+std::string append_loop_bin() { return built_program("TALLY_APPEND_LOOP"); }
 
 struct Ack {
   uint32_t partition;
@@ -54,7 +50,7 @@ void parse_acks(const std::string& line, std::vector<Ack>& out) {
 // Runs the appender for `run_for`, kills it, returns what it acknowledged.
 std::vector<Ack> run_and_kill(const std::string& dir, uint32_t first_writer,
                               std::chrono::milliseconds run_for) {
-  Process child({helper_bin(), dir, std::to_string(kPartitions), std::to_string(first_writer),
+  Process child({append_loop_bin(), dir, std::to_string(kPartitions), std::to_string(first_writer),
                  std::to_string(kWriters)});
   auto ready = child.read_line(20s);
   REQUIRE_MESSAGE(ready.has_value(), "the appender did not open the log");

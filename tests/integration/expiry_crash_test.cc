@@ -1,5 +1,5 @@
 // kill -9 while expiries are being appended and applied: a child node
-// (tests/helpers/recovery_node.cc) creates pending transfers with timeouts
+// (tests/programs/recovery_node.cc) creates pending transfers with timeouts
 // of 1 to 6 s; it is killed at the crash point right after its scheduler's
 // first append, then after a pipeline commit that changed timers (replaying
 // what the store lost, or applying expiries), then from outside while
@@ -11,8 +11,8 @@
 #include <signal.h>
 
 
-#include "tests/integration/recovery_support.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/recovery_node.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -19,12 +19,13 @@
 
 #include "engine/core/partitioner.h"
 #include "engine/core/u128.h"
-#include "tests/integration/http_helpers.h"
-#include "tests/support/broker.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/broker.h"
 #include "tests/support/http_client.h"
-#include "tests/support/process.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -34,14 +35,8 @@ namespace {
 
 constexpr uint32_t kPartitions = 8;
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
+// A rebalance moves partitions in seconds; each poll asks both members over HTTP.
+constexpr Poll kRebalance{20s, 50ms};
 
 // The partitions a member owns now, from its /metrics.
 std::set<uint32_t> owned(HttpClient& http) {
@@ -130,7 +125,7 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
     of_a = owned(http_a);
     of_b = owned(http_b);
     return !of_a.empty() && !of_b.empty() && of_a.size() + of_b.size() == kPartitions;
-  }));
+  }, kRebalance));
   for (uint32_t p : of_a) CHECK(of_b.count(p) == 0);
 
   // Each knows who owns the other's partitions (from the group's commits):
@@ -142,11 +137,11 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
   CHECK(eventually([&] {
     misdirected = http_a.get(b_account);
     return misdirected.status == 421;
-  }));
+  }, kRebalance));
   CHECK(str(misdirected.json(), "owner") == b.address());
   CHECK(misdirected.error() == "partition " + std::to_string(partition_of_id(on_b[0]).value) +
                                    " is owned by " + b.address());
-  CHECK(eventually([&] { return http_b.get("/v1/accounts/" + u128_to_string(on_a[0])).status == 421; }));
+  CHECK(eventually([&] { return http_b.get("/v1/accounts/" + u128_to_string(on_a[0])).status == 421; }, kRebalance));
 
   // Accounts in every partition, opened through A: A waits for its own
   // partitions' outcomes and names B for the others.
@@ -160,7 +155,7 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
     const auto& r = results.at("results").as_array()[i];
     CHECK(str(r, i < on_a.size() ? "outcome" : "owner") == (i < on_a.size() ? "created" : b.address()));
   }
-  CHECK(eventually([&] { return http_b.get(b_account).status == 200; }));
+  CHECK(eventually([&] { return http_b.get(b_account).status == 200; }, kRebalance));
   auto owner_of = [&](u128 id) -> HttpClient& {
     return of_a.count(partition_of_id(id).value) != 0 ? http_a : http_b;
   };
@@ -186,7 +181,7 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
   };
   plan(first, "1000", 16);
   REQUIRE(http_b.post("/v1/commands", commands_of(first)).status == 200);
-  CHECK_MESSAGE(eventually([&] { return settled(expected, owner_of); }), books(expected, owner_of));
+  CHECK_MESSAGE(eventually([&] { return settled(expected, owner_of); }, kRebalance), books(expected, owner_of));
   for (const Transfer& t : first) {
     const HttpResult r = owner_of(t.debit).get("/v1/transfers/" + t.id);
     CHECK((r.status == 200 && str(r.json(), "outcome") == "created"));
@@ -199,9 +194,9 @@ TEST_CASE("two serve processes in one group: sagas between their partitions; one
   CHECK(b.stop() == 0);
 
   // A takes every partition over, catches up and finishes every saga.
-  CHECK(eventually([&] { return owned(http_a).size() == kPartitions; }));
-  CHECK_MESSAGE(eventually([&] { return settled(expected, at_a); }), books(expected, at_a));
-  CHECK(eventually([&] { return str(http_a.get("/health").json(), "status") == "ok"; }, 5s));
+  CHECK(eventually([&] { return owned(http_a).size() == kPartitions; }, kRebalance));
+  CHECK_MESSAGE(eventually([&] { return settled(expected, at_a); }, kRebalance), books(expected, at_a));
+  CHECK(eventually([&] { return str(http_a.get("/health").json(), "status") == "ok"; }, {5s, 50ms}));
   // A kept its own partitions through the handover (cooperative
   // rebalancing; no progress commit raced the rejoin and lost them).
   const std::string group = http_a.get("/health").body;

@@ -2,10 +2,10 @@
 // {"error"} message that names the problem (docs/http-api.md "Errors").
 #include <doctest/doctest.h>
 
-#include "tests/integration/http_helpers.h"
+#include "tests/fixtures/http_json.h"
 #include "tests/support/http_client.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 

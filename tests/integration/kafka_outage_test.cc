@@ -26,12 +26,12 @@
 #include <thread>
 
 #include "engine/log/kafka_log.h"
-#include "tests/integration/http_helpers.h"
-#include "tests/support/broker.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/broker.h"
 #include "tests/support/http_client.h"
-#include "tests/support/process.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

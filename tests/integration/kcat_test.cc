@@ -15,8 +15,8 @@
 #include "engine/core/bytes.h"
 #include "engine/core/partitioner.h"
 #include "engine/log/kafka_log.h"
-#include "tests/support/broker.h"
-#include "tests/support/numbered_records.h"
+#include "tests/fixtures/broker.h"
+#include "tests/fixtures/numbered_records.h"
 
 using namespace tally;
 using namespace tally::test;

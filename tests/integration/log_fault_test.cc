@@ -10,13 +10,14 @@
 #include <filesystem>
 #include <thread>
 
-#include "tests/integration/http_helpers.h"
-#include "tests/support/file_damage.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/file_damage.h"
 #include "tests/support/http_client.h"
-#include "tests/support/process.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/tmpfs.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
+#include "tests/fixtures/tmpfs.h"
 
 using namespace tally::test;
 using namespace std::chrono_literals;
@@ -50,17 +51,9 @@ std::string component(HttpClient& http, const std::string& name) {
   return str(h, "status") + " (no component " + name + ")";
 }
 
-// Polls `ok` every 200 ms for up to 90 s (the disk's recovery is polled
-// by RocksDB every few seconds, and a loaded machine is slow).
-template <class F>
-bool eventually(F ok) {
-  const auto deadline = std::chrono::steady_clock::now() + 90s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return false;
-}
+// RocksDB polls a full disk's recovery every few seconds, and a loaded
+// machine is slow.
+constexpr Poll kRecovery{90s, 200ms};
 
 // Runs `tally serve` expecting it to refuse to start; returns what it said.
 std::string refused_start(const std::string& data) {
@@ -110,7 +103,7 @@ TEST_CASE("a full disk under the embedded log: appends answer 503 naming the dis
   CHECK(serve.process().running());
 
   disk.unfill();
-  CHECK(eventually([&] { return has(component(http, "log"), "ok true"); }));
+  CHECK(eventually([&] { return has(component(http, "log"), "ok true"); }, kRecovery));
   const HttpResult again = send_transfer(http, std::to_string(id));
   CHECK_MESSAGE(again.status == 200, again.body);
   CHECK(outcomes_of(again.json()) == "created");
@@ -145,7 +138,7 @@ TEST_CASE("a full disk under the projection stores: the record is appended, the 
   CHECK(has(component(http, "pipeline/0"), "degraded false retrying"));
 
   disk.unfill();
-  CHECK(eventually([&] { return http.get("/v1/transfers/1").status == 200; }));
+  CHECK(eventually([&] { return http.get("/v1/transfers/1").status == 200; }, kRecovery));
   CHECK(has(component(http, "pipeline/0"), "ok true applied through offset 2"));
   CHECK(outcomes_of(send_transfer(http, "1").json()) == "exists");
   CHECK(serve.stop() == 0);
@@ -192,7 +185,7 @@ TEST_CASE("a store directory that stops taking writes: 503 naming it, reads go o
   // The appended transfer was kept in the log: the restart applies it.
   Serve serve(data, kOnePartition, false, nobody);
   HttpClient http(serve.port());
-  CHECK(eventually([&] { return http.get("/v1/transfers/1").status == 200; }));
+  CHECK(eventually([&] { return http.get("/v1/transfers/1").status == 200; }, kRecovery));
   CHECK(outcomes_of(send_transfer(http, "1").json()) == "exists");
   CHECK(serve.stop() == 0);
 }

@@ -12,10 +12,10 @@
 #include <map>
 
 #include "engine/core/partitioner.h"
-#include "tests/integration/http_helpers.h"
-#include "tests/support/broker.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/broker.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 using tally::make_u128;

@@ -6,20 +6,15 @@
 
 #include <boost/json.hpp>
 
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/process.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
 
 namespace {
-
-ScenarioIds build(const std::string& data) {
-  auto node = start_scenario_node(data);
-  return run_scenario(*node, 5);
-}
 
 RunResult reconcile(const std::string& data, bool json = false) {
   std::vector<std::string> argv = {tally_bin(), "reconcile", "--data", data};
@@ -61,7 +56,7 @@ void edit_account(const std::string& data, AccountId id, const std::function<voi
 
 TEST_CASE("tally reconcile exits 0 on the books a node kept") {
   TempDir dir;
-  build(dir.sub("data"));
+  build_scenario(dir.sub("data"), 5);
   const RunResult r = reconcile(dir.sub("data"));
   INFO(r.output);
   CHECK(r.exit_code == 0);
@@ -74,7 +69,7 @@ TEST_CASE("tally reconcile exits 0 on the books a node kept") {
 
 TEST_CASE("a changed balance is named: balance_mismatch, the account, its first offset") {
   TempDir dir;
-  const ScenarioIds ids = build(dir.sub("data"));
+  const ScenarioIds ids = build_scenario(dir.sub("data"), 5);
   edit_account(dir.sub("data"), ids.b, [](Account& a) { a.balances.debits_posted += 7; });
   const RunResult r = reconcile(dir.sub("data"));
   INFO(r.output);
@@ -94,7 +89,7 @@ TEST_CASE("a changed balance is named: balance_mismatch, the account, its first 
 
 TEST_CASE("a deleted transfer record is named: missing_transfer, its id, its offset") {
   TempDir dir;
-  const ScenarioIds ids = build(dir.sub("data"));
+  const ScenarioIds ids = build_scenario(dir.sub("data"), 5);
   edit_store(dir.sub("data"), Partition{0}, kScenarioPartitions,
              [&](PartitionStore&, StoreBatch& b) { b.remove(keys::transfer(ids.single)); });
   const RunResult r = reconcile(dir.sub("data"), true);
@@ -111,7 +106,7 @@ TEST_CASE("a deleted transfer record is named: missing_transfer, its id, its off
 
 TEST_CASE("a duplicated posting is named: duplicate_posting, the transfer, its offset") {
   TempDir dir;
-  const ScenarioIds ids = build(dir.sub("data"));
+  const ScenarioIds ids = build_scenario(dir.sub("data"), 5);
   const TransferId twice(make_u128(ids.a.hi(), 109));  // a -> b 400, partition 0's fourth record
   edit_store(dir.sub("data"), Partition{0}, kScenarioPartitions, [&](PartitionStore& s, StoreBatch& b) {
     auto meta = s.meta();
@@ -142,7 +137,7 @@ TEST_CASE("a duplicated posting is named: duplicate_posting, the transfer, its o
 
 TEST_CASE("a dropped outcome is named: missing_outcomes at its offset") {
   TempDir dir;
-  build(dir.sub("data"));
+  build_scenario(dir.sub("data"), 5);
   edit_store(dir.sub("data"), Partition{0}, kScenarioPartitions,
              [&](PartitionStore&, StoreBatch& b) { b.remove(keys::outcomes(Offset{2})); });
   const RunResult r = reconcile(dir.sub("data"));

@@ -3,8 +3,8 @@
 // again, the receiver answers `exists`, and the books hold each once.
 #include <doctest/doctest.h>
 
-#include "tests/integration/recovery_support.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/recovery_node.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -9,11 +9,11 @@
 
 #include "engine/core/digest.h"
 #include "engine/core/partitioner.h"
-#include "tests/support/file_damage.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/process.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/file_damage.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -1,5 +1,5 @@
 // kill -9 at every saga step boundary. A child node
-// (tests/helpers/saga_node.cc) runs cross-partition transfers, six in ten
+// (tests/programs/saga_node.cc) runs cross-partition transfers, six in ten
 // credited by their destination and the rest rejected there (unknown
 // account, other ledger, limit, closed), and is killed at crash points
 // before and after the reservation commits, before and after the outbox
@@ -22,11 +22,11 @@
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
 #include "recovery/saga_status.h"
-#include "tests/integration/ledger_checks.h"
-#include "tests/integration/recovery_support.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/saga_workload.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_checks.h"
+#include "tests/fixtures/recovery_node.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/saga_workload.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -36,10 +36,7 @@ namespace {
 
 constexpr uint64_t kTransfers = 400;
 
-std::string saga_node_bin() {
-  const char* p = std::getenv("TALLY_SAGA_NODE");
-  return p != nullptr ? p : "saga_node";
-}
+std::string saga_node_bin() { return built_program("TALLY_SAGA_NODE"); }
 
 enum class Mode { to_the_end, stop_midway, kill_midway };
 

@@ -14,10 +14,12 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/integration/ledger_checks.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/ledger_checks.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
+using namespace tally::test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -31,8 +33,6 @@ uint64_t group_in(uint32_t p) {
     if (partition_of(AccountId(make_u128(g, 1)), kPartitions).value == p) return g;
   }
 }
-
-CreateAccount account(AccountId id) { return CreateAccount{id, 0, 0, 0, 1, 1, 0, 0}; }
 
 struct StallCounts {
   uint64_t in_flight = 0, completed = 0, compensated = 0;
@@ -74,16 +74,7 @@ TEST_CASE("a destination partition stalled for 60 s: sagas wait, are re-sent a f
 
     REQUIRE(node.pause(dst));
     std::vector<Command> sagas;
-    for (uint64_t i = 1; i <= kSagas; i++) {
-      CreateTransfer t;
-      t.id = TransferId(make_u128(payer.hi(), i));
-      t.debit_account_id = payer;
-      t.credit_account_id = payee;
-      t.amount = Amount(i);
-      t.ledger = 1;
-      t.code = 1;
-      sagas.push_back(t);
-    }
+    for (uint64_t i = 1; i <= kSagas; i++) sagas.push_back(transfer(i, payer, payee, i));
     auto placed = node.append(sagas);
     REQUIRE(placed.ok());
     for (const Placement& p : *placed) {

@@ -9,12 +9,13 @@
 #include <filesystem>
 #include <thread>
 
-#include "tests/integration/http_helpers.h"
-#include "tests/support/file_damage.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/file_damage.h"
 #include "tests/support/http_client.h"
-#include "tests/support/process.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -63,15 +64,8 @@ std::string scrub_health(HttpClient& http) {
   return "no scrub component";
 }
 
-template <class F>
-bool eventually(F ok, std::chrono::seconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
-}
+// The background scrub runs every second (--scrub-interval 1); a loaded machine is slow.
+constexpr Poll kScrub{30s, 100ms};
 
 }  // namespace
 
@@ -117,12 +111,12 @@ TEST_CASE("serve's background scrub reports a table file damaged under it in /he
   REQUIRE(eventually([&] {
     table = largest_store_table(data);
     return !table.second.empty();
-  }));
+  }, kScrub));
   std::string health;
   REQUIRE_MESSAGE(eventually([&] {
     health = scrub_health(http);
     return contains(health, "ok ok intact: ") && !contains(health, "intact: 0 table files");
-  }), health);
+  }, kScrub), health);
   CHECK(contains(health, "at most 64.0 MiB/s"));
 
   flip_bit(table.first + "/" + table.second, 0.975);
@@ -131,7 +125,7 @@ TEST_CASE("serve's background scrub reports a table file damaged under it in /he
   REQUIRE_MESSAGE(eventually([&] {
     health = scrub_health(http);
     return contains(health, "degraded not-ok 1 damaged: " + where);
-  }), health);
+  }, kScrub), health);
   CHECK_FALSE(contains(health, data));
   CHECK(http.get("/health").status == 200);  // degraded, not down: queries still work
   // The operator log names it too.

@@ -19,13 +19,13 @@
 #include <mutex>
 #include <thread>
 
-#include "tests/integration/http_helpers.h"
-#include "tests/integration/ledger_checks.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/ledger_checks.h"
 #include "tests/support/http_client.h"
-#include "tests/support/kill_traffic.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/kill_traffic.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -47,21 +47,11 @@ TEST_CASE("kill -9 of tally serve under load: nothing acknowledged lost, nothing
     REQUIRE(r.status == 200);
     REQUIRE(outcomes_of(r.json()).find_first_not_of("created ") == std::string::npos);
 
-    std::atomic<bool> stop{false};
-    std::thread a(produce, serve.port(), 1'000'000, 1, std::ref(stop), std::ref(traffic));
-    std::thread b(produce, serve.port(), 2'000'000, 2, std::ref(stop), std::ref(traffic));
     // Under load: kill once a few hundred transfers are acknowledged.
     const auto deadline = std::chrono::steady_clock::now() + 20s;
-    for (;;) {
-      std::this_thread::sleep_for(20ms);
-      std::lock_guard lock(traffic.mu);
-      if (traffic.acked.size() >= 600 || std::chrono::steady_clock::now() > deadline) break;
-    }
-    serve.process().signal(SIGKILL);
-    CHECK(serve.process().wait() == 128 + SIGKILL);
-    stop = true;
-    a.join();
-    b.join();
+    CHECK(kill_under_load(serve, traffic, {1'000'000, 2'000'000}, {1, 2}, [&](size_t acked) {
+            return acked >= 600 || std::chrono::steady_clock::now() > deadline;
+          }) == 128 + SIGKILL);
   }
   MESSAGE(traffic.acked.size() << " acknowledged of " << traffic.sent.size() << " sent before the kill");
   REQUIRE(traffic.acked.size() >= 600);
@@ -121,22 +111,12 @@ TEST_CASE("tally reconcile on the directory a kill -9 left under cross-partition
     Serve serve(data, {"--partitions", std::to_string(kParts), "--flush-interval-ms", "100"});
     HttpClient client(serve.port());
     REQUIRE(client.post("/v1/commands", commands_body(traffic_accounts_json(false), true)).status == 200);
-    std::atomic<bool> stop{false};
-    std::thread a(produce, serve.port(), 1'000'000, 3, std::ref(stop), std::ref(traffic));
-    std::thread b(produce, serve.port(), 2'000'000, 4, std::ref(stop), std::ref(traffic));
     // Three seconds of load (many flushes), then the kill.
     const auto started = std::chrono::steady_clock::now();
-    for (;;) {
-      std::this_thread::sleep_for(20ms);
-      std::lock_guard lock(traffic.mu);
-      const auto now = std::chrono::steady_clock::now();
-      if ((traffic.acked.size() >= 1000 && now > started + 3s) || now > started + 30s) break;
-    }
-    serve.process().signal(SIGKILL);
-    CHECK(serve.process().wait() == 128 + SIGKILL);
-    stop = true;
-    a.join();
-    b.join();
+    CHECK(kill_under_load(serve, traffic, {1'000'000, 2'000'000}, {3, 4}, [&](size_t acked) {
+            const auto now = std::chrono::steady_clock::now();
+            return (acked >= 1000 && now > started + 3s) || now > started + 30s;
+          }) == 128 + SIGKILL);
   }
   MESSAGE(traffic.acked.size() << " acknowledged of " << traffic.sent.size() << " sent before the kill");
   REQUIRE(traffic.acked.size() >= 1000);

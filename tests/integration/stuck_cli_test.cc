@@ -2,9 +2,9 @@
 // answer when only the stores can be read (--data).
 #include <doctest/doctest.h>
 
-#include "tests/support/process.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/process.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 

@@ -5,10 +5,11 @@
 #include <fstream>
 
 #include "engine/core/partitioner.h"
-#include "tests/integration/http_helpers.h"
+#include "tests/fixtures/broker.h"
+#include "tests/fixtures/http_json.h"
 #include "tests/support/http_client.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally::test;
 
@@ -160,10 +161,8 @@ TEST_CASE("tally query over --http and --data gives the same answers, human or J
 
 TEST_CASE("serve over Kafka (tally broker) applies what it is sent and answers queries") {
   TempDir dir;
-  Process broker({tally_bin(), "broker", "--partitions", "4"});
-  const auto bootstrap = broker.read_line(std::chrono::seconds(20));
-  REQUIRE(bootstrap);
-  Serve serve(dir.sub("data"), {"--kafka", *bootstrap});
+  Broker broker(4);
+  Serve serve(dir.sub("data"), {"--kafka", broker.bootstrap()});
   CHECK(serve.ready_line().find("4 partitions") != std::string::npos);
   HttpClient http(serve.port());
   const HttpResult r = http.post("/v1/commands", commands_body({account_json("7"), account_json("8"),

@@ -33,10 +33,10 @@
 #include "engine/core/codec.h"
 #include "engine/log/embedded_log.h"
 #include "projections/store.h"
-#include "tests/integration/http_helpers.h"
-#include "tests/support/kill_traffic.h"
-#include "tests/support/serve.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/http_json.h"
+#include "tests/fixtures/kill_traffic.h"
+#include "tests/fixtures/serve.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -137,15 +137,9 @@ Round run_round(const std::string& data, uint32_t r, std::mt19937& rng, Traffic&
         throw std::runtime_error("creating the accounts");
       }
     }
-    std::atomic<bool> stop{false};
-    std::thread a(produce, serve.port(), 100'000'000ull * (2 * r + 1), 2 * r + 1, std::ref(stop), std::ref(traffic));
-    std::thread b(produce, serve.port(), 100'000'000ull * (2 * r + 2), 2 * r + 2, std::ref(stop), std::ref(traffic));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 1000));
-    serve.process().signal(SIGKILL);
-    serve.process().wait();
-    stop = true;
-    a.join();
-    b.join();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200 + rng() % 1000);
+    kill_under_load(serve, traffic, {100'000'000ull * (2 * r + 1), 100'000'000ull * (2 * r + 2)},
+                    {2 * r + 1, 2 * r + 2}, [&](size_t) { return std::chrono::steady_clock::now() >= until; });
   }
   {
     std::lock_guard lock(traffic.mu);

@@ -17,8 +17,9 @@
 #include "recovery/backoff.h"
 #include "recovery/breaker.h"
 #include "recovery/breaker_log.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -153,7 +154,7 @@ TEST_CASE("BreakerLog: failures of the real log open it; it fails fast; it close
   TimePoint now{};
   BreakerLog log(std::make_unique<FaultyLog>(std::move(inner).value(), faults),
                  {.breaker = {}, .clock = [&] { return now; }});
-  const Command c = CreateAccount{AccountId(1), 0, 0, 0, 1, 1, 0, 0};
+  const Command c = account(1);
   const std::vector<uint8_t> record = encode_batch(std::span(&c, 1));
 
   REQUIRE(log.append_one(Partition{0}, record).ok());

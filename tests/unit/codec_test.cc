@@ -2,6 +2,7 @@
 
 #include "engine/core/codec.h"
 #include "engine/schema/tally_generated.h"
+#include "tests/fixtures/commands.h"
 
 using namespace tally;
 
@@ -35,7 +36,7 @@ TEST_CASE("every command kind round-trips through a batch, in order") {
   in.push_back(SagaReply{TransferId(5), AccountId(1), Partition{2}, 42});
   in.push_back(SagaCancel{TransferId(5), AccountId(2), Partition{3}});
   in.push_back(SagaTimeout{TransferId(5), AccountId(1)});
-  in.push_back(CreateAccount{AccountId(8), 0, 0, 0, 1, 1, 0, 0});
+  in.push_back(test::account(8));
   const std::vector<uint8_t> bytes = encode_batch(in);
   auto out = decode_batch(bytes);
   REQUIRE(out.ok());
@@ -94,7 +95,7 @@ TEST_CASE("garbage and damaged records are rejected with a reason, never a crash
     CHECK(rejected > static_cast<int>(bytes.size()) - 8);
   }
   SUBCASE("every single-byte flip either decodes or is rejected") {
-    std::vector<Command> in = {sample_transfer(1), CreateAccount{AccountId(3), 0, 0, 0, 1, 1, 0, 0}};
+    std::vector<Command> in = {sample_transfer(1), test::account(3)};
     const std::vector<uint8_t> bytes = encode_batch(in);
     for (size_t i = 0; i < bytes.size(); i++) {
       std::vector<uint8_t> bad = bytes;

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "engine/log/embedded_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

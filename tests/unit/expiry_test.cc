@@ -13,7 +13,11 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/log_contents.h"
+#include "tests/fixtures/node_fixture.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -23,28 +27,16 @@ namespace {
 
 constexpr uint32_t kPartitions = 4;
 constexpr uint64_t kSecond = 1'000'000'000;
+// Expiries come once the scheduler sees the wall clock pass a deadline (1-2 s).
+constexpr Poll kExpiry{15s, 20ms};
 
 std::unique_ptr<Node> start_node(const TempDir& dir, NodeOptions options = {}) {
-  auto log = open_embedded_log({.dir = dir.sub("log"), .partitions = kPartitions, .sync = false});
-  REQUIRE(log.ok());
   options.data_dir = dir.sub("data");
-  auto node = Node::open(std::move(log).value(), std::move(options));
-  REQUIRE(node.ok());
-  REQUIRE((*node)->start().ok());
-  return std::move(node).value();
+  return test::start_node(open_test_log(dir.sub("log"), kPartitions), std::move(options));
 }
 
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 CreateTransfer pending(u128 id, u128 debit, u128 credit, u128 amount, uint32_t timeout_s) {
-  // The id in the debit account's group: it routes with it (docs/design.md
-  // "One transfer id, one partition").
-  CreateTransfer t;
-  t.id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id)));
-  t.debit_account_id = AccountId(debit);
-  t.credit_account_id = AccountId(credit);
-  t.amount = Amount(amount);
-  t.ledger = 1;
-  t.code = 1;
+  CreateTransfer t = test::transfer(static_cast<uint64_t>(id), debit, credit, amount);
   t.flags = transfer_flags::pending;
   t.timeout_seconds = timeout_s;
   return t;
@@ -60,18 +52,6 @@ CreateTransfer resolve(u128 id, u128 pending_id, u128 debit, u128 credit, u128 a
   return t;
 }
 
-
-std::vector<Outcome> run(Node& node, std::vector<Command> commands) {
-  auto placed = node.append(commands);
-  REQUIRE(placed.ok());
-  std::vector<Outcome> out;
-  for (const Placement& p : *placed) {
-    auto o = node.outcome(p, 10s);
-    REQUIRE(o.ok());
-    out.push_back(*o);
-  }
-  return out;
-}
 
 constexpr u128 kA = (u128{42} << 64) | 1;
 constexpr u128 kB = (u128{42} << 64) | 2;
@@ -97,15 +77,6 @@ bool timer_set(Node& node, const Transfer& t) {
   return v->has_value();
 }
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 uint64_t wall_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -122,25 +93,17 @@ std::vector<AppliedExpiry> applied_expiries(Node& node) {
   REQUIRE(node.wait_caught_up(10s).ok());
   std::vector<AppliedExpiry> out;
   for (uint32_t p = 0; p < kPartitions; p++) {
-    auto end = node.log().end_offset(Partition{p});
-    REQUIRE(end.ok());
-    auto reader = node.log().read(Partition{p}, Offset{0});
-    REQUIRE(reader.ok());
-    while ((*reader)->position() < *end) {
-      auto records = (*reader)->next(256, 100ms);
-      REQUIRE(records.ok());
-      for (const LogRecord& r : *records) {
-        auto commands = decode_batch(r.value);
-        REQUIRE(commands.ok());
-        auto outcomes = node.store(Partition{p}).outcomes(r.offset);
-        REQUIRE(outcomes.ok());
-        REQUIRE(outcomes->has_value());
-        for (size_t i = 0; i < commands->size(); i++) {
-          const auto* e = std::get_if<ExpirePending>(&(*commands)[i]);
-          if (e == nullptr) continue;
-          out.push_back({e->pending_id.value(), (*outcomes)->outcomes.at(i),
-                         Timestamp{(*outcomes)->first_timestamp.ns + i}});
-        }
+    for (const LogRecord& r : log_records(node.log(), Partition{p})) {
+      auto commands = decode_batch(r.value);
+      REQUIRE(commands.ok());
+      auto outcomes = node.store(Partition{p}).outcomes(r.offset);
+      REQUIRE(outcomes.ok());
+      REQUIRE(outcomes->has_value());
+      for (size_t i = 0; i < commands->size(); i++) {
+        const auto* e = std::get_if<ExpirePending>(&(*commands)[i]);
+        if (e == nullptr) continue;
+        out.push_back({e->pending_id.value(), (*outcomes)->outcomes.at(i),
+                       Timestamp{(*outcomes)->first_timestamp.ns + i}});
       }
     }
   }
@@ -152,8 +115,8 @@ std::vector<AppliedExpiry> applied_expiries(Node& node) {
 TEST_CASE("a pending transfer expires at its deadline, once, and its timer goes with it") {
   TempDir dir;
   auto node = start_node(dir);
-  CHECK(run(*node, {account(kA), account(kB)}) == std::vector<Outcome>{Outcome::created, Outcome::created});
-  CHECK(run(*node, {pending(1001, kA, kB, 100, 2)}) == std::vector<Outcome>{Outcome::created});
+  CHECK(append_and_wait(*node, {account(kA), account(kB)}) == std::vector<Outcome>{Outcome::created, Outcome::created});
+  CHECK(append_and_wait(*node, {pending(1001, kA, kB, 100, 2)}) == std::vector<Outcome>{Outcome::created});
   const Transfer t = transfer(*node, 1001);
   CHECK(t.state == PendingState::pending);
   CHECK(t.expires_at.ns == t.timestamp.ns + 2 * kSecond);
@@ -163,7 +126,7 @@ TEST_CASE("a pending transfer expires at its deadline, once, and its timer goes 
     CHECK(node->scheduler().stats().expiries_appended == 0);  // not before the deadline
   }
 
-  REQUIRE(eventually([&] { return transfer(*node, 1001).state == PendingState::expired; }));
+  REQUIRE(eventually([&] { return transfer(*node, 1001).state == PendingState::expired; }, kExpiry));
   CHECK(wall_ns() >= t.expires_at.ns);
   CHECK_FALSE(timer_set(*node, t));
   const Balances a = balances(*node, kA), b = balances(*node, kB);
@@ -183,10 +146,10 @@ TEST_CASE("a pending transfer expires at its deadline, once, and its timer goes 
   }
   CHECK(expired == 1);
   // Neither a post nor a void can resolve it now.
-  CHECK(run(*node, {resolve(1002, 1001, kA, kB, 100, transfer_flags::post_pending),
+  CHECK(append_and_wait(*node, {resolve(1002, 1001, kA, kB, 100, transfer_flags::post_pending),
                     resolve(1003, 1001, kA, kB, 0, transfer_flags::void_pending)}) ==
         std::vector<Outcome>{Outcome::pending_transfer_expired, Outcome::pending_transfer_expired});
-  REQUIRE(eventually([&] { return node->scheduler().stats().timers_due == 0; }));
+  REQUIRE(eventually([&] { return node->scheduler().stats().timers_due == 0; }, kExpiry));
   CHECK(node->stuck().empty());
   CHECK(node->metrics_text().find("\ntally_timers_due 0\n") != std::string::npos);
 }
@@ -198,10 +161,10 @@ TEST_CASE("with the scheduler's clock ahead of the log's, early expiries are ans
   o.scheduler.backoff = {.initial = 100ms, .max = 500ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = 50};
   o.scheduler.apply_poll = 20ms;
   auto node = start_node(dir, o);
-  run(*node, {account(kA), account(kB)});
-  CHECK(run(*node, {pending(2001, kA, kB, 5, 2)}) == std::vector<Outcome>{Outcome::created});
+  append_and_wait(*node, {account(kA), account(kB)});
+  CHECK(append_and_wait(*node, {pending(2001, kA, kB, 5, 2)}) == std::vector<Outcome>{Outcome::created});
   const Transfer t = transfer(*node, 2001);
-  REQUIRE(eventually([&] { return transfer(*node, 2001).state == PendingState::expired; }));
+  REQUIRE(eventually([&] { return transfer(*node, 2001).state == PendingState::expired; }, kExpiry));
   int early = 0, expired = 0;
   for (const AppliedExpiry& e : applied_expiries(*node)) {
     if (e.outcome == Outcome::not_yet_due) {
@@ -222,12 +185,12 @@ TEST_CASE("with the scheduler's clock ahead of the log's, early expiries are ans
 TEST_CASE("a post that reaches the log first wins; the timer goes with it and nothing expires") {
   TempDir dir;
   auto node = start_node(dir);
-  run(*node, {account(kA), account(kB)});
-  CHECK(run(*node, {pending(3001, kA, kB, 100, 1), pending(3002, kA, kB, 50, 1)}) ==
+  append_and_wait(*node, {account(kA), account(kB)});
+  CHECK(append_and_wait(*node, {pending(3001, kA, kB, 100, 1), pending(3002, kA, kB, 50, 1)}) ==
         std::vector<Outcome>{Outcome::created, Outcome::created});
   const Transfer t1 = transfer(*node, 3001), t2 = transfer(*node, 3002);
   // A partial post releases the rest; a void releases everything.
-  CHECK(run(*node, {resolve(3003, 3001, kA, kB, 60, transfer_flags::post_pending),
+  CHECK(append_and_wait(*node, {resolve(3003, 3001, kA, kB, 60, transfer_flags::post_pending),
                     resolve(3004, 3002, kA, kB, 0, transfer_flags::void_pending)}) ==
         std::vector<Outcome>{Outcome::created, Outcome::created});
   CHECK_FALSE(timer_set(*node, t1));
@@ -253,18 +216,18 @@ TEST_CASE("1,000 pending transfers across partitions all expire exactly once and
     setup.push_back(account(debit.back()));
     setup.push_back(account(credit.back()));
   }
-  run(*node, setup);
+  append_and_wait(*node, setup);
   std::vector<Command> transfers;
   for (uint64_t i = 0; i < 1000; i++) {
     transfers.push_back(pending(10'000 + i, debit[i % 8], credit[i % 8], i + 1, 1));
   }
-  for (Outcome o : run(*node, transfers)) CHECK(o == Outcome::created);
+  for (Outcome o : append_and_wait(*node, transfers)) CHECK(o == Outcome::created);
   REQUIRE(eventually([&] {
     for (uint64_t i = 0; i < 1000; i++) {
       if (transfer(*node, 10'000 + i, debit[i % 8]).state != PendingState::expired) return false;
     }
     return true;
-  }));
+  }, kExpiry));
   std::map<u128, int> expired;
   for (const AppliedExpiry& e : applied_expiries(*node)) {
     if (e.outcome == Outcome::expired) expired[e.pending_id]++;
@@ -282,5 +245,5 @@ TEST_CASE("1,000 pending transfers across partitions all expire exactly once and
   CHECK(dp == 0);
   CHECK(cp == 0);
   CHECK(dpo == cpo);
-  REQUIRE(eventually([&] { return node->scheduler().stats().timers_due == 0; }));
+  REQUIRE(eventually([&] { return node->scheduler().stats().timers_due == 0; }, kExpiry));
 }

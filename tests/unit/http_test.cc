@@ -1,7 +1,7 @@
 // The HTTP API's pure parts: request targets and parameters, the body of
 // POST /v1/commands, addresses and record JSON; then the router over a real
 // Node on a temporary embedded log (routing, paging across partitions), with
-// tests/support/faulty_log.h in front of the log for a wait that times out
+// tests/fixtures/faulty_log.h in front of the log for a wait that times out
 // (reads held: nothing is applied) and an append the log refuses.
 #include <doctest/doctest.h>
 
@@ -18,9 +18,9 @@
 #include "engine/json/record_json.h"
 #include "engine/log/embedded_log.h"
 #include "projections/records.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::http;

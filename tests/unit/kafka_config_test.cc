@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "engine/log/kafka_config.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::kafka;

@@ -16,8 +16,8 @@
 #include <set>
 #include <tuple>
 
-#include "tests/unit/ledger_fixture.h"
-#include "tests/unit/ledger_model.h"
+#include "tests/fixtures/ledger_fixture.h"
+#include "tests/fixtures/ledger_model.h"
 
 using namespace ledger_test;
 using namespace ledger_model;

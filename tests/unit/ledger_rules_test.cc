@@ -2,7 +2,7 @@
 // (ledger_table.h says what each row checks).
 #include <doctest/doctest.h>
 
-#include "tests/unit/ledger_table.h"
+#include "tests/fixtures/ledger_table.h"
 
 using namespace ledger_test;
 

@@ -3,7 +3,7 @@
 // the clock, the saga extension's hooks and referenced_transfers.
 #include <doctest/doctest.h>
 
-#include "tests/unit/ledger_table.h"
+#include "tests/fixtures/ledger_table.h"
 
 using namespace ledger_test;
 

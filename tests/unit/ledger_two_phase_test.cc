@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "tests/unit/ledger_table.h"
+#include "tests/fixtures/ledger_table.h"
 
 namespace ledger_test {
 

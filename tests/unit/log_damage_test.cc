@@ -8,8 +8,8 @@
 
 #include "engine/log/embedded_log.h"
 #include "projections/store.h"
-#include "tests/support/file_damage.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/file_damage.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

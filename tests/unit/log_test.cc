@@ -7,7 +7,8 @@
 
 #include "engine/core/codec.h"
 #include "engine/log/record_check.h"
-#include "tests/support/log_fixture.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/log_fixture.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -125,7 +126,7 @@ void concurrent_appenders(LogFixture&, std::unique_ptr<Log>& log) {
 
 void survives_reopen(LogFixture& fixture, std::unique_ptr<Log>& log) {
   BatchBuilder b;
-  b.add(CreateAccount{AccountId(9), 0, 0, 0, 1, 1, 0, 0});
+  b.add(account(9));
   const std::vector<uint8_t> record = b.finish();
   REQUIRE(log->append_one(Partition{2}, record).ok());
   log.reset();
@@ -157,7 +158,7 @@ void bad_appends(LogFixture&, std::unique_ptr<Log>& log) {
 // good ones around it still decode.
 void garbage_records(LogFixture&, std::unique_ptr<Log>& log) {
   BatchBuilder b;
-  b.add(CreateAccount{AccountId(5), 0, 0, 0, 1, 1, 0, 0});
+  b.add(account(5));
   b.add(CreateTransfer{TransferId(6), AccountId(5), AccountId(7), Amount(10)});
   const std::vector<uint8_t> good = b.finish();
   std::mt19937 rng(20240607);

@@ -6,7 +6,7 @@
 #include "bench/workload.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::bench;

@@ -18,7 +18,10 @@
 #include "engine/log/embedded_log.h"
 #include "engine/log/kafka_group.h"
 #include "engine/node/node.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/node_fixture.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -28,18 +31,8 @@ namespace {
 
 constexpr uint32_t kPartitions = 4;
 
-std::unique_ptr<Log> open_log(const std::string& dir) {
-  auto log = open_embedded_log({.dir = dir, .partitions = kPartitions, .sync = false});
-  REQUIRE(log.ok());
-  return std::move(log).value();
-}
-
 std::unique_ptr<Node> start_node(const std::string& log_dir, const std::string& data, bool own_all) {
-  auto node = Node::open(open_log(log_dir), {.data_dir = data, .own_every_partition = own_all});
-  REQUIRE(node.ok());
-  const Status started = (*node)->start();
-  REQUIRE_MESSAGE(started.ok(), started.to_string());
-  return std::move(node).value();
+  return test::start_node(open_test_log(log_dir, kPartitions), {.data_dir = data, .own_every_partition = own_all});
 }
 
 // The n-th account id (n >= 1) whose partition is p.
@@ -55,32 +48,9 @@ const u128 kA = account_in(kP, 1);
 const u128 kB = account_in(kQ, 1);
 const u128 kC = account_in(kR, 1);
 
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
-CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
-  CreateTransfer t;
-  // The id in the debit account's group: it routes with it (docs/design.md
-  // "One transfer id, one partition").
-  t.id = TransferId(make_u128(u128_hi(debit), static_cast<uint64_t>(id)));
-  t.debit_account_id = AccountId(debit);
-  t.credit_account_id = AccountId(credit);
-  t.amount = Amount(amount);
-  t.ledger = 1;
-  t.code = 1;
-  return t;
-}
-
 void append(Node& node, const std::vector<Command>& commands) {
   auto placed = node.append(commands);
   REQUIRE_MESSAGE(placed.ok(), placed.status().to_string());
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
 }
 
 // "posted 10 credited 0": an account's posted balances, or what went wrong.
@@ -90,13 +60,6 @@ std::string balances(Node& node, u128 id) {
   if (!a->has_value()) return "absent";
   return "debited " + u128_to_string((*a)->balances.debits_posted) + " credited " +
          u128_to_string((*a)->balances.credits_posted);
-}
-
-const ComponentHealth* component(const HealthReport& h, const std::string& name) {
-  for (const ComponentHealth& c : h.components) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
 }
 
 std::string owned(const Node& node) {

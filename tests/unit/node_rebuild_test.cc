@@ -16,9 +16,11 @@
 #include "engine/http/router.h"
 #include "engine/log/embedded_log.h"
 #include "projections/records.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/node_fixture.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 #include "tools/reconcile/reconcile.h"
 #include "tools/replay/replay.h"
 
@@ -39,27 +41,6 @@ std::unique_ptr<Node> open_node(const std::string& data) {
   return std::move(node).value();
 }
 
-// Transfer `id` of `debit`: in the debit account's group, so it routes with
-// it (docs/design.md "One transfer id, one partition").
-TransferId transfer_id(u128 id, AccountId debit) { return TransferId(make_u128(debit.hi(), u128_lo(id))); }
-
-CreateTransfer transfer(u128 id, AccountId debit, AccountId credit, u128 amount) {
-  CreateTransfer t;
-  t.id = transfer_id(id, debit);
-  t.debit_account_id = debit;
-  t.credit_account_id = credit;
-  t.amount = Amount(amount);
-  t.ledger = 1;
-  t.code = 1;
-  return t;
-}
-
-void append_and_wait(Node& node, const std::vector<Command>& commands) {
-  auto placed = node.append(commands);
-  REQUIRE(placed.ok());
-  for (const Placement& p : *placed) REQUIRE(node.outcome(p, 10s).ok());
-}
-
 // a and b in partition 0, c in partition 1: a → c runs as a saga, whose
 // credit legs go out through partition 0's outbox and replies through 1's.
 struct Accounts {
@@ -67,8 +48,7 @@ struct Accounts {
 };
 
 void open_accounts(Node& node, const Accounts& x) {
-  append_and_wait(node, {CreateAccount{x.a, 0, 0, 0, 1, 1, 0, 0}, CreateAccount{x.b, 0, 0, 0, 1, 1, 0, 0},
-                         CreateAccount{x.c, 0, 0, 0, 1, 1, 0, 0}});
+  append_and_wait(node, {account(x.a), account(x.b), account(x.c)});
 }
 
 // Waits until every partition applied the log and no outbox entry waits.
@@ -137,7 +117,7 @@ TEST_CASE("a rebuild is switched in under load: every query succeeds, digests ma
   std::vector<std::string> failures;
   std::jthread reader([&] {
     const std::vector<std::string> targets = {
-        "/v1/accounts/" + x.a.str(), "/v1/accounts/" + x.c.str(), "/v1/transfers/" + transfer_id(10'000, x.a).str(),
+        "/v1/accounts/" + x.a.str(), "/v1/accounts/" + x.c.str(), "/v1/transfers/" + transfer_id(x.a, 10'000).str(),
         "/v1/accounts/" + x.b.str() + "/history?limit=5&order=desc", "/v1/pending?limit=10",
         "/v1/offsets/0/1?wait_ms=1000"};
     while (!stop) {

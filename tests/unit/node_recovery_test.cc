@@ -20,8 +20,12 @@
 #include "engine/http/store_backend.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/log_contents.h"
+#include "tests/fixtures/node_fixture.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -31,35 +35,9 @@ namespace {
 
 constexpr uint32_t kPartitions = 4;
 
-std::unique_ptr<Log> open_log(const std::string& dir) {
-  auto log = open_embedded_log({.dir = dir, .partitions = kPartitions, .sync = false});
-  REQUIRE(log.ok());
-  return std::move(log).value();
-}
-
-std::unique_ptr<Node> start_node(std::unique_ptr<Log> log, NodeOptions options) {
-  auto node = Node::open(std::move(log), std::move(options));
-  REQUIRE(node.ok());
-  const Status started = (*node)->start();
-  REQUIRE_MESSAGE(started.ok(), started.to_string());
-  return std::move(node).value();
-}
-
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 // Transfer n of `debit`'s id: in the debit account's group, so it routes
 // with it (docs/design.md "One transfer id, one partition").
 u128 tid(u128 debit, uint64_t n) { return make_u128(u128_hi(debit), n); }
-
-CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
-  CreateTransfer t;
-  t.id = TransferId(tid(debit, u128_lo(id)));
-  t.debit_account_id = AccountId(debit);
-  t.credit_account_id = AccountId(credit);
-  t.amount = Amount(amount);
-  t.ledger = 1;
-  t.code = 1;
-  return t;
-}
 
 // Two accounts that share a partition.
 constexpr u128 kA = (u128{42} << 64) | 1;
@@ -78,6 +56,25 @@ void write_store(const std::string& data, Partition p, const std::function<void(
   REQUIRE((*store)->flush().ok());
 }
 
+// A node over DATA (DIR/data) with a pending-expiry timer for transfer `id`
+// in `routing`'s partition, which never had the transfer: whatever the rules
+// answer, the timer stays set. The scheduler retries quickly and gives up
+// after `attempts` tries; returns once the timer is reported stuck.
+std::unique_ptr<Node> node_with_stuck_timer(const TempDir& dir, u128 routing, Timestamp at, u128 id,
+                                            uint32_t attempts) {
+  write_store(dir.sub("data"), partition_of(AccountId(routing), kPartitions), [&](StoreBatch& b) {
+    std::string value(16, '\0');
+    put_be128(value.data(), routing);
+    b.put(keys::timer(Timer{at, TimerKind::pending_expiry, id, AccountId(routing)}), value);
+  });
+  NodeOptions o{.data_dir = dir.sub("data")};
+  o.scheduler.backoff = {.initial = 10ms, .max = 50ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = attempts};
+  o.scheduler.apply_poll = 10ms;
+  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), o);
+  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  return node;
+}
+
 // Outbox entries seq [0, n) in partition kP: transfer 1000 + i of i + 1 from A to B.
 void write_outbox(const std::string& data, uint64_t n) {
   write_store(data, kP, [&](StoreBatch& b) {
@@ -87,23 +84,6 @@ void write_outbox(const std::string& data, uint64_t n) {
     }
     b.remove(keys::kRelay);
   });
-}
-
-// Polls `done` for up to `timeout`.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
-
-const ComponentHealth* component(const HealthReport& h, const std::string& name) {
-  for (const ComponentHealth& c : h.components) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
 }
 
 u128 balance_debits(Node& node, u128 id) {
@@ -116,25 +96,13 @@ u128 balance_debits(Node& node, u128 id) {
 // How many times each command subject appears in partition p's log.
 std::map<u128, int> log_counts(Node& node, Partition p) {
   std::map<u128, int> out;
-  auto end = node.log().end_offset(p);
-  REQUIRE(end.ok());
-  auto reader = node.log().read(p, Offset{0});
-  REQUIRE(reader.ok());
-  while ((*reader)->position() < *end) {
-    auto records = (*reader)->next(100, 100ms);
-    REQUIRE(records.ok());
-    for (const LogRecord& r : *records) {
-      auto commands = decode_batch(r.value);
-      REQUIRE(commands.ok());
-      for (const Command& c : *commands) out[command_subject(c)]++;
-    }
-  }
+  for (const Command& c : log_commands(node.log(), p)) out[command_subject(c)]++;
   return out;
 }
 
 // Creates accounts A and B in a first run of the node.
 void create_accounts(const std::string& log_dir, const std::string& data) {
-  auto node = start_node(open_log(log_dir), {.data_dir = data});
+  auto node = start_node(open_test_log(log_dir, kPartitions), {.data_dir = data});
   const std::vector<Command> cmds = {account(kA), account(kB)};
   auto placed = node->append(cmds);
   REQUIRE(placed.ok());
@@ -145,7 +113,7 @@ void create_accounts(const std::string& log_dir, const std::string& data) {
 
 TEST_CASE("health lists the log, the scheduler and the relay; metrics carry their counters") {
   TempDir dir;
-  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), {.data_dir = dir.sub("data")});
   const HealthReport h = node->health();
   CHECK(h.status == "ok");
   for (const char* name : {"log", "scheduler", "relay"}) {
@@ -169,7 +137,7 @@ TEST_CASE("outbox entries are relayed into the pipelines once; a re-send after a
   create_accounts(dir.sub("log"), dir.sub("data"));
   write_outbox(dir.sub("data"), 10);
   {
-    auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+    auto node = start_node(open_test_log(dir.sub("log"), kPartitions), {.data_dir = dir.sub("data")});
     REQUIRE(eventually([&] { return node->relay().stats().relayed == 10; }));
     REQUIRE(node->wait_caught_up(10s).ok());
     CHECK(balance_debits(*node, kA) == 55);  // 1 + 2 + ... + 10
@@ -178,7 +146,7 @@ TEST_CASE("outbox entries are relayed into the pipelines once; a re-send after a
   }
   // As if the relay's delete had been lost in a crash: the same entries again.
   write_outbox(dir.sub("data"), 10);
-  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), {.data_dir = dir.sub("data")});
   REQUIRE(eventually([&] { return node->relay().stats().relayed == 10; }));
   REQUIRE(node->wait_caught_up(10s).ok());
   CHECK(balance_debits(*node, kA) == 55);  // unchanged: each re-sent transfer is `exists`
@@ -201,7 +169,7 @@ TEST_CASE("a failing log: the breaker opens, health says degraded, appends fail 
   o.breaker = {.failure_threshold = 5, .open_duration = 30s, .success_threshold = 3};
   o.breaker_clock = [&] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(breaker_ms.load())); };
   o.relay.backoff = {.initial = 10ms, .max = 100ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = 3};
-  auto node = start_node(std::make_unique<FaultyLog>(open_log(dir.sub("log")), faults), o);
+  auto node = start_node(std::make_unique<FaultyLog>(open_test_log(dir.sub("log"), kPartitions), faults), o);
 
   // The relay's retries open the breaker after 5 failures, then fail fast.
   REQUIRE(eventually([&] { return node->breaker_log().snapshot().state == BreakerState::open; }));
@@ -218,13 +186,9 @@ TEST_CASE("a failing log: the breaker opens, health says degraded, appends fail 
   CHECK(faults->appends_tried == 5);
 
   const HealthReport h = node->health();
-  CHECK(h.status == "degraded");
-  const ComponentHealth* log = component(h, "log");
-  REQUIRE(log != nullptr);
-  CHECK_FALSE(log->ok);
-  CHECK_MESSAGE(log->detail.find("circuit breaker open") != std::string::npos, log->detail);
-  CHECK(log->detail.find("broker down (injected)") != std::string::npos);
-  CHECK(log->detail.find("queries keep working") != std::string::npos);
+  const std::string detail = check_breaker_open(h);
+  CHECK(detail.find("broker down (injected)") != std::string::npos);
+  CHECK(detail.find("queries keep working") != std::string::npos);
   const ComponentHealth* relay = component(h, "relay");
   REQUIRE(relay != nullptr);
   CHECK_FALSE(relay->ok);
@@ -267,21 +231,10 @@ TEST_CASE("a failing log: the breaker opens, health says degraded, appends fail 
 }
 
 TEST_CASE("a timer whose expiry never clears it is re-driven with backoff and reported stuck") {
-  // An expiry for a transfer this partition never had: whatever the rules
-  // answer, the timer stays set.
   TempDir dir;
   const u128 routing = (u128{7} << 64) | 1;
   const Partition p = partition_of(AccountId(routing), kPartitions);
-  write_store(dir.sub("data"), p, [&](StoreBatch& b) {
-    std::string value(16, '\0');
-    put_be128(value.data(), routing);
-    b.put(keys::timer(Timer{Timestamp{1'000'000'000}, TimerKind::pending_expiry, 99, AccountId(routing)}), value);
-  });
-  NodeOptions o{.data_dir = dir.sub("data")};
-  o.scheduler.backoff = {.initial = 10ms, .max = 50ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = 3};
-  o.scheduler.apply_poll = 10ms;
-  auto node = start_node(open_log(dir.sub("log")), o);
-  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  auto node = node_with_stuck_timer(dir, routing, Timestamp{1'000'000'000}, 99, 3);
   const StuckOperation op = node->stuck().at(0);
   CHECK(op.kind == "pending_expiry");
   CHECK(op.partition == p);
@@ -305,7 +258,7 @@ TEST_CASE("a timer whose expiry never clears it is re-driven with backoff and re
 TEST_CASE("startup refuses a data directory that has applied more than its log holds") {
   TempDir dir;
   create_accounts(dir.sub("log"), dir.sub("data"));
-  auto node = Node::open(open_log(dir.sub("other-log")), {.data_dir = dir.sub("data")});
+  auto node = Node::open(open_test_log(dir.sub("other-log"), kPartitions), {.data_dir = dir.sub("data")});
   REQUIRE(node.ok());
   const Status s = (*node)->start();
   CHECK(s.code() == StatusCode::failed_precondition);
@@ -318,7 +271,7 @@ TEST_CASE("startup refuses a data directory that has applied more than its log h
 
 TEST_CASE("stop: appends are refused, the scheduler and relay stop, the pipelines flush what they applied") {
   TempDir dir;
-  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), {.data_dir = dir.sub("data")});
   const std::vector<Command> cmds = {account(kA)};
   auto placed = node->append(cmds);
   REQUIRE(placed.ok());
@@ -330,7 +283,7 @@ TEST_CASE("stop: appends are refused, the scheduler and relay stop, the pipeline
   node->stop();  // idempotent
   node.reset();
   // What was applied is in the store: a restart has nothing to replay.
-  auto again = Node::open(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  auto again = Node::open(open_test_log(dir.sub("log"), kPartitions), {.data_dir = dir.sub("data")});
   REQUIRE(again.ok());
   auto meta = (*again)->store(kP).meta();
   REQUIRE(meta.ok());
@@ -363,7 +316,7 @@ TEST_CASE("a saga still in flight after the coordinator's bounded sends is liste
     b.put(keys::timer(Timer{settled.deadline, TimerKind::saga_deadline, settled.id.value(), AccountId(1)}),
           routing);
   });
-  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), {.data_dir = dir.sub("data")});
   const auto stuck = node->stuck();
   REQUIRE(stuck.size() == 1);
   CHECK(stuck[0].kind == "saga");
@@ -384,16 +337,7 @@ TEST_CASE("GET /v1/stuck lists what Node::stuck() lists; read-only stores cannot
   TempDir dir;
   const u128 routing = (u128{9} << 64) | 1;
   const Partition p = partition_of(AccountId(routing), kPartitions);
-  write_store(dir.sub("data"), p, [&](StoreBatch& b) {
-    std::string value(16, '\0');
-    put_be128(value.data(), routing);
-    b.put(keys::timer(Timer{Timestamp{2'000'000'000}, TimerKind::pending_expiry, 5, AccountId(routing)}), value);
-  });
-  NodeOptions o{.data_dir = dir.sub("data")};
-  o.scheduler.backoff = {.initial = 10ms, .max = 50ms, .multiplier = 2.0, .jitter = 0.5, .max_attempts = 2};
-  o.scheduler.apply_poll = 10ms;
-  auto node = start_node(open_log(dir.sub("log")), o);
-  REQUIRE(eventually([&] { return !node->stuck().empty(); }));
+  auto node = node_with_stuck_timer(dir, routing, Timestamp{2'000'000'000}, 5, 2);
   http::NodeBackend backend(*node);
   http::Router router(backend);
   const http::Response r = router.handle(http::Request{"GET", "/v1/stuck", ""});
@@ -425,7 +369,7 @@ TEST_CASE("GET /v1/stuck lists what Node::stuck() lists; read-only stores cannot
 
 TEST_CASE("a cross-partition transfer completes through the relay: credit leg there, reply back, once each") {
   TempDir dir;
-  auto node = start_node(open_log(dir.sub("log")), {.data_dir = dir.sub("data")});
+  auto node = start_node(open_test_log(dir.sub("log"), kPartitions), {.data_dir = dir.sub("data")});
   // A debit account and a credit account in different partitions.
   const u128 debit = (u128{1} << 64) | 1;
   u128 credit = 0;

@@ -9,7 +9,8 @@
 #include "engine/node/pipeline.h"
 #include "projections/store.h"
 #include "recovery/sagas.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -27,7 +28,7 @@ std::unique_ptr<Log> log_with_records(const std::string& dir, int records) {
   uint64_t id = 1;
   for (int r = 0; r < records; r++) {
     std::vector<Command> cmds;
-    for (int i = 0; i <= r; i++) cmds.push_back(CreateAccount{AccountId(id++), 0, 0, 0, 1, 1, 0, 0});
+    for (int i = 0; i <= r; i++) cmds.push_back(account(id++));
     REQUIRE((*log)->append_one(kP, encode_batch(cmds)).ok());
   }
   return std::move(log).value();

@@ -2,7 +2,7 @@
 // paused broker sends no error: its reader just sees nothing): it reports
 // the error as transient ("retrying" in /health, lag unknown) and resumes by
 // itself, applying each record once (issue 12 item 3). Real embedded log
-// and RocksDB store, faults from tests/support/faulty_log.h.
+// and RocksDB store, faults from tests/fixtures/faulty_log.h.
 #include <doctest/doctest.h>
 
 #include <thread>
@@ -10,8 +10,11 @@
 #include "engine/core/codec.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/eventually.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/node_fixture.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -20,15 +23,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr u128 kA = (u128{42} << 64) | 1;
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
 
 struct Fixture {
   TempDir dir;
@@ -50,10 +44,7 @@ struct Fixture {
   const ComponentHealth* component(const std::string& name) {
     static thread_local HealthReport h;
     h = node->health();
-    for (const ComponentHealth& c : h.components) {
-      if (c.name == name) return &c;
-    }
-    return nullptr;
+    return test::component(h, name);
   }
 };
 
@@ -80,7 +71,7 @@ TEST_CASE("a log whose end offset cannot be read: the pipeline shows retrying, l
 TEST_CASE("records in the log that the reader does not deliver: reported stalled, then applied once") {
   Fixture f;
   f.faults->hold_reads();
-  const std::vector<Command> c = {CreateAccount{AccountId(kA), 0, 0, 0, 1, 1, 0, 0}};
+  const std::vector<Command> c = {account(kA)};
   auto placed = f.node->append(c);
   REQUIRE(placed.ok());
   REQUIRE(eventually([&] { return !f.pipeline().last_transient_error().ok(); }));

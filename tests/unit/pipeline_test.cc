@@ -7,7 +7,9 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "engine/node/node.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/node_fixture.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -15,31 +17,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Appends fsync'd, as serve's are.
 std::unique_ptr<Log> open_log(const std::string& dir, uint32_t partitions = 4) {
-  auto log = open_embedded_log({.dir = dir, .partitions = partitions});
-  REQUIRE(log.ok());
-  return std::move(log).value();
+  return open_test_log(dir, partitions, /*sync=*/true);
 }
 
 std::unique_ptr<Node> start_node(std::unique_ptr<Log> log, const std::string& data) {
-  auto node = Node::open(std::move(log), {.data_dir = data});
-  REQUIRE(node.ok());
-  REQUIRE((*node)->start().ok());
-  return std::move(node).value();
-}
-
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
-// Transfer `id` of `debit`: in the debit account's group, so it routes with
-// it (docs/design.md "One transfer id, one partition").
-CreateTransfer transfer(u128 id, u128 debit, u128 credit, u128 amount) {
-  CreateTransfer t;
-  t.id = TransferId(make_u128(u128_hi(debit), u128_lo(id)));
-  t.debit_account_id = AccountId(debit);
-  t.credit_account_id = AccountId(credit);
-  t.amount = Amount(amount);
-  t.ledger = 1;
-  t.code = 1;
-  return t;
+  return test::start_node(std::move(log), {.data_dir = data});
 }
 
 // Two accounts that share a partition (same upper 64 bits).
@@ -54,6 +38,20 @@ std::vector<Outcome> outcomes_of(Node& node, const std::vector<Placement>& place
     out.push_back(*o);
   }
   return out;
+}
+
+// The transfer numbers (ids' lower halves; the group is the debit's) of
+// `q`'s history, following `next` for at most `pages` pages.
+std::vector<u128> page_through(Node& node, HistoryQuery q, int pages) {
+  std::vector<u128> seen;
+  for (int page = 0; page < pages; page++) {
+    auto r = node.history(q);
+    REQUIRE(r.ok());
+    for (auto& item : r->items) seen.push_back(item.transfer.id.lo());
+    if (!r->next) break;
+    q.after = r->next;
+  }
+  return seen;
 }
 
 }  // namespace
@@ -200,14 +198,7 @@ TEST_CASE("history pages through an account's changes with a cursor, either way"
     q.account = AccountId(kA);
     q.limit = 10;
     q.descending = desc;
-    std::vector<u128> seen;
-    for (int page = 0; page < 5; page++) {
-      auto r = node->history(q);
-      REQUIRE(r.ok());
-      for (auto& item : r->items) seen.push_back(item.transfer.id.lo());  // the transfer number (its group is the debit's)
-      if (!r->next) break;
-      q.after = r->next;
-    }
+    const std::vector<u128> seen = page_through(*node, q, 5);
     REQUIRE(seen.size() == 25);
     CHECK(seen.front() == (desc ? 25 : 1));
     CHECK(seen.back() == (desc ? 1 : 25));
@@ -255,14 +246,7 @@ TEST_CASE("history spans many records and blocks, in order, with windows either 
     HistoryQuery q{.account = AccountId(kB), .limit = 7, .descending = desc};
     q.from = all->items[123].timestamp;  // inside a block
     q.to = all->items[301].timestamp;
-    std::vector<u128> seen;
-    for (int page = 0; page < 100; page++) {
-      auto r = node->history(q);
-      REQUIRE(r.ok());
-      for (auto& item : r->items) seen.push_back(item.transfer.id.lo());  // the transfer number (its group is the debit's)
-      if (!r->next) break;
-      q.after = r->next;
-    }
+    const std::vector<u128> seen = page_through(*node, q, 100);
     REQUIRE(seen.size() == 179);
     CHECK(seen.front() == (desc ? 302 : 124));
     CHECK(seen.back() == (desc ? 124 : 302));

@@ -7,21 +7,15 @@
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
 #include "recovery/transit.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/store_edit.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/store_edit.h"
+#include "tests/fixtures/temp_dir.h"
 #include "tools/reconcile/reconcile.h"
 
 using namespace tally;
 using namespace tally::test;
 
 namespace {
-
-// Runs the scenario, stops the node and releases its stores.
-ScenarioIds build(const std::string& data) {
-  auto node = start_scenario_node(data);
-  return run_scenario(*node, 5);
-}
 
 reconcile::Report check(const std::string& data) {
   auto log = open_embedded_log({.dir = data + "/log", .read_only = true});
@@ -42,7 +36,7 @@ bool has(const reconcile::Report& r, const std::string& kind, const std::string&
 
 TEST_CASE("the books a node kept reconcile clean, sagas and transit accounts included") {
   TempDir dir;
-  build(dir.sub("data"));
+  build_scenario(dir.sub("data"), 5);
   const reconcile::Report r = check(dir.sub("data"));
   INFO(reconcile::render_text(r));
   CHECK(r.clean());
@@ -56,7 +50,7 @@ TEST_CASE("the books a node kept reconcile clean, sagas and transit accounts inc
 
 TEST_CASE("a completed saga rewritten as compensated is named, with its first offset") {
   TempDir dir;
-  const ScenarioIds ids = build(dir.sub("data"));
+  const ScenarioIds ids = build_scenario(dir.sub("data"), 5);
   edit_store(dir.sub("data"), Partition{0}, kScenarioPartitions, [&](PartitionStore& s, StoreBatch& b) {
     auto saga = s.saga(ids.saga_completed);
     REQUIRE(saga.ok());
@@ -83,7 +77,7 @@ TEST_CASE("a completed saga rewritten as compensated is named, with its first of
 // log's end, so a destination that lost its decision is still a mismatch.
 TEST_CASE("a completed saga whose destination lost its decision is a mismatch when the log holds no such step") {
   TempDir dir;
-  const ScenarioIds ids = build(dir.sub("data"));
+  const ScenarioIds ids = build_scenario(dir.sub("data"), 5);
   const Partition dest = partition_of(ids.c, kScenarioPartitions);
   const Partition source = partition_of(ids.a, kScenarioPartitions);
   edit_store(dir.sub("data"), dest, kScenarioPartitions, [&](PartitionStore& s, StoreBatch& b) {
@@ -101,7 +95,7 @@ TEST_CASE("a completed saga whose destination lost its decision is a mismatch wh
 
 TEST_CASE("a transit account that does not net out across the pair is found") {
   TempDir dir;
-  build(dir.sub("data"));
+  build_scenario(dir.sub("data"), 5);
   const AccountId transit = transit_account(Partition{1}, Partition{0}, 1, kScenarioPartitions);
   edit_store(dir.sub("data"), Partition{1}, kScenarioPartitions, [&](PartitionStore& s, StoreBatch& b) {
     auto a = s.account(transit);
@@ -134,7 +128,7 @@ TEST_CASE("beside a running node the checks across partitions are skipped, with 
 
 TEST_CASE("without a log the outcome counts are skipped, with a note; without stores it fails") {
   TempDir dir;
-  build(dir.sub("data"));
+  build_scenario(dir.sub("data"), 5);
   auto r = reconcile::reconcile({.data_dir = dir.sub("data"), .jobs = 1});
   REQUIRE(r.ok());
   CHECK(r->clean());
@@ -150,7 +144,7 @@ TEST_CASE("without a log the outcome counts are skipped, with a note; without st
 // by design and is not one.
 TEST_CASE("a transfer id stored in two partitions is named with both; a saga's credit leg is not") {
   TempDir dir;
-  const ScenarioIds ids = build(dir.sub("data"));
+  const ScenarioIds ids = build_scenario(dir.sub("data"), 5);
   const uint32_t home = partition_of(ids.a, kScenarioPartitions).value;
   const uint32_t dest = partition_of(ids.c, kScenarioPartitions).value;
   uint32_t other = 0;

@@ -8,8 +8,10 @@
 #include "engine/log/embedded_log.h"
 #include "recovery/breaker_log.h"
 #include "recovery/relay.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/log_contents.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -20,7 +22,6 @@ namespace {
 constexpr uint32_t kPartitions = 4;
 constexpr uint64_t kMs = 1'000'000;
 
-CreateAccount account(u128 id) { return CreateAccount{AccountId(id), 0, 0, 0, 1, 1, 0, 0}; }
 // Account i lives in some partition; spread over all of them.
 u128 account_id(uint64_t i) { return (u128{i + 1} << 64) | 1; }
 
@@ -77,21 +78,9 @@ struct Fixture {
   std::string log_contents() {
     std::string out;
     for (uint32_t p = 0; p < kPartitions; p++) {
-      auto end = log->end_offset(Partition{p});
-      REQUIRE(end.ok());
-      auto reader = log->read(Partition{p}, Offset{0});
-      REQUIRE(reader.ok());
-      while ((*reader)->position() < *end) {
-        auto records = (*reader)->next(100, 100ms);
-        REQUIRE(records.ok());
-        for (const LogRecord& r : *records) {
-          auto commands = decode_batch(r.value);
-          REQUIRE(commands.ok());
-          for (const Command& c : *commands) {
-            const uint64_t i = u128_hi(std::get<CreateAccount>(c).id.value()) - 1;
-            out += (out.empty() ? "" : " ") + std::to_string(i) + "@" + std::to_string(p);
-          }
-        }
+      for (const Command& c : log_commands(*log, Partition{p})) {
+        const uint64_t i = u128_hi(std::get<CreateAccount>(c).id.value()) - 1;
+        out += (out.empty() ? "" : " ") + std::to_string(i) + "@" + std::to_string(p);
       }
     }
     return out;

@@ -5,8 +5,8 @@
 
 #include "engine/core/digest.h"
 #include "engine/log/embedded_log.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/temp_dir.h"
 #include "tools/replay/replay.h"
 
 using namespace tally;

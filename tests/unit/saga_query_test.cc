@@ -14,8 +14,9 @@
 #include "engine/http/store_backend.h"
 #include "engine/log/embedded_log.h"
 #include "recovery/transit.h"
-#include "tests/support/ledger_scenario.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/commands.h"
+#include "tests/fixtures/ledger_scenario.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -26,20 +27,13 @@ namespace {
 
 constexpr uint32_t kParts = kScenarioPartitions;
 
-CreateAccount account(AccountId id) { return CreateAccount{id, 0, 0, 0, 1, 1, 0, 0}; }
 // Transfer n of `debit`: its id is in the debit account's group, so it
 // routes with it (docs/design.md "One transfer id, one partition").
-TransferId transfer_id(AccountId debit, uint64_t n) { return TransferId(make_u128(debit.hi(), n)); }
 std::string tid(AccountId debit, uint64_t n) { return transfer_id(debit, n).str(); }
 
-CreateTransfer transfer(uint64_t n, AccountId debit, AccountId credit, u128 amount, Ledger ledger = 1) {
-  CreateTransfer t;
-  t.id = transfer_id(debit, n);
-  t.debit_account_id = debit;
-  t.credit_account_id = credit;
-  t.amount = Amount(amount);
+CreateTransfer transfer(uint64_t n, AccountId debit, AccountId credit, u128 amount, Ledger ledger) {
+  CreateTransfer t = test::transfer(n, debit, credit, amount);
   t.ledger = ledger;
-  t.code = 1;
   return t;
 }
 

@@ -78,6 +78,17 @@ struct Cluster {
     collect();
     return o;
   }
+  // Opens accounts `from` and `to` and begins transfer `id` between them as
+  // a saga; returns its credit leg, taken off the network undelivered.
+  OutboxEntry begin_saga(AccountId from, AccountId to, u128 id, u128 amount) {
+    open(from);
+    open(to);
+    REQUIRE(transfer(id, from, to, amount) == Outcome::created);
+    REQUIRE(in_flight.size() == 1);
+    const OutboxEntry credit = in_flight.front();
+    in_flight.clear();
+    return credit;
+  }
   const Account& acct(AccountId id) { return *at(partition_of(id, kPartitions).value).find_account(id); }
   const Saga& saga(AccountId from, u128 id) {
     return *at(partition_of(from, kPartitions).value).find_saga(TransferId(id));
@@ -153,11 +164,7 @@ TEST_CASE("a destination rejection is compensated: the source ends exactly as be
 TEST_CASE("duplicated deliveries of every step change nothing twice") {
   Cluster c;
   const AccountId a = account_in(0, 1), b = account_in(1, 2);
-  c.open(a);
-  c.open(b);
-  CHECK(c.transfer(12, a, b, 9) == Outcome::created);
-  const OutboxEntry credit = c.in_flight.front();
-  c.in_flight.pop_front();
+  const OutboxEntry credit = c.begin_saga(a, b, 12, 9);
   CHECK(c.deliver(credit) == Outcome::created);
   const OutboxEntry first_reply = c.in_flight.front();
   CHECK(c.deliver(credit) == Outcome::exists);  // re-sent credit: same decision, replied again
@@ -173,11 +180,7 @@ TEST_CASE("no reply by the deadline: re-send with backoff, then cancel; first de
   SUBCASE("the cancel arrives first: compensated, and a late credit leg credits nothing") {
     Cluster c;
     const AccountId a = account_in(2, 1), b = account_in(0, 2);
-    c.open(a);
-    c.open(b);
-    CHECK(c.transfer(13, a, b, 4) == Outcome::created);
-    const OutboxEntry lost_credit = c.in_flight.front();
-    c.in_flight.clear();  // the credit leg is delayed indefinitely
+    const OutboxEntry lost_credit = c.begin_saga(a, b, 13, 4);  // delayed indefinitely
     CHECK(c.timeout(a, 13) == Outcome::not_yet_due);
     uint64_t last_gap = 0;
     for (uint32_t i = 2; i <= SagaSchedule::kCreditAttempts; i++) {
@@ -206,11 +209,7 @@ TEST_CASE("no reply by the deadline: re-send with backoff, then cancel; first de
   SUBCASE("the credit applied first: a later cancel is answered with the credit, never a void") {
     Cluster c;
     const AccountId a = account_in(3, 1), b = account_in(1, 2);
-    c.open(a);
-    c.open(b);
-    CHECK(c.transfer(14, a, b, 6) == Outcome::created);
-    const OutboxEntry credit = c.in_flight.front();
-    c.in_flight.clear();
+    const OutboxEntry credit = c.begin_saga(a, b, 14, 6);
     CHECK(c.deliver(credit) == Outcome::created);
     c.in_flight.clear();  // the reply is lost
     while (!c.saga(a, 14).cancel_sent) {

@@ -11,8 +11,9 @@
 #include "engine/log/embedded_log.h"
 #include "recovery/breaker_log.h"
 #include "recovery/scheduler.h"
-#include "tests/support/faulty_log.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/faulty_log.h"
+#include "tests/fixtures/log_contents.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;
@@ -85,23 +86,7 @@ struct Fixture {
   }
 
   // Every command appended so far, in log order.
-  std::vector<Command> appended() {
-    std::vector<Command> out;
-    auto end = log->end_offset(Partition{0});
-    REQUIRE(end.ok());
-    auto reader = log->read(Partition{0}, Offset{0});
-    REQUIRE(reader.ok());
-    while ((*reader)->position() < *end) {
-      auto records = (*reader)->next(100, 100ms);
-      REQUIRE(records.ok());
-      for (const LogRecord& r : *records) {
-        auto commands = decode_batch(r.value);
-        REQUIRE(commands.ok());
-        out.insert(out.end(), commands->begin(), commands->end());
-      }
-    }
-    return out;
-  }
+  std::vector<Command> appended() { return log_commands(*log, Partition{0}); }
 
   TempDir dir;
   std::unique_ptr<PartitionStore> store;

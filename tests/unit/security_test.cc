@@ -16,7 +16,7 @@
 #include "engine/http/redact.h"
 #include "engine/json/command_json.h"
 #include "engine/json/strict_json.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::http;

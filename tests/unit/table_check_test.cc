@@ -8,8 +8,8 @@
 #include <filesystem>
 
 #include "engine/storage/table_check.h"
-#include "tests/support/file_damage.h"
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/file_damage.h"
+#include "tests/fixtures/temp_dir.h"
 
 using namespace tally;
 using namespace tally::test;

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "tests/support/temp_dir.h"
+#include "tests/fixtures/temp_dir.h"
 
 namespace tally {
 namespace fs = std::filesystem;
