@@ -2,8 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "engine/core/codec.h"
-#include "engine/core/partitioner.h"
+#include "engine/log/pack.h"
 #include "engine/json/command_json.h"
 #include "tools/tally/cli.h"
 
@@ -93,27 +92,17 @@ std::vector<Produced> post_in_chunks(const std::vector<InputCommand>& commands, 
   return out;
 }
 
-std::vector<Produced> append_direct(Log& log, const std::vector<InputCommand>& commands) {
-  const uint32_t n = log.partition_count();
-  std::vector<std::vector<size_t>> by_partition(n);
-  for (size_t i = 0; i < commands.size(); i++) {
-    by_partition[partition_of(routing_account(commands[i].command), n).value].push_back(i);
-  }
+std::vector<Produced> append_direct(Log& log, const std::vector<InputCommand>& input) {
+  std::vector<Command> commands;
+  commands.reserve(input.size());
+  for (const InputCommand& c : input) commands.push_back(c.command);
   std::vector<Produced> out(commands.size());
-  BatchBuilder b;
-  for (uint32_t p = 0; p < n; p++) {
-    const auto& idx = by_partition[p];
-    for (size_t start = 0; start < idx.size(); start += kMaxBatchCommands) {
-      const size_t end = std::min(idx.size(), start + kMaxBatchCommands);
-      for (size_t k = start; k < end; k++) b.add(commands[idx[k]].command);
-      const std::vector<uint8_t> record = b.finish();
-      const RoutingKey key = routing_key(routing_account(commands[idx[start]].command));
-      const Offset o = check(log.append_one(Partition{p}, record,
-                                            std::span(reinterpret_cast<const uint8_t*>(key.bytes), 8)),
-                             "appending to partition " + std::to_string(p));
-      for (size_t k = start; k < end; k++) {
-        out[idx[k]].placement = Placement{Partition{p}, o, static_cast<uint32_t>(k - start)};
-      }
+  for (const PackedRecord& r : pack_routed(commands, log.partition_count(), kNoRecordByteLimit)) {
+    const Offset o = check(log.append_one(r.partition, r.value,
+                                          std::span(reinterpret_cast<const uint8_t*>(r.key.bytes), 8)),
+                           "appending to partition " + std::to_string(r.partition.value));
+    for (uint32_t k = 0; k < r.commands.size(); k++) {
+      out[r.commands[k]].placement = Placement{r.partition, o, k};
     }
   }
   return out;
