@@ -326,23 +326,28 @@ Result<std::optional<Account>> Node::account(AccountId id) const {
   return store_ref(partition_of_account(id))->account(id);
 }
 
-Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
+// The stores of the partitions this node owns (nullptr for the others),
+// with the references that keep them open while they are read.
+struct Node::OwnedReaders {
+  std::vector<std::shared_ptr<const PartitionStore>> held;
+  std::vector<const PartitionStore*> stores;
+};
+
+Node::OwnedReaders Node::owned_readers() const {
+  OwnedReaders r;
   for (uint32_t p = 0; p < partition_count(); p++) {
-    if (!owns(Partition{p})) continue;
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store_ref(Partition{p})->transfer(id));
-    if (t && t->kind != TransferKind::saga_credit) return t;
+    r.held.push_back(owns(Partition{p}) ? store_ref(Partition{p}) : nullptr);
+    r.stores.push_back(r.held.back().get());
   }
-  return std::optional<Transfer>();
+  return r;
+}
+
+Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
+  return find_transfer(owned_readers().stores, id);
 }
 
 Result<std::vector<Partition>> Node::transfer_partitions(TransferId id) const {
-  std::vector<Partition> out;
-  for (uint32_t p = 0; p < partition_count(); p++) {
-    if (!owns(Partition{p})) continue;
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store_ref(Partition{p})->transfer(id));
-    if (t && t->kind != TransferKind::saga_credit) out.push_back(Partition{p});
-  }
-  return out;
+  return tally::transfer_partitions(owned_readers().stores, id);
 }
 
 Result<HistoryPage> Node::history(const HistoryQuery& query) const {
