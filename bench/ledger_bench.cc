@@ -13,6 +13,7 @@
 
 #include <sys/resource.h>
 
+#include "bench/figures.h"
 #include "bench/lookup_bench.h"
 #include "bench/saga_settle.h"
 #include "bench/workload.h"
@@ -193,13 +194,6 @@ Status run_appends(Node& node, const std::vector<PreparedRecord>& records, int a
   for (auto& t : threads) t.join();
   for (size_t i = 0; i < window; i++) slots.acquire();  // every watcher is done
   return first_error;
-}
-
-double percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  return v[i];
 }
 
 Status validate(Node& node, const Workload& w, const std::vector<std::array<u128, 2>>& expected) {
