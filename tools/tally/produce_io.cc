@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include "engine/log/pack.h"
+#include "engine/http/api_limits.h"
+#include "engine/http/append_wait.h"
 #include "engine/json/command_json.h"
 #include "tools/tally/cli.h"
 
@@ -15,7 +17,7 @@ constexpr size_t kMaxLineBytes = 64 * 1024;
 constexpr size_t kMaxCommands = 10'000'000;
 // Chunks stay well under the API's 4 MiB body limit.
 constexpr size_t kChunkBodyBytes = 3u << 20;
-constexpr size_t kChunkCommands = 8189;
+constexpr size_t kChunkCommands = http::kMaxCommandsPerRequest;
 
 // The results of one chunk's answer, appended to `out`.
 void read_results(const HttpReply& reply, size_t expected, std::vector<Produced>& out) {
@@ -43,6 +45,14 @@ std::string error_of(const HttpReply& reply) {
     return std::string(v.at("error").as_string());
   }
   return reply.body;
+}
+
+// The failure of the chunk [first, end) of `commands`.
+Failure chunk_failure(const std::vector<InputCommand>& commands, size_t first, size_t end,
+                      const std::string& error) {
+  return Failure("lines " + std::to_string(commands[first].line) + ".." +
+                 std::to_string(commands[end - 1].line) + " (" + std::to_string(first) +
+                 " commands before them were appended): " + error);
 }
 
 }  // namespace
@@ -82,12 +92,30 @@ std::vector<Produced> post_in_chunks(const std::vector<InputCommand>& commands, 
     const size_t n = chunk.size();
     const json::object body{{"commands", std::move(chunk)}, {"wait", wait}, {"timeout_ms", timeout.count()}};
     const HttpReply reply = post(json::serialize(body));
-    if (reply.status != 200 && reply.status != 504) {
-      throw Failure("lines " + std::to_string(commands[first].line) + ".." +
-                    std::to_string(commands[next - 1].line) + " (" + std::to_string(first) +
-                    " commands before them were appended): " + error_of(reply));
-    }
+    if (reply.status != 200 && reply.status != 504) throw chunk_failure(commands, first, next, error_of(reply));
     read_results(reply, n, out);
+  }
+  return out;
+}
+
+std::vector<Produced> append_in_chunks(http::Backend& backend, const std::vector<InputCommand>& commands,
+                                       std::chrono::milliseconds timeout) {
+  std::vector<Produced> out;
+  std::vector<Command> chunk;
+  for (size_t first = 0; first < commands.size(); first += kChunkCommands) {
+    const size_t end = std::min(commands.size(), first + kChunkCommands);
+    chunk.clear();
+    for (size_t i = first; i < end; i++) chunk.push_back(commands[i].command);
+    auto r = http::append_and_wait(backend, chunk, true, std::chrono::steady_clock::now() + timeout);
+    if (!r.ok()) throw chunk_failure(commands, first, end, r.status().message());
+    if (!r->waited.ok() && r->waited.code() != StatusCode::timeout) {
+      throw chunk_failure(commands, first, end, "waiting for outcomes: " + r->waited.message());
+    }
+    for (const Placement& placement : r->placements) {
+      Produced p{placement, std::nullopt};
+      if (std::optional<Outcome> o = r->outcome(placement)) p.outcome = std::string(outcome_name(*o));
+      out.push_back(std::move(p));
+    }
   }
   return out;
 }
