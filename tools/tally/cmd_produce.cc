@@ -67,7 +67,7 @@ std::vector<Produced> produce_in_process(const ProduceOptions& o, const std::vec
 std::vector<Produced> produce(const ProduceOptions& o, const std::vector<InputCommand>& commands) {
   const std::chrono::milliseconds timeout(o.timeout_ms);
   if (!o.http.empty()) {
-    auto client = check(HttpClient::make(o.http));
+    auto client = check(api_client(o.http));
     return post_in_chunks(commands, !o.no_wait, timeout, [&](const std::string& body) {
       return check(client->request("POST", "/v1/commands", body, timeout + std::chrono::seconds(15)));
     });
