@@ -11,8 +11,6 @@
 #include <mutex>
 #include <thread>
 
-#include <sys/resource.h>
-
 #include "bench/figures.h"
 #include "bench/lookup_bench.h"
 #include "bench/saga_settle.h"
@@ -60,19 +58,6 @@ struct PreparedRecord {
   std::vector<uint8_t> value;
   size_t commands;
 };
-
-// CPU seconds (user + system) this process has used: steadier than wall
-// time on a shared machine.
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // Builds the transfer records before the clock starts (generation is the
 // client's cost, not the ledger's); records are per partition, in id order.
