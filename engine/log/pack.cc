@@ -9,10 +9,12 @@
 namespace tally {
 namespace {
 
-// Packs commands[idx[0..]] (all bound for `partition`) into `out`, halving
-// a record until it fits `max_bytes`.
+using Sink = std::function<void(PackedRecord&&)>;
+
+// Packs commands[idx[0..]] (all bound for `partition`) into records for
+// `out`, halving a record until it fits `max_bytes`.
 void pack_range(Partition partition, std::span<const Command> all, std::span<const uint32_t> idx,
-                size_t max_bytes, BatchBuilder& builder, std::vector<PackedRecord>& out) {
+                size_t max_bytes, BatchBuilder& builder, const Sink& out) {
   assert(!idx.empty() && idx.size() <= kMaxBatchCommands);  // a record the codec accepts
   for (uint32_t i : idx) builder.add(all[i]);
   std::vector<uint8_t> value = builder.finish();
@@ -22,12 +24,12 @@ void pack_range(Partition partition, std::span<const Command> all, std::span<con
     pack_range(partition, all, idx.subspan(half), max_bytes, builder, out);
     return;
   }
-  out.push_back(PackedRecord{partition, routing_key(routing_account(all[idx[0]])), std::move(value),
-                             std::vector<uint32_t>(idx.begin(), idx.end())});
+  out(PackedRecord{partition, routing_key(routing_account(all[idx[0]])), std::move(value),
+                   std::vector<uint32_t>(idx.begin(), idx.end())});
 }
 
 void pack_partition(Partition partition, std::span<const Command> all, std::span<const uint32_t> idx,
-                    size_t max_bytes, BatchBuilder& builder, std::vector<PackedRecord>& out) {
+                    size_t max_bytes, BatchBuilder& builder, const Sink& out) {
   for (size_t first = 0; first < idx.size(); first += kMaxBatchCommands) {
     const size_t count = std::min(kMaxBatchCommands, idx.size() - first);
     pack_range(partition, all, idx.subspan(first, count), max_bytes, builder, out);
@@ -36,17 +38,22 @@ void pack_partition(Partition partition, std::span<const Command> all, std::span
 
 }  // namespace
 
-std::vector<PackedRecord> pack_routed(std::span<const Command> commands, uint32_t partition_count,
-                                      size_t max_bytes) {
+void pack_routed(std::span<const Command> commands, uint32_t partition_count, size_t max_bytes,
+                 const Sink& sink) {
   std::vector<std::vector<uint32_t>> by_partition(partition_count);
   for (uint32_t i = 0; i < commands.size(); i++) {
     by_partition[partition_of(routing_account(commands[i]), partition_count).value].push_back(i);
   }
-  std::vector<PackedRecord> out;
   BatchBuilder builder;
   for (uint32_t p = 0; p < partition_count; p++) {
-    pack_partition(Partition{p}, commands, by_partition[p], max_bytes, builder, out);
+    pack_partition(Partition{p}, commands, by_partition[p], max_bytes, builder, sink);
   }
+}
+
+std::vector<PackedRecord> pack_routed(std::span<const Command> commands, uint32_t partition_count,
+                                      size_t max_bytes) {
+  std::vector<PackedRecord> out;
+  pack_routed(commands, partition_count, max_bytes, [&](PackedRecord&& r) { out.push_back(std::move(r)); });
   return out;
 }
 
@@ -56,7 +63,8 @@ std::vector<PackedRecord> pack_records(Partition partition, std::span<const Comm
   std::iota(idx.begin(), idx.end(), 0u);
   std::vector<PackedRecord> out;
   BatchBuilder builder;
-  pack_partition(partition, commands, idx, max_bytes, builder, out);
+  pack_partition(partition, commands, idx, max_bytes, builder,
+                 [&](PackedRecord&& r) { out.push_back(std::move(r)); });
   return out;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
 #include <vector>
@@ -34,6 +35,10 @@ inline constexpr size_t kNoRecordByteLimit = std::numeric_limits<size_t>::max();
 // REQUIRES: partition_count > 0.
 std::vector<PackedRecord> pack_routed(std::span<const Command> commands, uint32_t partition_count,
                                       size_t max_bytes);
+// The same records, each handed to `sink` as soon as it is encoded (so
+// only one is held at a time), in the same order.
+void pack_routed(std::span<const Command> commands, uint32_t partition_count, size_t max_bytes,
+                 const std::function<void(PackedRecord&&)>& sink);
 
 // Records for `commands`, all bound for `partition`. A record over
 // `max_bytes` is split in halves until it fits (a single command always fits

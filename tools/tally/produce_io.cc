@@ -125,14 +125,14 @@ std::vector<Produced> append_direct(Log& log, const std::vector<InputCommand>& i
   commands.reserve(input.size());
   for (const InputCommand& c : input) commands.push_back(c.command);
   std::vector<Produced> out(commands.size());
-  for (const PackedRecord& r : pack_routed(commands, log.partition_count(), kNoRecordByteLimit)) {
+  pack_routed(commands, log.partition_count(), kNoRecordByteLimit, [&](PackedRecord&& r) {
     const Offset o = check(log.append_one(r.partition, r.value,
                                           std::span(reinterpret_cast<const uint8_t*>(r.key.bytes), 8)),
                            "appending to partition " + std::to_string(r.partition.value));
     for (uint32_t k = 0; k < r.commands.size(); k++) {
       out[r.commands[k]].placement = Placement{r.partition, o, k};
     }
-  }
+  });
   return out;
 }
 
