@@ -1,9 +1,9 @@
 // Routing and packing commands into log records: the one mechanism behind
 // every append of commands (Node::append for producers, the relay's outbox
-// entries, the scheduler's expiries, `tally produce --log`). A record holds
+// entries, the scheduler's expiries, `tally produce --no-wait`). A record holds
 // commands of one partition only, at most kMaxBatchCommands of them and at
 // most `max_bytes` bytes, in input order; its key is the routing key of its
-// first command (docs/design.md "The data flow").
+// first command (docs/log.md "Limits", docs/architecture.md "The data flow").
 #pragma once
 
 #include <cstdint>
