@@ -1,7 +1,5 @@
 #include "bench/expire_bench.h"
 
-#include <sys/resource.h>
-
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bench/figures.h"
 #include "engine/core/bytes.h"
 #include "engine/core/codec.h"
 #include "engine/core/temp_dir.h"
@@ -34,15 +33,6 @@ struct Options {
   bool skip_idle = false;
 };
 
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 uint64_t wall_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())

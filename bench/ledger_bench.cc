@@ -11,8 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include <sys/resource.h>
-
+#include "bench/figures.h"
 #include "bench/lookup_bench.h"
 #include "bench/saga_settle.h"
 #include "bench/workload.h"
@@ -61,24 +60,11 @@ struct PreparedRecord {
   size_t commands;
 };
 
-// CPU seconds (user + system) this process has used: steadier than wall
-// time on a shared machine.
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 // RocksDB keys all of `node`'s stores wrote so far (PartitionStore::keys_written).
 uint64_t store_keys_written(const Node& node) {
   uint64_t n = 0;
   for (uint32_t p = 0; p < node.partition_count(); p++) n += node.store(Partition{p}).keys_written();
   return n;
-}
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 // Builds the transfer records before the clock starts (generation is the
@@ -201,13 +187,6 @@ Status run_appends(Node& node, const std::vector<PreparedRecord>& records, int a
   for (auto& t : threads) t.join();
   for (size_t i = 0; i < window; i++) slots.acquire();  // every watcher is done
   return first_error;
-}
-
-double percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  return v[i];
 }
 
 Status validate(Node& node, const Workload& w, const std::vector<std::array<u128, 2>>& expected) {

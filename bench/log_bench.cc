@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/figures.h"
 #include "bench/workload.h"
 #include "engine/core/codec.h"
 #include "engine/core/partitioner.h"
@@ -17,13 +18,6 @@ namespace tally::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// "12,345,678"
-std::string with_commas(uint64_t n) {
-  std::string digits = std::to_string(n);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
-  return digits;
-}
 
 std::string millis(std::chrono::nanoseconds d) {
   char buf[32];
@@ -142,10 +136,7 @@ Result<LogBenchResult> run_log_bench(Log& log, const LogBenchOptions& options) {
   result.commands = result.records * options.commands_per_record;
   if (!latencies.empty()) {
     std::sort(latencies.begin(), latencies.end());
-    auto at = [&](double q) {
-      return latencies[std::min(latencies.size() - 1,
-                                static_cast<size_t>(q * static_cast<double>(latencies.size())))];
-    };
+    auto at = [&](double q) { return percentile_of_sorted<Clock::duration>(latencies, q); };
     result.latency_p50 = at(0.50);
     result.latency_p99 = at(0.99);
     result.latency_max = latencies.back();

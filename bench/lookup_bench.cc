@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "bench/figures.h"
+
 namespace tally::bench {
 namespace {
 
@@ -28,10 +30,7 @@ void percentiles(std::vector<int64_t>& v, LookupFigures& f) {
   f.lookups = v.size();
   if (v.empty()) return;
   std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-    return static_cast<double>(v[i]) / 1000.0;
-  };
+  auto at = [&](double q) { return static_cast<double>(percentile_of_sorted<int64_t>(v, q)) / 1000.0; };
   f.p50_us = at(0.5);
   f.p99_us = at(0.99);
   f.p999_us = at(0.999);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "bench/figures.h"
 #include "engine/core/clock.h"
 #include "engine/core/partitioner.h"
 #include "projections/records.h"
@@ -127,20 +128,12 @@ Result<std::vector<double>> log_time_settle_ms(const Node& node, uint64_t* compe
   return out;
 }
 
-namespace {
-double percentile_of(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-}  // namespace
-
 std::pair<double, double> report_settle(Node& node, const SettleSampler& sampler) {
-  const std::vector<double>& seen = sampler.latencies();
-  const double p50 = percentile_of(seen, 0.5), p99 = percentile_of(seen, 0.99);
+  std::vector<double> seen = sampler.latencies();
+  const double p50 = percentile(seen, 0.5), p99 = percentile(seen, 0.99);
   std::printf("saga settle latency, observed (%zu of %zu sampled sagas seen settled, polled every 2 ms): "
               "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
-              seen.size(), sampler.sampled(), p50, p99, percentile_of(seen, 1.0));
+              seen.size(), sampler.sampled(), p50, p99, percentile(seen, 1.0));
   uint64_t compensated = 0;
   auto all = log_time_settle_ms(node, &compensated);
   if (!all.ok()) {
@@ -148,7 +141,7 @@ std::pair<double, double> report_settle(Node& node, const SettleSampler& sampler
   } else {
     std::printf("saga settle latency, log time (all %zu sagas; reply appended, not yet applied): "
                 "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
-                all->size(), percentile_of(*all, 0.5), percentile_of(*all, 0.99), percentile_of(*all, 1.0));
+                all->size(), percentile(*all, 0.5), percentile(*all, 0.99), percentile(*all, 1.0));
   }
   const RelayStats relay = node.relay().stats();
   const SchedulerStats timers = node.scheduler().stats();

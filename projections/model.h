@@ -57,21 +57,10 @@ enum class TransferKind : uint8_t {
   saga_credit = 2,  // the credit leg a saga applied in the destination (P2)
 };
 
-struct Transfer {
-  TransferId id;
-  AccountId debit_account_id;
-  AccountId credit_account_id;
-  // The amount that moved (balancing transfers: at most the requested
-  // amount; posts: the amount posted).
-  Amount amount;
-  TransferId pending_id;
-  u128 user_data_128 = 0;
-  uint64_t user_data_64 = 0;
-  uint32_t user_data_32 = 0;
-  uint32_t timeout_seconds = 0;
-  Ledger ledger = 0;
-  Code code = 0;
-  uint16_t flags = 0;  // transfer_flags, as submitted
+// The effective fields first: `amount` is the amount that moved (balancing
+// transfers: at most the requested amount; posts: the amount posted);
+// `flags` the transfer_flags as submitted.
+struct Transfer : TransferFields {
   Timestamp timestamp;
   Outcome outcome = Outcome::created;  // created, or the final rejection
   // The command's fields as submitted, where they may differ from the

@@ -174,4 +174,34 @@ Result<std::vector<QuarantinedRecord>> quarantined(const PartitionStore& store, 
   return out;
 }
 
+namespace {
+
+// The partitions holding the producer's transfer `id`, with it; at most `most`.
+Result<std::vector<std::pair<Partition, Transfer>>> producer_transfers(
+    std::span<const PartitionStore* const> stores, TransferId id, size_t most) {
+  std::vector<std::pair<Partition, Transfer>> out;
+  for (uint32_t p = 0; p < stores.size() && out.size() < most; p++) {
+    if (stores[p] == nullptr) continue;
+    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, stores[p]->transfer(id));
+    if (t && t->kind != TransferKind::saga_credit) out.emplace_back(Partition{p}, std::move(*t));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<Transfer>> find_transfer(std::span<const PartitionStore* const> stores, TransferId id) {
+  TALLY_ASSIGN_OR_RETURN(auto found, producer_transfers(stores, id, 1));
+  if (found.empty()) return std::optional<Transfer>();
+  return std::optional<Transfer>(std::move(found[0].second));
+}
+
+Result<std::vector<Partition>> transfer_partitions(std::span<const PartitionStore* const> stores,
+                                                   TransferId id) {
+  TALLY_ASSIGN_OR_RETURN(auto found, producer_transfers(stores, id, stores.size()));
+  std::vector<Partition> out;
+  for (const auto& f : found) out.push_back(f.first);
+  return out;
+}
+
 }  // namespace tally

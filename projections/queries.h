@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,16 @@ Result<Balances> balance_at(const PartitionStore& store, AccountId account, Time
 // Pending transfers that are still pending, in id order after `after`.
 Result<std::vector<Transfer>> pending_transfers(const PartitionStore& store, size_t limit,
                                                 std::optional<TransferId> after);
+
+// The producer's transfer `id` across partitions: `stores[p]` is partition
+// p's store, nullptr for one not served here (skipped). A transfer lives in
+// its debit account's partition; the credit legs sagas apply elsewhere are
+// not the producer's transfer and are passed over. find_transfer answers the
+// first partition holding it; transfer_partitions names every one, in order
+// (more than one only where ids were reused across partitions).
+Result<std::optional<Transfer>> find_transfer(std::span<const PartitionStore* const> stores, TransferId id);
+Result<std::vector<Partition>> transfer_partitions(std::span<const PartitionStore* const> stores,
+                                                   TransferId id);
 
 // Records that failed verification and were set aside, in offset order.
 Result<std::vector<QuarantinedRecord>> quarantined(const PartitionStore& store, size_t limit);

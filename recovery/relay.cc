@@ -8,7 +8,7 @@
 #include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
 #include "engine/core/clock.h"
-#include "recovery/pack.h"
+#include "engine/log/pack.h"
 
 namespace tally {
 
@@ -181,7 +181,7 @@ Result<size_t> OutboxRelay::append_entries(const std::vector<OutboxEntry>& entri
   TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, deps_.log->append(append_requests(records)));
   if (deps_.in_flight != nullptr) {
     for (size_t r = 0; r < records.size(); r++) {
-      deps_.in_flight->appended(records[r].partition, offsets[r], records[r].count);
+      deps_.in_flight->appended(records[r].partition, offsets[r], records[r].commands.size());
     }
   }
   return records.size();

@@ -7,7 +7,7 @@
 #include "engine/core/clock.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
-#include "recovery/pack.h"
+#include "engine/log/pack.h"
 
 namespace tally {
 
@@ -182,9 +182,10 @@ void TimerScheduler::append(uint32_t p, Work& w, const std::vector<Timer>& timer
   }
   crash_point("scheduler.after_append");
   for (size_t r = 0; r < records.size(); r++) {
-    if (deps_.in_flight != nullptr) deps_.in_flight->appended(Partition{p}, (*offsets)[r], records[r].count);
-    for (size_t i = 0; i < records[r].count; i++) {
-      w.tracker.appended(timers[records[r].first + i], (*offsets)[r], static_cast<uint32_t>(i));
+    const std::vector<uint32_t>& held = records[r].commands;
+    if (deps_.in_flight != nullptr) deps_.in_flight->appended(Partition{p}, (*offsets)[r], held.size());
+    for (size_t i = 0; i < held.size(); i++) {
+      w.tracker.appended(timers[held[i]], (*offsets)[r], static_cast<uint32_t>(i));
     }
   }
   for (const Timer& t : timers) {

@@ -57,8 +57,10 @@ struct CreateAccount {
   bool operator==(const CreateAccount&) const = default;
 };
 
-// A transfer; also post_pending / void_pending of a pending transfer.
-struct CreateTransfer {
+// The fields a producer gives a transfer, in their one order (the wire's,
+// engine/schema/tally.fbs, and the JSON's, engine/json). CreateTransfer is
+// them; the projection's Transfer (projections/model.h) starts with them.
+struct TransferFields {
   TransferId id;
   AccountId debit_account_id;
   AccountId credit_account_id;
@@ -71,6 +73,11 @@ struct CreateTransfer {
   Ledger ledger = 0;
   Code code = 0;
   uint16_t flags = 0;
+  bool operator==(const TransferFields&) const = default;
+};
+
+// A transfer; also post_pending / void_pending of a pending transfer.
+struct CreateTransfer : TransferFields {
   bool operator==(const CreateTransfer&) const = default;
 };
 

@@ -41,6 +41,12 @@ Result<std::unique_ptr<StoreBackend>> StoreBackend::open(const std::string& data
   return b;
 }
 
+std::vector<const PartitionStore*> StoreBackend::readers() const {
+  std::vector<const PartitionStore*> out;
+  for (const auto& s : stores_) out.push_back(s.get());
+  return out;
+}
+
 const PartitionStore& StoreBackend::store_of(AccountId id) const {
   return *stores_[partition_of(id, partition_count()).value];
 }
@@ -62,22 +68,11 @@ Result<Offset> StoreBackend::known_end(Partition p) {
 Result<std::optional<Account>> StoreBackend::account(AccountId id) { return store_of(id).account(id); }
 
 Result<std::optional<Transfer>> StoreBackend::transfer(TransferId id) {
-  // As Node::transfer: a transfer lives in its debit account's partition;
-  // the credit legs sagas apply elsewhere are not the producer's transfer.
-  for (const auto& store : stores_) {
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store->transfer(id));
-    if (t && t->kind != TransferKind::saga_credit) return t;
-  }
-  return std::optional<Transfer>();
+  return find_transfer(readers(), id);
 }
 
 Result<std::vector<Partition>> StoreBackend::transfer_partitions(TransferId id) {
-  std::vector<Partition> out;
-  for (uint32_t p = 0; p < stores_.size(); p++) {
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, stores_[p]->transfer(id));
-    if (t && t->kind != TransferKind::saga_credit) out.push_back(Partition{p});
-  }
-  return out;
+  return tally::transfer_partitions(readers(), id);
 }
 
 Result<HistoryPage> StoreBackend::history(const HistoryQuery& query) {
@@ -102,9 +97,7 @@ Result<std::optional<QuarantinedRecord>> StoreBackend::quarantined(Partition p, 
 }
 
 Result<std::optional<SagaStatus>> StoreBackend::saga(TransferId id) {
-  std::vector<const PartitionStore*> stores;
-  for (const auto& s : stores_) stores.push_back(s.get());
-  return find_saga(stores, id);
+  return find_saga(readers(), id);
 }
 
 Result<std::vector<Account>> StoreBackend::transit(Partition p) {

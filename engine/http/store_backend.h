@@ -42,6 +42,7 @@ class StoreBackend final : public Backend {
  private:
   StoreBackend() = default;
   const PartitionStore& store_of(AccountId id) const;
+  std::vector<const PartitionStore*> readers() const;  // partition p's store at p
 
   std::vector<std::unique_ptr<PartitionStore>> stores_;
 };

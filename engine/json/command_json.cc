@@ -190,32 +190,32 @@ Result<Command> command_from_json_text(std::string_view text) {
   return command_from_json(v);
 }
 
+void transfer_fields_to_json(const TransferFields& t, json::object& o) {
+  o["id"] = u128_to_json(t.id.value());
+  o["debit_account_id"] = u128_to_json(t.debit_account_id.value());
+  o["credit_account_id"] = u128_to_json(t.credit_account_id.value());
+  o["amount"] = u128_to_json(t.amount.value());
+  o["pending_id"] = u128_to_json(t.pending_id.value());
+  o["ledger"] = t.ledger;
+  o["code"] = t.code;
+  o["flags"] = flags_to_json(t.flags, kTransferFlagNames, std::size(kTransferFlagNames));
+  o["timeout"] = t.timeout_seconds;
+  o["user_data_128"] = u128_to_json(t.user_data_128);
+  o["user_data_64"] = json::string(std::to_string(t.user_data_64));
+  o["user_data_32"] = t.user_data_32;
+}
+
 namespace {
 struct ToJson {
   json::object operator()(const CreateAccount& a) const {
-    return {{"type", "create_account"},
-            {"id", u128_to_json(a.id.value())},
-            {"ledger", a.ledger},
-            {"code", a.code},
-            {"flags", flags_to_json(a.flags, kAccountFlagNames, std::size(kAccountFlagNames))},
-            {"user_data_128", u128_to_json(a.user_data_128)},
-            {"user_data_64", json::string(std::to_string(a.user_data_64))},
-            {"user_data_32", a.user_data_32}};
+    json::object o{{"type", "create_account"}};
+    account_fields_to_json(a, o);
+    return o;
   }
   json::object operator()(const CreateTransfer& t) const {
-    return {{"type", "create_transfer"},
-            {"id", u128_to_json(t.id.value())},
-            {"debit_account_id", u128_to_json(t.debit_account_id.value())},
-            {"credit_account_id", u128_to_json(t.credit_account_id.value())},
-            {"amount", u128_to_json(t.amount.value())},
-            {"pending_id", u128_to_json(t.pending_id.value())},
-            {"ledger", t.ledger},
-            {"code", t.code},
-            {"flags", flags_to_json(t.flags, kTransferFlagNames, std::size(kTransferFlagNames))},
-            {"timeout", t.timeout_seconds},
-            {"user_data_128", u128_to_json(t.user_data_128)},
-            {"user_data_64", json::string(std::to_string(t.user_data_64))},
-            {"user_data_32", t.user_data_32}};
+    json::object o{{"type", "create_transfer"}};
+    transfer_fields_to_json(t, o);
+    return o;
   }
   json::object operator()(const ExpirePending& e) const {
     return {{"type", "expire_pending"},

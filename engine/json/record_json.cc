@@ -30,15 +30,8 @@ json::object balances_to_json(const Balances& b) {
 }
 
 json::object account_to_json(const Account& a) {
-  json::object o{
-      {"id", u128_to_json(a.id.value())},
-      {"ledger", a.ledger},
-      {"code", a.code},
-      {"flags", flags_to_json(a.flags, kAccountFlagNames, std::size(kAccountFlagNames))},
-      {"user_data_128", u128_to_json(a.user_data_128)},
-      {"user_data_64", json::string(std::to_string(a.user_data_64))},
-      {"user_data_32", a.user_data_32},
-  };
+  json::object o;
+  account_fields_to_json(a, o);
   for (auto& kv : balances_to_json(a.balances)) o.emplace(kv.key(), kv.value());
   o["timestamp"] = timestamp_to_json(a.timestamp);
   o["outcome"] = outcome_name(a.outcome);
@@ -46,22 +39,10 @@ json::object account_to_json(const Account& a) {
 }
 
 json::object transfer_to_json(const Transfer& t) {
-  json::object o{
-      {"id", u128_to_json(t.id.value())},
-      {"debit_account_id", u128_to_json(t.debit_account_id.value())},
-      {"credit_account_id", u128_to_json(t.credit_account_id.value())},
-      {"amount", u128_to_json(t.amount.value())},
-      {"pending_id", u128_to_json(t.pending_id.value())},
-      {"ledger", t.ledger},
-      {"code", t.code},
-      {"flags", flags_to_json(t.flags, kTransferFlagNames, std::size(kTransferFlagNames))},
-      {"timeout", t.timeout_seconds},
-      {"user_data_128", u128_to_json(t.user_data_128)},
-      {"user_data_64", json::string(std::to_string(t.user_data_64))},
-      {"user_data_32", t.user_data_32},
-      {"timestamp", timestamp_to_json(t.timestamp)},
-      {"outcome", outcome_name(t.outcome)},
-  };
+  json::object o;
+  transfer_fields_to_json(t, o);
+  o["timestamp"] = timestamp_to_json(t.timestamp);
+  o["outcome"] = outcome_name(t.outcome);
   if (t.state != PendingState::none) o["state"] = pending_state_name(t.state);
   if (t.expires_at.ns != 0) o["expires_at"] = timestamp_to_json(t.expires_at);
   if (t.requested_amount != t.amount && t.requested_amount.value() != 0) {

@@ -6,6 +6,7 @@
 #include "engine/core/clock.h"
 #include "engine/core/codec.h"
 #include "engine/core/partitioner.h"
+#include "engine/log/pack.h"
 
 namespace tally {
 
@@ -257,41 +258,19 @@ Result<Offset> Node::append_record(Partition p, std::span<const uint8_t> value, 
 Result<std::vector<Placement>> Node::append(std::span<const Command> commands, Deadline deadline) {
   if (stopping_) return Status::Aborted("the node is stopping; appends are no longer accepted");
   TALLY_RETURN_IF_ERROR(admit(commands.size(), deadline));
-  const uint32_t n = partition_count();
-  std::vector<std::vector<uint32_t>> by_partition(n);
-  for (uint32_t i = 0; i < commands.size(); i++) {
-    by_partition[partition_of(routing_account(commands[i]), n).value].push_back(i);
-  }
-  std::vector<std::vector<uint8_t>> values;
-  std::vector<RoutingKey> keys;
-  std::vector<std::pair<uint32_t, std::pair<size_t, size_t>>> spans;  // partition, [start,end)
-  BatchBuilder builder;
-  for (uint32_t p = 0; p < n; p++) {
-    const auto& idx = by_partition[p];
-    for (size_t start = 0; start < idx.size(); start += kMaxBatchCommands) {
-      const size_t end = std::min(idx.size(), start + kMaxBatchCommands);
-      assert(end > start && end - start <= kMaxBatchCommands);  // a record the codec accepts
-      for (size_t k = start; k < end; k++) builder.add(commands[idx[k]]);
-      values.push_back(builder.finish());
-      keys.push_back(routing_key(routing_account(commands[idx[start]])));
-      spans.push_back({p, {start, end}});
-    }
-  }
-  std::vector<AppendRequest> requests;
-  for (size_t r = 0; r < values.size(); r++) {
-    requests.push_back({Partition{spans[r].first},
-                        std::span(reinterpret_cast<const uint8_t*>(keys[r].bytes), 8), values[r]});
-  }
-  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, log_->append_by(requests, deadline));
-  assert(offsets.size() == requests.size());  // one offset per record appended
+  // No byte limit: a record over the log's limit is refused whole, as the
+  // producer's request (engine/log/pack.h).
+  const std::vector<PackedRecord> records = pack_routed(commands, partition_count(), kNoRecordByteLimit);
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, log_->append_by(append_requests(records), deadline));
+  assert(offsets.size() == records.size());  // one offset per record appended
   std::vector<Placement> out(commands.size());
   [[maybe_unused]] size_t placed = 0;
-  for (size_t r = 0; r < spans.size(); r++) {
-    const auto& [p, range] = spans[r];
-    placed += range.second - range.first;
-    in_flight_->appended(Partition{p}, offsets[r], range.second - range.first);
-    for (size_t k = range.first; k < range.second; k++) {
-      out[by_partition[p][k]] = Placement{Partition{p}, offsets[r], static_cast<uint32_t>(k - range.first)};
+  for (size_t r = 0; r < records.size(); r++) {
+    const PackedRecord& record = records[r];
+    placed += record.commands.size();
+    in_flight_->appended(record.partition, offsets[r], record.commands.size());
+    for (uint32_t k = 0; k < record.commands.size(); k++) {
+      out[record.commands[k]] = Placement{record.partition, offsets[r], k};
     }
   }
   assert(placed == commands.size());  // every command admitted went into exactly one record
@@ -347,23 +326,28 @@ Result<std::optional<Account>> Node::account(AccountId id) const {
   return store_ref(partition_of_account(id))->account(id);
 }
 
-Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
+// The stores of the partitions this node owns (nullptr for the others),
+// with the references that keep them open while they are read.
+struct Node::OwnedReaders {
+  std::vector<std::shared_ptr<const PartitionStore>> held;
+  std::vector<const PartitionStore*> stores;
+};
+
+Node::OwnedReaders Node::owned_readers() const {
+  OwnedReaders r;
   for (uint32_t p = 0; p < partition_count(); p++) {
-    if (!owns(Partition{p})) continue;
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store_ref(Partition{p})->transfer(id));
-    if (t && t->kind != TransferKind::saga_credit) return t;
+    r.held.push_back(owns(Partition{p}) ? store_ref(Partition{p}) : nullptr);
+    r.stores.push_back(r.held.back().get());
   }
-  return std::optional<Transfer>();
+  return r;
+}
+
+Result<std::optional<Transfer>> Node::transfer(TransferId id) const {
+  return find_transfer(owned_readers().stores, id);
 }
 
 Result<std::vector<Partition>> Node::transfer_partitions(TransferId id) const {
-  std::vector<Partition> out;
-  for (uint32_t p = 0; p < partition_count(); p++) {
-    if (!owns(Partition{p})) continue;
-    TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, store_ref(Partition{p})->transfer(id));
-    if (t && t->kind != TransferKind::saga_credit) out.push_back(Partition{p});
-  }
-  return out;
+  return tally::transfer_partitions(owned_readers().stores, id);
 }
 
 Result<HistoryPage> Node::history(const HistoryQuery& query) const {

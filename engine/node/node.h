@@ -280,6 +280,8 @@ class Node {
   SagaReport saga_report(size_t limit, std::vector<StuckOperation>* out) const;
   Status recover_pipelines();
   std::shared_ptr<PartitionStore> store_slot(Partition p) const;
+  struct OwnedReaders;
+  OwnedReaders owned_readers() const;  // for the lookups across partitions
   void publish_store(Partition p, std::shared_ptr<PartitionStore> store);
   // Stops the threads of `ps` (each after its commit; all asked at once)
   // and starts them again. REQUIRES: ownership_mu_ held throughout, from

@@ -1,97 +1,49 @@
 #include "tests/support/http_client.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
+#include <chrono>
 #include <stdexcept>
 
 namespace tally::test {
+namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
-using tcp = asio::ip::tcp;
+constexpr std::chrono::milliseconds kTimeout{30'000};
 
-struct HttpClient::Impl {
-  asio::io_context io;
-  tcp::socket socket{io};
-  beast::flat_buffer buffer;
+HttpResult result_of(Result<http::ClientReply> r) {
+  if (!r.ok()) throw std::runtime_error(r.status().message());
+  HttpResult out{r->status, r->header("Content-Type"), r->header("Allow"), r->keep_alive, std::move(r->body),
+                 std::move(r->headers)};
+  return out;
+}
 
-  HttpResult read() {
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(64u << 20);
-    beast::error_code ec;
-    bhttp::read(socket, buffer, parser, ec);
-    if (ec) throw std::runtime_error("reading the HTTP answer: " + ec.message());
-    const auto& res = parser.get();
-    HttpResult r{res.result_int(), std::string(res[bhttp::field::content_type]),
-                 std::string(res[bhttp::field::allow]), res.keep_alive(), res.body(), {}};
-    for (const auto& f : res) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    return r;
-  }
+}  // namespace
 
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-HttpClient::HttpClient(uint16_t port) : impl_(std::make_unique<Impl>()) {
-  impl_->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  timeval tv{30, 0};
-  setsockopt(impl_->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(impl_->socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+HttpClient::HttpClient(uint16_t port) {
+  auto c = http::Client::make("127.0.0.1:" + std::to_string(port),
+                              {.host = "127.0.0.1", .max_reply_bytes = 64u << 20, .reconnect = false});
+  if (!c.ok()) throw std::runtime_error(c.status().message());
+  client_ = std::move(*c);
+  if (Status s = client_->connect(kTimeout); !s.ok()) throw std::runtime_error(s.message());
 }
 
 HttpClient::~HttpClient() = default;
 
 HttpResult HttpClient::request(const std::string& method, const std::string& target,
                                const std::string& body, bool keep_alive) {
-  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-  if (req.method() == bhttp::verb::unknown) req.method_string(method);
-  req.set(bhttp::field::host, "127.0.0.1");
-  if (method == "POST") req.set(bhttp::field::content_type, "application/json");
-  for (const auto& [name, value] : impl_->headers) req.set(name, value);
-  req.body() = body;
-  req.keep_alive(keep_alive);
-  req.prepare_payload();
-  beast::error_code ec;
-  bhttp::write(impl_->socket, req, ec);
-  // A server that answers early (413) may stop reading; its answer still counts.
-  if (ec && ec != asio::error::broken_pipe && ec != asio::error::connection_reset) {
-    throw std::runtime_error("writing the HTTP request: " + ec.message());
-  }
-  return impl_->read();
+  return result_of(client_->request(method, target, body, kTimeout, headers_, keep_alive));
 }
 
 void HttpClient::set_header(const std::string& name, const std::string& value) {
-  auto& h = impl_->headers;
-  std::erase_if(h, [&](const auto& kv) { return beast::iequals(kv.first, name); });
-  if (!value.empty()) h.emplace_back(name, value);
+  std::erase_if(headers_, [&](const auto& kv) { return boost::beast::iequals(kv.first, name); });
+  if (!value.empty()) headers_.emplace_back(name, value);
 }
 
-HttpResult HttpClient::raw(const std::string& bytes) {
-  asio::write(impl_->socket, asio::buffer(bytes));
-  return impl_->read();
-}
+HttpResult HttpClient::raw(const std::string& bytes) { return result_of(client_->raw(bytes, kTimeout)); }
 
-bool HttpClient::closed_by_server() {
-  char c;
-  beast::error_code ec;
-  impl_->socket.read_some(asio::buffer(&c, 1), ec);
-  return ec == asio::error::eof || ec == asio::error::connection_reset;
-}
+bool HttpClient::closed_by_server() { return client_->closed_by_server(kTimeout); }
 
-std::string HttpResult::header(const std::string& name) const {
-  for (const auto& [k, v] : headers) {
-    if (beast::iequals(k, name)) return v;
-  }
-  return "";
-}
+std::string HttpResult::header(const std::string& name) const { return http::find_header(headers, name); }
 
 boost::json::value HttpResult::json() const { return boost::json::parse(body); }
 

@@ -1,9 +1,11 @@
-// Test support: a tiny synchronous HTTP/1.1 client (Boost.Beast) for
-// speaking to a `tally serve` under test. It sends exactly what a test asks
-// for (any method, target, body, Connection header) on one kept-alive
-// connection and returns the raw answer, so tests can check status codes,
-// headers and error bodies. Reads and writes time out after 30 s so a
-// broken server fails the test instead of hanging it.
+// Test support: the engine's HTTP client (engine/http/client.h) as a
+// fixture for speaking to a `tally serve` under test. It sends exactly what
+// a test asks for (any method, target, body, Connection header) on one
+// connection, which it never replaces, and returns the raw answer, so tests
+// can check status codes, headers, error bodies and what the server did to
+// the connection. Connects at construction; every step times out after
+// 30 s so a broken server fails the test instead of hanging it; a failure
+// throws std::runtime_error.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -12,6 +14,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "engine/http/client.h"
 
 namespace tally::test {
 
@@ -53,8 +57,8 @@ class HttpClient {
   bool closed_by_server();
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<http::Client> client_;
+  std::vector<http::Header> headers_;  // set_header's
 };
 
 }  // namespace tally::test

@@ -22,7 +22,6 @@
 #include "engine/core/u128.h"
 #include "engine/json/text.h"
 #include "engine/http/node_backend.h"
-#include "engine/http/router.h"
 #include "projections/outcome.h"
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
@@ -60,12 +59,7 @@ std::vector<Produced> produce_in_process(const ProduceOptions& o, const std::vec
                                      "opening the projection in " + o.log.data_dir);
   check(node->start(), "starting the pipelines");
   http::NodeBackend backend(*node);
-  http::Router router(backend);
-  std::vector<Produced> out = post_in_chunks(
-      commands, true, std::chrono::milliseconds(o.timeout_ms), [&](const std::string& body) {
-        http::Response r = router.handle(http::Request{"POST", "/v1/commands", body});
-        return HttpReply{r.status, std::move(r.body)};
-      });
+  std::vector<Produced> out = append_in_chunks(backend, commands, std::chrono::milliseconds(o.timeout_ms));
   node->stop();
   return out;
 }
@@ -73,7 +67,7 @@ std::vector<Produced> produce_in_process(const ProduceOptions& o, const std::vec
 std::vector<Produced> produce(const ProduceOptions& o, const std::vector<InputCommand>& commands) {
   const std::chrono::milliseconds timeout(o.timeout_ms);
   if (!o.http.empty()) {
-    auto client = check(HttpClient::make(o.http));
+    auto client = check(api_client(o.http));
     return post_in_chunks(commands, !o.no_wait, timeout, [&](const std::string& body) {
       return check(client->request("POST", "/v1/commands", body, timeout + std::chrono::seconds(15)));
     });

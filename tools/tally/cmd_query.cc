@@ -90,7 +90,7 @@ std::string target_of(const std::vector<std::string>& words, const po::variables
 
 HttpReply ask(const std::string& target, const std::string& http_address, const std::string& data) {
   if (!http_address.empty()) {
-    auto client = check(HttpClient::make(http_address));
+    auto client = check(api_client(http_address));
     return check(client->request("GET", target, "", std::chrono::seconds(75)));
   }
   auto backend = check(http::StoreBackend::open(data), "opening the stores in " + data);

@@ -49,7 +49,7 @@ void print_partition(const json::object& p) {
 
 int replay_switch_in(const std::string& http_address, const std::string& partition,
                      std::chrono::seconds timeout) {
-  auto client = check(HttpClient::make(http_address));
+  auto client = check(api_client(http_address));
   const json::value target = partition == "all" ? json::value("all") : json::value(std::stoull(partition));
   const std::string body = json::serialize(json::object{{"partition", target}});
   const HttpReply reply = check(

@@ -2,8 +2,9 @@
 
 #include <boost/json.hpp>
 
-#include "engine/core/codec.h"
-#include "engine/core/partitioner.h"
+#include "engine/log/pack.h"
+#include "engine/http/api_limits.h"
+#include "engine/http/append_wait.h"
 #include "engine/json/command_json.h"
 #include "tools/tally/cli.h"
 
@@ -16,7 +17,7 @@ constexpr size_t kMaxLineBytes = 64 * 1024;
 constexpr size_t kMaxCommands = 10'000'000;
 // Chunks stay well under the API's 4 MiB body limit.
 constexpr size_t kChunkBodyBytes = 3u << 20;
-constexpr size_t kChunkCommands = 8189;
+constexpr size_t kChunkCommands = http::kMaxCommandsPerRequest;
 
 // The results of one chunk's answer, appended to `out`.
 void read_results(const HttpReply& reply, size_t expected, std::vector<Produced>& out) {
@@ -44,6 +45,14 @@ std::string error_of(const HttpReply& reply) {
     return std::string(v.at("error").as_string());
   }
   return reply.body;
+}
+
+// The failure of the chunk [first, end) of `commands`.
+Failure chunk_failure(const std::vector<InputCommand>& commands, size_t first, size_t end,
+                      const std::string& error) {
+  return Failure("lines " + std::to_string(commands[first].line) + ".." +
+                 std::to_string(commands[end - 1].line) + " (" + std::to_string(first) +
+                 " commands before them were appended): " + error);
 }
 
 }  // namespace
@@ -83,39 +92,47 @@ std::vector<Produced> post_in_chunks(const std::vector<InputCommand>& commands, 
     const size_t n = chunk.size();
     const json::object body{{"commands", std::move(chunk)}, {"wait", wait}, {"timeout_ms", timeout.count()}};
     const HttpReply reply = post(json::serialize(body));
-    if (reply.status != 200 && reply.status != 504) {
-      throw Failure("lines " + std::to_string(commands[first].line) + ".." +
-                    std::to_string(commands[next - 1].line) + " (" + std::to_string(first) +
-                    " commands before them were appended): " + error_of(reply));
-    }
+    if (reply.status != 200 && reply.status != 504) throw chunk_failure(commands, first, next, error_of(reply));
     read_results(reply, n, out);
   }
   return out;
 }
 
-std::vector<Produced> append_direct(Log& log, const std::vector<InputCommand>& commands) {
-  const uint32_t n = log.partition_count();
-  std::vector<std::vector<size_t>> by_partition(n);
-  for (size_t i = 0; i < commands.size(); i++) {
-    by_partition[partition_of(routing_account(commands[i].command), n).value].push_back(i);
-  }
-  std::vector<Produced> out(commands.size());
-  BatchBuilder b;
-  for (uint32_t p = 0; p < n; p++) {
-    const auto& idx = by_partition[p];
-    for (size_t start = 0; start < idx.size(); start += kMaxBatchCommands) {
-      const size_t end = std::min(idx.size(), start + kMaxBatchCommands);
-      for (size_t k = start; k < end; k++) b.add(commands[idx[k]].command);
-      const std::vector<uint8_t> record = b.finish();
-      const RoutingKey key = routing_key(routing_account(commands[idx[start]].command));
-      const Offset o = check(log.append_one(Partition{p}, record,
-                                            std::span(reinterpret_cast<const uint8_t*>(key.bytes), 8)),
-                             "appending to partition " + std::to_string(p));
-      for (size_t k = start; k < end; k++) {
-        out[idx[k]].placement = Placement{Partition{p}, o, static_cast<uint32_t>(k - start)};
-      }
+std::vector<Produced> append_in_chunks(http::Backend& backend, const std::vector<InputCommand>& commands,
+                                       std::chrono::milliseconds timeout) {
+  std::vector<Produced> out;
+  std::vector<Command> chunk;
+  for (size_t first = 0; first < commands.size(); first += kChunkCommands) {
+    const size_t end = std::min(commands.size(), first + kChunkCommands);
+    chunk.clear();
+    for (size_t i = first; i < end; i++) chunk.push_back(commands[i].command);
+    auto r = http::append_and_wait(backend, chunk, true, std::chrono::steady_clock::now() + timeout);
+    if (!r.ok()) throw chunk_failure(commands, first, end, r.status().message());
+    if (!r->waited.ok() && r->waited.code() != StatusCode::timeout) {
+      throw chunk_failure(commands, first, end, "waiting for outcomes: " + r->waited.message());
+    }
+    for (const Placement& placement : r->placements) {
+      Produced p{placement, std::nullopt};
+      if (std::optional<Outcome> o = r->outcome(placement)) p.outcome = std::string(outcome_name(*o));
+      out.push_back(std::move(p));
     }
   }
+  return out;
+}
+
+std::vector<Produced> append_direct(Log& log, const std::vector<InputCommand>& input) {
+  std::vector<Command> commands;
+  commands.reserve(input.size());
+  for (const InputCommand& c : input) commands.push_back(c.command);
+  std::vector<Produced> out(commands.size());
+  pack_routed(commands, log.partition_count(), kNoRecordByteLimit, [&](PackedRecord&& r) {
+    const Offset o = check(log.append_one(r.partition, r.value,
+                                          std::span(reinterpret_cast<const uint8_t*>(r.key.bytes), 8)),
+                           "appending to partition " + std::to_string(r.partition.value));
+    for (uint32_t k = 0; k < r.commands.size(); k++) {
+      out[r.commands[k]].placement = Placement{r.partition, o, k};
+    }
+  });
   return out;
 }
 

@@ -1,7 +1,7 @@
 // The parts of `tally produce` that read commands and hand them to the
-// ledger: through the API (a running serve's HTTP, or a Router over an
-// in-process Node) in chunks of at most 8,189 commands, or straight into the
-// log without waiting for outcomes.
+// ledger: through a running serve's HTTP API in chunks of at most 8,189
+// commands, through an in-process Node (engine/http/append_wait.h, as the
+// API does), or straight into the log without waiting for outcomes.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/core/command.h"
+#include "engine/http/backend.h"
 #include "engine/log/log.h"
 #include "engine/node/node.h"
 #include "tools/tally/http_client.h"
@@ -41,6 +42,13 @@ using PostFn = std::function<HttpReply(const std::string& body)>;
 // keeps), naming the chunk.
 std::vector<Produced> post_in_chunks(const std::vector<InputCommand>& commands, bool wait,
                                      std::chrono::milliseconds timeout, const PostFn& post);
+
+// Appends the commands through `backend` (in process: no JSON in between)
+// and waits up to `timeout` for their outcomes, in chunks of at most 8,189
+// commands (a request's most). Results in input order; a timeout keeps the
+// placements. Throws Failure as post_in_chunks does.
+std::vector<Produced> append_in_chunks(http::Backend& backend, const std::vector<InputCommand>& commands,
+                                       std::chrono::milliseconds timeout);
 
 // Appends the commands straight to the log (routed and packed per
 // partition, in input order); placements only.

@@ -11,16 +11,6 @@ constexpr std::chrono::milliseconds kBarInterval{200};
 constexpr std::chrono::milliseconds kPlainInterval{5000};
 }  // namespace
 
-std::string with_commas(uint64_t v) {
-  std::string digits = std::to_string(v);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); i++) {
-    if (i != 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
 ProgressDisplay::ProgressDisplay(std::string label)
     : label_(std::move(label)),
       terminal_(isatty(STDERR_FILENO) == 1),

@@ -7,10 +7,9 @@
 #include <cstdint>
 #include <string>
 
-namespace tally::cli {
+#include "bench/figures.h"  // with_commas
 
-// "12,345,678"
-std::string with_commas(uint64_t v);
+namespace tally::cli {
 
 class ProgressDisplay {
  public:
