@@ -1,7 +1,7 @@
 // A small synchronous HTTP/1.1 client (Boost.Beast) for speaking to a
 // `tally serve`: one connection, one request at a time, every step bounded
 // by a timeout. The tools' client (tools/tally/http_client.h) and the tests'
-// (tests/support/http_client.h) are thin layers over it. Not thread-safe.
+// (tests/fixtures/http_client.h) are thin layers over it. Not thread-safe.
 #pragma once
 
 #include <chrono>

@@ -12,7 +12,7 @@
 #include "engine/core/partitioner.h"
 #include "projections/records.h"
 #include "tests/fixtures/http_json.h"
-#include "tests/support/http_client.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/serve.h"
 #include "tests/fixtures/store_edit.h"
 #include "tests/fixtures/temp_dir.h"

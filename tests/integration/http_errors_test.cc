@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/fixtures/http_json.h"
-#include "tests/support/http_client.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/serve.h"
 #include "tests/fixtures/temp_dir.h"
 

@@ -28,7 +28,7 @@
 #include "engine/log/kafka_log.h"
 #include "tests/fixtures/http_json.h"
 #include "tests/fixtures/broker.h"
-#include "tests/support/http_client.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/serve.h"
 #include "tests/fixtures/temp_dir.h"

@@ -13,7 +13,7 @@
 #include "tests/fixtures/eventually.h"
 #include "tests/fixtures/http_json.h"
 #include "tests/fixtures/file_damage.h"
-#include "tests/support/http_client.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/serve.h"
 #include "tests/fixtures/temp_dir.h"

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "tests/fixtures/http_json.h"
-#include "tests/support/http_client.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/serve.h"
 #include "tests/fixtures/temp_dir.h"

@@ -21,7 +21,7 @@
 
 #include "tests/fixtures/http_json.h"
 #include "tests/fixtures/ledger_checks.h"
-#include "tests/support/http_client.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/kill_traffic.h"
 #include "tests/fixtures/ledger_scenario.h"
 #include "tests/fixtures/serve.h"

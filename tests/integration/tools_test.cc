@@ -7,7 +7,7 @@
 #include "engine/core/partitioner.h"
 #include "tests/fixtures/broker.h"
 #include "tests/fixtures/http_json.h"
-#include "tests/support/http_client.h"
+#include "tests/fixtures/http_client.h"
 #include "tests/fixtures/serve.h"
 #include "tests/fixtures/temp_dir.h"
 
