@@ -16,10 +16,12 @@ using namespace tally::test;
 
 namespace {
 
+// stdout only with --json (the report); stdout then stderr (the progress) otherwise.
 RunResult reconcile(const std::string& data, bool json = false) {
   std::vector<std::string> argv = {tally_bin(), "reconcile", "--data", data};
   if (json) argv.push_back("--json");
-  return run(argv);
+  const Captured c = run_captured(argv, "", std::chrono::seconds(120));
+  return RunResult{c.exit_code, json ? c.out : c.out + c.err};
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -62,6 +64,7 @@ TEST_CASE("tally reconcile exits 0 on the books a node kept") {
   CHECK(r.exit_code == 0);
   CHECK(contains(r.output, "reconcile: clean"));
   CHECK(contains(r.output, "checked 4 partitions"));
+  CHECK(contains(r.output, "reconcile: 100%  4 of 4 partitions"));  // progress, as replay shows it
   const RunResult j = reconcile(dir.sub("data"), true);
   CHECK(j.exit_code == 0);
   CHECK(discrepancies(j).empty());

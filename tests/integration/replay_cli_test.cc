@@ -4,6 +4,8 @@
 // input in one line.
 #include <doctest/doctest.h>
 
+#include <boost/json.hpp>
+
 #include <filesystem>
 #include <sstream>
 
@@ -139,6 +141,40 @@ TEST_CASE("tally replay --verify runs beside a node that holds the log's and sto
   const auto live = node->status();
   CHECK(contains(r.output, "verify partition 0: offset " + std::to_string(live[0].applied.value) +
                                " live " + Digest::hex(live[0].digest)));
+}
+
+TEST_CASE("tally replay --verify --json: one object on stdout with every partition and its verify result") {
+  TempDir dir;
+  const auto live = build(dir.sub("data"));
+  edit_store(dir.sub("data"), Partition{1}, kScenarioPartitions, [](PartitionStore& s, StoreBatch& b) {
+    auto meta = s.meta();
+    REQUIRE(meta.ok());
+    PartitionMeta changed = *meta;
+    changed.digest ^= 1;
+    b.stage_meta(changed);
+  });
+  const Captured r = run_captured(
+      {tally_bin(), "replay", "--data", dir.sub("data"), "--into", dir.sub("new"), "--verify", "--json"}, "",
+      std::chrono::seconds(120));
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 1);  // partition 1 differs
+  CHECK(contains(r.err, "replay: 100%"));  // progress stays on stderr
+  const boost::json::object o = boost::json::parse(r.out).as_object();
+  const boost::json::array& parts = o.at("partitions").as_array();
+  REQUIRE(parts.size() == live.size());
+  for (const PartitionStatus& s : live) {
+    const boost::json::object& p = parts[s.partition.value].as_object();
+    CHECK(p.at("offset").to_number<uint64_t>() == s.applied.value);
+    CHECK(p.at("digest").as_string() == Digest::hex(s.digest));
+  }
+  CHECK(o.at("commands").to_number<uint64_t>() > 0);
+  const boost::json::object& v = o.at("verify").as_object();
+  CHECK(v.at("matched").to_number<uint64_t>() == live.size() - 1);
+  const boost::json::array& verified = v.at("partitions").as_array();
+  REQUIRE(verified.size() == live.size());
+  CHECK(verified[1].at("result").as_string() == "mismatch");
+  CHECK(verified[0].at("result").as_string() == "match");
+  CHECK(verified[0].at("live_digest") == verified[0].at("replay_digest"));
 }
 
 TEST_CASE("tally replay --verify exits 1 and names the partition whose digest differs") {

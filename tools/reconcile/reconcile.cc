@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "tools/reconcile/checker.h"
@@ -58,12 +59,17 @@ struct PartitionRun {
 
 void run_all(const ReconcileOptions& options, uint32_t n, std::vector<PartitionRun>& runs) {
   std::atomic<uint32_t> next{0};
+  std::mutex progress_mu;
+  uint32_t done = 0;  // GUARDED_BY(progress_mu)
   auto work = [&] {
     for (uint32_t p = next++; p < n; p = next++) {
       detail::PartitionChecker checker(Partition{p}, n, options.log, runs[p].sink);
       const std::string dir = options.data_dir + "/partitions/" + std::to_string(p);
       runs[p].status = checker.run(dir, runs[p].facts)
                            .with_context("partition " + std::to_string(p) + " (" + dir + ")");
+      std::lock_guard lock(progress_mu);
+      done++;
+      if (options.on_partition) options.on_partition(done, n);
     }
   };
   size_t jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());

@@ -59,6 +59,7 @@
 // Thread safety: reconcile() runs partitions on worker threads of its own.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,6 +79,9 @@ struct ReconcileOptions {
   uint32_t partitions = 0;
   size_t jobs = 0;          // partitions checked at once; 0 = one per CPU
   size_t max_listed = 1000; // discrepancies listed at most (all are counted)
+  // Called as each partition's checks finish, with how many have (of how
+  // many), one call at a time (from the worker that finished); may be empty.
+  std::function<void(uint32_t done, uint32_t total)> on_partition;
 };
 
 struct Discrepancy {

@@ -55,7 +55,7 @@ int reconcile_main(const Args& args);
 int replay_main(const Args& args);
 // tally replay --switch-in (cmd_replay_switch.cc); `partition` is a number or "all".
 int replay_switch_in(const std::string& http_address, const std::string& partition,
-                     std::chrono::seconds timeout);
+                     std::chrono::seconds timeout, bool as_json = false);
 int serve_main(const Args& args);
 int verify_main(const Args& args);  // tally verify: the scrub, one pass
 

@@ -12,6 +12,7 @@
 
 #include "tools/reconcile/reconcile.h"
 #include "tools/tally/cli.h"
+#include "tools/tally/progress.h"
 #include "tools/tally/log_options.h"
 
 namespace po = boost::program_options;
@@ -59,12 +60,22 @@ int reconcile_main(const Args& args) {
     log_options.read_only = true;
     log = open_log(log_options);
   }
-  const reconcile::Report report = check(reconcile::reconcile({.data_dir = data,
-                                                               .log = log.get(),
-                                                               .partitions = log_options.partitions,
-                                                               .jobs = jobs,
-                                                               .max_listed = max_listed}),
-                                         "reconciling " + data);
+  // Progress on stderr, as tally replay shows it: partitions checked.
+  ProgressDisplay display("reconcile");
+  const auto started = std::chrono::steady_clock::now();
+  const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  const reconcile::Report report = check(
+      reconcile::reconcile({.data_dir = data,
+                            .log = log.get(),
+                            .partitions = log_options.partitions,
+                            .jobs = jobs,
+                            .max_listed = max_listed,
+                            .on_partition = [&](uint32_t done, uint32_t total) {
+                              display.update(done, total, "partitions", done, "partitions", seconds());
+                            }}),
+      "reconciling " + data);
+  const uint32_t n = report.stats.partitions;
+  display.finish(n, n, "partitions", n, "partitions", seconds());
   std::cout << (json ? reconcile::render_json(report) : reconcile::render_text(report));
   return report.clean() ? 0 : 1;
 }

@@ -18,6 +18,7 @@
 // With --switch-in --http ADDR [--partition P] the rebuild happens inside a
 // running `tally serve` instead, which switches it in without stopping
 // queries (cmd_replay_switch.cc).
+#include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cstdio>
@@ -25,6 +26,7 @@
 #include <iostream>
 
 #include "engine/core/digest.h"
+#include "engine/json/text.h"
 #include "tools/replay/replay.h"
 #include "tools/tally/cli.h"
 #include "tools/tally/log_options.h"
@@ -47,6 +49,7 @@ struct ReplayArgs {
   std::string http;
   std::string partition = "all";
   unsigned timeout_s = 3600;
+  bool json = false;
 };
 
 uint64_t parse_u64(std::string_view text, const std::string& what) {
@@ -91,7 +94,9 @@ std::optional<ReplayArgs> parse_args(const Args& args) {
       ("partition", po::value(&a.partition)->default_value("all"),
        "P or all - the partitions --switch-in rebuilds, one at a time")
       ("timeout", po::value(&a.timeout_s)->default_value(3600),
-       "seconds --switch-in waits for the answer");
+       "seconds --switch-in waits for the answer")
+      ("json", po::bool_switch(&a.json),
+       "print the result as one JSON object on stdout (progress stays on stderr)");
   add_log_options(desc, a.log);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
@@ -187,12 +192,56 @@ void print_report(const replay::Report& report, const replay::ReplayOptions& o) 
               with_commas(static_cast<uint64_t>(rate)).c_str(), report.cpu_seconds);
 }
 
+// The same as print_report (and print_verify, when given) as one object.
+boost::json::object report_json(const replay::Report& report, const replay::ReplayOptions& o,
+                                const std::vector<VerifyResult>* verified) {
+  boost::json::array partitions;
+  uint64_t records = 0;
+  for (const replay::PartitionResult& r : report.partitions) {
+    records += r.applied.value;
+    boost::json::object p{{"partition", r.partition.value}, {"offset", r.applied.value},
+                          {"digest", Digest::hex(r.digest)}, {"commands", r.commands},
+                          {"stopped_by_time", r.stopped_by_time}, {"log_end", r.log_end.value}};
+    if (auto to = o.to_offset.find(r.partition.value); to != o.to_offset.end()) p["to_offset"] = to->second.value;
+    partitions.push_back(std::move(p));
+  }
+  boost::json::object out{{"partitions", std::move(partitions)},
+                          {"records", records},
+                          {"commands", report.commands},
+                          {"seconds", report.wall_seconds},
+                          {"commands_per_second", report.wall_seconds > 0 ? report.commands / report.wall_seconds : 0.0},
+                          {"cpu_seconds", report.cpu_seconds}};
+  if (verified != nullptr) {
+    boost::json::array parts;
+    uint64_t matched = 0;
+    for (const VerifyResult& v : *verified) {
+      matched += v.result == "match" ? 1 : 0;
+      boost::json::object j{{"partition", v.partition.value}, {"result", v.result},
+                            {"live_offset", v.live_offset}, {"replay_offset", v.replay_offset}};
+      if (!v.live_digest.empty()) {
+        j["live_digest"] = v.live_digest;
+        j["replay_digest"] = v.replay_digest;
+        j["keys"] = v.keys;
+        j["differences"] = v.differences;
+      }
+      if (!v.first_difference.empty()) j["first_difference"] = v.first_difference;
+      if (!v.error.empty()) j["error"] = v.error;
+      boost::json::array damaged;
+      for (const DamagedFile& d : v.damaged) damaged.push_back({{"file", d.file}, {"error", d.error}});
+      if (!damaged.empty()) j["damaged"] = std::move(damaged);
+      parts.push_back(std::move(j));
+    }
+    out["verify"] = boost::json::object{{"matched", matched}, {"partitions", std::move(parts)}};
+  }
+  return out;
+}
+
 }  // namespace
 
 int replay_main(const Args& args) {
   const std::optional<ReplayArgs> a = parse_args(args);
   if (!a) return 0;
-  if (a->switch_in) return replay_switch_in(a->http, a->partition, std::chrono::seconds(a->timeout_s));
+  if (a->switch_in) return replay_switch_in(a->http, a->partition, std::chrono::seconds(a->timeout_s), a->json);
   std::unique_ptr<Log> log = open_log(a->log);
   replay::ReplayOptions options = make_options(*a, log->partition_count());
   std::vector<LiveStore> live;
@@ -216,12 +265,21 @@ int replay_main(const Args& args) {
     total += r.target.value;
   }
   display.finish(done, total, "records", report.commands, "commands", report.wall_seconds);
-  print_report(report, options);
-  if (!a->verify) return 0;
-  const size_t matched = print_verify(report, live);
-  std::error_code ec;
-  std::filesystem::remove_all(options.checkpoint_copies, ec);
-  return matched == report.partitions.size() ? 0 : 1;
+  std::vector<VerifyResult> verified;
+  if (a->verify) {
+    verified = verify(report, live);
+    std::error_code ec;
+    std::filesystem::remove_all(options.checkpoint_copies, ec);
+  }
+  if (a->json) {
+    std::printf("%s\n", json_text::serialize(report_json(report, options, a->verify ? &verified : nullptr)).c_str());
+  } else {
+    print_report(report, options);
+    if (a->verify) print_verify(verified);
+  }
+  size_t matched = 0;
+  for (const VerifyResult& v : verified) matched += v.result == "match" ? 1 : 0;
+  return !a->verify || matched == report.partitions.size() ? 0 : 1;
 }
 
 }  // namespace tally::cli

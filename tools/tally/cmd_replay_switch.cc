@@ -7,11 +7,15 @@
 //   partition 3: switched at offset 1200, digest 5f0c...e1 (live and rebuilt match); 1,200 records in 0.40 s, pipeline paused 1.2 ms
 //   partition 4: REFUSED at offset 900: rebuilt digest 77aa...01, live digest 5f0c...e1; the live store was kept
 //   switch-in: 7 of 8 partitions switched
+// With --json: the serve's answer as one object ({"partitions":[...]}, the
+// fields of POST /v1/admin/rebuild, docs/http-api.md) plus "switched" and
+// "total".
 // Exit: 0 every partition switched; 1 a refusal (digests differ) or a
 // failure; 2 bad usage.
 #include <boost/json.hpp>
 #include <cstdio>
 
+#include "engine/json/text.h"
 #include "tools/tally/cli.h"
 #include "tools/tally/http_client.h"
 #include "tools/tally/progress.h"
@@ -48,7 +52,7 @@ void print_partition(const json::object& p) {
 }  // namespace
 
 int replay_switch_in(const std::string& http_address, const std::string& partition,
-                     std::chrono::seconds timeout) {
+                     std::chrono::seconds timeout, bool as_json) {
   auto client = check(api_client(http_address));
   const json::value target = partition == "all" ? json::value("all") : json::value(std::stoull(partition));
   const std::string body = json::serialize(json::object{{"partition", target}});
@@ -64,7 +68,7 @@ int replay_switch_in(const std::string& http_address, const std::string& partiti
   size_t switched = 0, total = 0;
   if (const json::value* list = o.if_contains("partitions")) {
     for (const json::value& p : list->as_array()) {
-      print_partition(p.as_object());
+      if (!as_json) print_partition(p.as_object());
       total++;
       switched += p.at("switched").as_bool() ? 1 : 0;
     }
@@ -74,7 +78,15 @@ int replay_switch_in(const std::string& http_address, const std::string& partiti
     throw Failure("POST /v1/admin/rebuild answered " + std::to_string(reply.status) + ": " +
                   (error != nullptr && error->is_string() ? std::string(error->as_string()) : reply.body));
   }
-  std::printf("switch-in: %zu of %zu partitions switched\n", switched, total);
+  if (as_json) {
+    // The serve's answer (one object per partition), and the summary.
+    json::object out = o;
+    out["switched"] = switched;
+    out["total"] = total;
+    std::printf("%s\n", json_text::serialize(out).c_str());
+  } else {
+    std::printf("switch-in: %zu of %zu partitions switched\n", switched, total);
+  }
   return reply.status == 200 ? 0 : 1;
 }
 

@@ -30,8 +30,27 @@ struct LiveStore {
 // Reads what --verify needs of DATA/partitions/<P>, P < partition_count.
 std::vector<LiveStore> read_live_stores(const std::string& data_dir, uint32_t partition_count);
 
-// Prints one line per partition and the summary; returns how many matched.
+// How one partition's live store compared with the replay.
+struct VerifyResult {
+  Partition partition;
+  // "match", "mismatch", or why it was not compared: "damaged",
+  // "unreadable", "no_live_store", "not_reached" (the replay stopped before
+  // the live store's offset). Anything but "match" fails the verify.
+  std::string result;
+  uint64_t live_offset = 0;     // the live store's next offset (when read)
+  uint64_t replay_offset = 0;   // what the replay applied up to
+  std::string live_digest, replay_digest;  // hex; "" when not compared
+  uint64_t keys = 0, differences = 0;      // the key-by-key comparison
+  std::string first_difference;            // the first key that differs
+  std::string error;                       // why it could not be compared or read
+  std::vector<DamagedFile> damaged;
+};
+
+// Compares each partition of `report` with its live store.
 // `report`'s checkpoints must carry store_dir (ReplayOptions::checkpoint_copies).
-size_t print_verify(const replay::Report& report, const std::vector<LiveStore>& live);
+std::vector<VerifyResult> verify(const replay::Report& report, const std::vector<LiveStore>& live);
+
+// One line per partition and the summary, as tally replay --verify prints them.
+void print_verify(const std::vector<VerifyResult>& results);
 
 }  // namespace tally::cli
