@@ -62,6 +62,17 @@ PartitionMeta stored_meta(const std::string& data, Partition p) {
   return *meta;
 }
 
+// Changes the live store's digest of partition p, as a damaged store would.
+void flip_digest(const std::string& data, Partition p) {
+  edit_store(data, p, kScenarioPartitions, [](PartitionStore& s, StoreBatch& b) {
+    auto meta = s.meta();
+    REQUIRE(meta.ok());
+    PartitionMeta changed = *meta;
+    changed.digest ^= 1;
+    b.stage_meta(changed);
+  });
+}
+
 }  // namespace
 
 TEST_CASE("tally replay --verify rebuilds every partition with the live offsets and digests") {
@@ -146,13 +157,7 @@ TEST_CASE("tally replay --verify runs beside a node that holds the log's and sto
 TEST_CASE("tally replay --verify --json: one object on stdout with every partition and its verify result") {
   TempDir dir;
   const auto live = build(dir.sub("data"));
-  edit_store(dir.sub("data"), Partition{1}, kScenarioPartitions, [](PartitionStore& s, StoreBatch& b) {
-    auto meta = s.meta();
-    REQUIRE(meta.ok());
-    PartitionMeta changed = *meta;
-    changed.digest ^= 1;
-    b.stage_meta(changed);
-  });
+  flip_digest(dir.sub("data"), Partition{1});
   const Captured r = run_captured(
       {tally_bin(), "replay", "--data", dir.sub("data"), "--into", dir.sub("new"), "--verify", "--json"}, "",
       std::chrono::seconds(120));
@@ -180,13 +185,7 @@ TEST_CASE("tally replay --verify --json: one object on stdout with every partiti
 TEST_CASE("tally replay --verify exits 1 and names the partition whose digest differs") {
   TempDir dir;
   build(dir.sub("data"));
-  edit_store(dir.sub("data"), Partition{0}, kScenarioPartitions, [](PartitionStore& s, StoreBatch& b) {
-    auto meta = s.meta();
-    REQUIRE(meta.ok());
-    PartitionMeta changed = *meta;
-    changed.digest ^= 1;
-    b.stage_meta(changed);
-  });
+  flip_digest(dir.sub("data"), Partition{0});
   const RunResult r = replay({"--data", dir.sub("data"), "--into", dir.sub("new"), "--verify"});
   INFO(r.output);
   CHECK(r.exit_code == 1);
