@@ -124,6 +124,12 @@ Response Router::dispatch(const Request& request, size_t& route) {
   return error_response(404, "no route for " + request.method + " " + path);
 }
 
+std::vector<std::pair<std::string_view, std::string_view>> Router::routes() {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (const Route& r : kRoutes) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 void Router::count_unrouted(unsigned status) { metrics_.record(kRouteCount, status, 0); }
 
 std::string Router::metrics_text() {

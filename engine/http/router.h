@@ -7,6 +7,10 @@
 // REQUIRES: `backend` outlives the router.
 #pragma once
 
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "engine/http/backend.h"
 #include "engine/http/request_metrics.h"
 #include "engine/http/response.h"
@@ -27,6 +31,11 @@ class Router {
 
   // The backend's metrics followed by the API's own.
   std::string metrics_text();
+
+  // Every route as (method, pattern), in the router's order: ("GET",
+  // "/v1/accounts/{id}"). docs/openapi.yaml must list exactly these
+  // (tests/unit/openapi_test.cc).
+  static std::vector<std::pair<std::string_view, std::string_view>> routes();
 
  private:
   Response dispatch(const Request& request, size_t& route);
