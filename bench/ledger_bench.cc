@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +15,7 @@
 
 #include "bench/figures.h"
 #include "bench/lookup_bench.h"
+#include "bench/run_json.h"
 #include "bench/saga_settle.h"
 #include "bench/workload.h"
 #include "engine/core/codec.h"
@@ -44,15 +47,90 @@ struct Options {
   std::string workload_name = "groups";  // or "wallets" (WorkloadOptions::wallets)
   uint64_t admission_window = NodeOptions{}.admission_window;
   double rate = 0;  // open loop: transfers/s offered at a steady pace (0: closed loop, as fast as admitted)
+  bool json = false;  // one JSON object per run on stdout (bench/run_json.h)
 };
 
-// A run's headline figures, for --compare.
+// A run's figures, for --compare and --json.
 struct Figures {
+  bool complete = false;  // the run got as far as its figures
+  uint64_t transfers = 0;
+  size_t records = 0;
+  double seconds = 0, cpu_seconds = 0;
   double tps = 0;
   double cpu_us_per_transfer = 0;
+  uint64_t keys_written = 0;
   double keys_per_transfer = 0;  // RocksDB keys the stores wrote
-  double settle_p50_ms = 0, settle_p99_ms = 0;  // cross-partition transfers only
+  double latency_p50_ms = 0, latency_p99_ms = 0, latency_p100_ms = 0;  // per record, append to applied
+  uint64_t admission_window = 0, admitted = 0, refused = 0;
+  bool sagas = false;
+  SettleFigures settle;  // cross-partition transfers only
+  std::optional<LookupFigures> lookups_under_load, lookups_idle;
+  std::optional<bool> validated;  // --validate only
+  std::vector<std::pair<uint32_t, std::string>> digests;  // partition, digest (hex)
+  std::vector<uint64_t> applied_records;  // by partition
 };
+
+boost::json::object lookups_json(const LookupFigures& f, bool idle) {
+  boost::json::object o{{"lookups", f.lookups}, {"p50_us", f.p50_us}, {"p99_us", f.p99_us},
+                        {"p999_us", f.p999_us}, {"max_us", f.max_us}};
+  if (idle) {
+    o["per_second"] = f.per_second;
+    o["clock_ns"] = f.clock_ns;
+  } else {
+    o["reader_cpu_seconds"] = f.cpu_seconds;
+  }
+  return o;
+}
+
+boost::json::object settle_json(const SettleFigures& f) {
+  boost::json::object o{{"sampled", f.sampled}, {"seen_settled", f.seen},
+                        {"observed_p50_ms", f.observed_p50_ms}, {"observed_p99_ms", f.observed_p99_ms},
+                        {"observed_p100_ms", f.observed_p100_ms}, {"sagas", f.sagas},
+                        {"compensated", f.compensated}, {"relayed", f.relayed},
+                        {"relay_appends", f.relay_appends}, {"resends", f.saga_timeouts_appended},
+                        {"deadlines_held", f.saga_deadlines_held}};
+  if (f.log_time_ok) {
+    o["log_time_p50_ms"] = f.log_p50_ms;
+    o["log_time_p99_ms"] = f.log_p99_ms;
+    o["log_time_p100_ms"] = f.log_p100_ms;
+  }
+  return o;
+}
+
+// The figures `run` printed, as the fields of its JSON object.
+void add_figures(boost::json::object& o, const Figures& f) {
+  o["transfers"] = f.transfers;
+  o["records"] = f.records;
+  o["seconds"] = f.seconds;
+  o["transfers_per_second"] = f.tps;
+  o["cpu_seconds"] = f.cpu_seconds;
+  o["cpu_us_per_transfer"] = f.cpu_us_per_transfer;
+  o["cores_busy"] = f.seconds > 0 ? f.cpu_seconds / f.seconds : 0.0;
+  o["keys_written"] = f.keys_written;
+  o["keys_per_transfer"] = f.keys_per_transfer;
+  o["record_latency_ms"] = {{"p50", f.latency_p50_ms}, {"p99", f.latency_p99_ms}, {"p100", f.latency_p100_ms}};
+  o["admission"] = {{"window", f.admission_window}, {"admitted", f.admitted}, {"refused", f.refused}};
+  if (f.sagas) o["settle"] = settle_json(f.settle);
+  if (f.lookups_under_load) o["lookups_under_load"] = lookups_json(*f.lookups_under_load, false);
+  if (f.lookups_idle) o["lookups_idle"] = lookups_json(*f.lookups_idle, true);
+  if (f.validated) o["validated"] = *f.validated;
+  boost::json::array parts;
+  for (size_t i = 0; i < f.digests.size(); i++) {
+    parts.push_back({{"partition", f.digests[i].first}, {"applied_records", f.applied_records[i]},
+                     {"digest", f.digests[i].second}});
+  }
+  o["partitions"] = std::move(parts);
+}
+
+// Prints run `name`'s object (header, its figures, "ok") when --json asked for it.
+void print_run(const JsonStdout& out, boost::json::object header, const char* name,
+               const Figures& f, int rc) {
+  if (!out.enabled() || !f.complete) return;
+  header["run"] = name;
+  header["ok"] = rc == 0;
+  add_figures(header, f);
+  out.print(header);
+}
 
 struct PreparedRecord {
   Partition partition;
@@ -329,17 +407,34 @@ int run(const Options& o, Figures& figures) {
               percentile(lat.micros, 0.5) / 1000, percentile(lat.micros, 0.99) / 1000,
               percentile(lat.micros, 1.0) / 1000);
   if (o.lookup_rate > 0) print_lookups("balance lookups under load (one reader)", *under_load, false);
+  figures.complete = true;
+  figures.transfers = o.workload.transfers;
+  figures.records = records.size();
+  figures.seconds = secs;
+  figures.cpu_seconds = cpu;
   figures.tps = tps;
   figures.cpu_us_per_transfer = cpu * 1e6 / static_cast<double>(o.workload.transfers);
+  figures.keys_written = keys;
   figures.keys_per_transfer = static_cast<double>(keys) / static_cast<double>(o.workload.transfers);
-  if (sagas) std::tie(figures.settle_p50_ms, figures.settle_p99_ms) = report_settle(n, sampler);
+  figures.latency_p50_ms = percentile(lat.micros, 0.5) / 1000;
+  figures.latency_p99_ms = percentile(lat.micros, 0.99) / 1000;
+  figures.latency_p100_ms = percentile(lat.micros, 1.0) / 1000;
+  figures.admission_window = n.in_flight().window();
+  figures.admitted = n.in_flight().admitted_total();
+  figures.refused = n.in_flight().refused_total();
+  if (o.lookup_rate > 0) figures.lookups_under_load = *under_load;
+  figures.sagas = sagas;
+  if (sagas) figures.settle = report_settle(n, sampler);
   for (const PartitionStatus& st : n.status()) {
     std::printf("  partition %u: applied %llu records, digest %s\n", st.partition.value,
                 (unsigned long long)st.applied.value, Digest::hex(st.digest).c_str());
+    figures.digests.emplace_back(st.partition.value, Digest::hex(st.digest));
+    figures.applied_records.push_back(st.applied.value);
   }
   if (o.validate) {
     const auto tv = Clock::now();
     s = validate(n, w, expected);
+    figures.validated = s.ok();
     std::printf("validate: %s (%.1f s)\n", s.ok() ? "every account and transfer checked" : s.to_string().c_str(),
                 seconds_since(tv));
   }
@@ -347,6 +442,7 @@ int run(const Options& o, Figures& figures) {
     Result<LookupFigures> idle = time_lookups(n, w, expected, static_cast<uint64_t>(o.lookups));
     if (idle.ok()) {
       print_lookups("balance lookups (idle)", *idle, true);
+      figures.lookups_idle = *idle;
     } else {
       s = idle.status();
       std::fprintf(stderr, "%s\n", s.to_string().c_str());
@@ -360,27 +456,34 @@ int run(const Options& o, Figures& figures) {
 
 // --compare: the same workload with no cross-partition transfers, then as
 // asked, in one process; a last line puts the two side by side.
-int compare(const Options& o) {
+int compare(const Options& o, const JsonStdout& out, const boost::json::object& header) {
   Options same = o;
   same.workload.cross = 0;
   same.workload.wallets = false;
   if (o.workload.wallets) same.workload.group_size = 10;
   Figures a, b;
   std::printf("== same partition only ==\n");
-  if (const int rc = run(same, a); rc != 0) return rc;
+  boost::json::object h = header;
+  h["started"] = utc_now_iso();
+  const int rc_a = run(same, a);
+  print_run(out, h, "same_partition", a, rc_a);
+  if (rc_a != 0) return rc_a;
   if (o.workload.wallets) {
     std::printf("\n== wallets (any to any) ==\n");
   } else {
     std::printf("\n== %.0f%% cross-partition ==\n", o.workload.cross * 100);
   }
-  if (const int rc = run(o, b); rc != 0) return rc;
+  h["started"] = utc_now_iso();
+  const int rc_b = run(o, b);
+  print_run(out, h, o.workload.wallets ? "wallets" : "cross", b, rc_b);
+  if (rc_b != 0) return rc_b;
   const std::string what = o.workload.wallets ? std::string("wallets") :
       std::to_string(static_cast<int>(o.workload.cross * 100)) + "% cross";
   std::printf("\ncompare: same partition %.0f transfers/s (%.2f µs CPU each); %s %.0f transfers/s "
               "(%.2f µs CPU each), %.2fx the throughput, %.2fx the CPU; saga settle p50 %.1f ms, p99 %.1f ms\n",
               a.tps, a.cpu_us_per_transfer, what.c_str(), b.tps, b.cpu_us_per_transfer,
               a.tps > 0 ? b.tps / a.tps : 0, a.cpu_us_per_transfer > 0 ? b.cpu_us_per_transfer / a.cpu_us_per_transfer : 0,
-              b.settle_p50_ms, b.settle_p99_ms);
+              b.settle.observed_p50_ms, b.settle.observed_p99_ms);
   std::printf("compare: RocksDB keys written per transfer: same partition %.2f, %s %.2f (%.2fx)\n",
               a.keys_per_transfer, what.c_str(), b.keys_per_transfer,
               a.keys_per_transfer > 0 ? b.keys_per_transfer / a.keys_per_transfer : 0);
@@ -412,7 +515,8 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("lookup-rate", po::value(&o.lookup_rate)->default_value(2'000), "lookups/s by one reader thread while the transfers are applied (0: none)")
       ("workload", po::value(&o.workload_name)->default_value("groups"), "groups (transfers inside a group; --cross F sends F across) or wallets (any account pays any other, each its own group)")
       ("rate", po::value(&o.rate)->default_value(0), "open loop: transfers/s offered at a steady pace (0: closed loop)")
-      ("admission-window", po::value(&o.admission_window)->default_value(NodeOptions{}.admission_window), "the node's admission window in commands (0: off)");
+      ("admission-window", po::value(&o.admission_window)->default_value(NodeOptions{}.admission_window), "the node's admission window in commands (0: off)")
+      ("json", po::bool_switch(&o.json), "one JSON object per run on stdout (the text goes to stderr)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
@@ -459,11 +563,15 @@ int ledger_bench_main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tally bench: --cross needs account groups in at least two partitions\n");
     return 2;
   }
+  const boost::json::object header = run_header("transfers", args, vm);
+  const JsonStdout out(o.json);
   if (!o.compare || (o.workload.cross == 0 && !o.workload.wallets)) {
     Figures f;
-    return run(o, f);
+    const int rc = run(o, f);
+    print_run(out, header, "single", f, rc);
+    return rc;
   }
-  return compare(o);
+  return compare(o, out, header);
 }
 
 }  // namespace tally::bench
