@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "bench/figures.h"
+#include "bench/ledger_figures.h"
 #include "bench/lookup_bench.h"
 #include "bench/run_json.h"
 #include "bench/saga_settle.h"
@@ -50,81 +50,9 @@ struct Options {
   bool json = false;  // one JSON object per run on stdout (bench/run_json.h)
 };
 
-// A run's figures, for --compare and --json.
-struct Figures {
-  bool complete = false;  // the run got as far as its figures
-  uint64_t transfers = 0;
-  size_t records = 0;
-  double seconds = 0, cpu_seconds = 0;
-  double tps = 0;
-  double cpu_us_per_transfer = 0;
-  uint64_t keys_written = 0;
-  double keys_per_transfer = 0;  // RocksDB keys the stores wrote
-  double latency_p50_ms = 0, latency_p99_ms = 0, latency_p100_ms = 0;  // per record, append to applied
-  uint64_t admission_window = 0, admitted = 0, refused = 0;
-  bool sagas = false;
-  SettleFigures settle;  // cross-partition transfers only
-  std::optional<LookupFigures> lookups_under_load, lookups_idle;
-  std::optional<bool> validated;  // --validate only
-  std::vector<std::pair<uint32_t, std::string>> digests;  // partition, digest (hex)
-  std::vector<uint64_t> applied_records;  // by partition
-};
-
-boost::json::object lookups_json(const LookupFigures& f, bool idle) {
-  boost::json::object o{{"lookups", f.lookups}, {"p50_us", f.p50_us}, {"p99_us", f.p99_us},
-                        {"p999_us", f.p999_us}, {"max_us", f.max_us}};
-  if (idle) {
-    o["per_second"] = f.per_second;
-    o["clock_ns"] = f.clock_ns;
-  } else {
-    o["reader_cpu_seconds"] = f.cpu_seconds;
-  }
-  return o;
-}
-
-boost::json::object settle_json(const SettleFigures& f) {
-  boost::json::object o{{"sampled", f.sampled}, {"seen_settled", f.seen},
-                        {"observed_p50_ms", f.observed_p50_ms}, {"observed_p99_ms", f.observed_p99_ms},
-                        {"observed_p100_ms", f.observed_p100_ms}, {"sagas", f.sagas},
-                        {"compensated", f.compensated}, {"relayed", f.relayed},
-                        {"relay_appends", f.relay_appends}, {"resends", f.saga_timeouts_appended},
-                        {"deadlines_held", f.saga_deadlines_held}};
-  if (f.log_time_ok) {
-    o["log_time_p50_ms"] = f.log_p50_ms;
-    o["log_time_p99_ms"] = f.log_p99_ms;
-    o["log_time_p100_ms"] = f.log_p100_ms;
-  }
-  return o;
-}
-
-// The figures `run` printed, as the fields of its JSON object.
-void add_figures(boost::json::object& o, const Figures& f) {
-  o["transfers"] = f.transfers;
-  o["records"] = f.records;
-  o["seconds"] = f.seconds;
-  o["transfers_per_second"] = f.tps;
-  o["cpu_seconds"] = f.cpu_seconds;
-  o["cpu_us_per_transfer"] = f.cpu_us_per_transfer;
-  o["cores_busy"] = f.seconds > 0 ? f.cpu_seconds / f.seconds : 0.0;
-  o["keys_written"] = f.keys_written;
-  o["keys_per_transfer"] = f.keys_per_transfer;
-  o["record_latency_ms"] = {{"p50", f.latency_p50_ms}, {"p99", f.latency_p99_ms}, {"p100", f.latency_p100_ms}};
-  o["admission"] = {{"window", f.admission_window}, {"admitted", f.admitted}, {"refused", f.refused}};
-  if (f.sagas) o["settle"] = settle_json(f.settle);
-  if (f.lookups_under_load) o["lookups_under_load"] = lookups_json(*f.lookups_under_load, false);
-  if (f.lookups_idle) o["lookups_idle"] = lookups_json(*f.lookups_idle, true);
-  if (f.validated) o["validated"] = *f.validated;
-  boost::json::array parts;
-  for (size_t i = 0; i < f.digests.size(); i++) {
-    parts.push_back({{"partition", f.digests[i].first}, {"applied_records", f.applied_records[i]},
-                     {"digest", f.digests[i].second}});
-  }
-  o["partitions"] = std::move(parts);
-}
-
 // Prints run `name`'s object (header, its figures, "ok") when --json asked for it.
 void print_run(const JsonStdout& out, boost::json::object header, const char* name,
-               const Figures& f, int rc) {
+               const TransferFigures& f, int rc) {
   if (!out.enabled() || !f.complete) return;
   header["run"] = name;
   header["ok"] = rc == 0;
@@ -338,7 +266,7 @@ bool append_untimed(const std::string& dir, uint32_t partitions,
   return true;
 }
 
-int run(const Options& o, Figures& figures) {
+int run(const Options& o, TransferFigures& figures) {
   const Workload w(o.workload);
   std::string dir = o.dir;
   if (dir.empty()) {
@@ -461,7 +389,7 @@ int compare(const Options& o, const JsonStdout& out, const boost::json::object& 
   same.workload.cross = 0;
   same.workload.wallets = false;
   if (o.workload.wallets) same.workload.group_size = 10;
-  Figures a, b;
+  TransferFigures a, b;
   std::printf("== same partition only ==\n");
   boost::json::object h = header;
   h["started"] = utc_now_iso();
@@ -566,7 +494,7 @@ int ledger_bench_main(const std::vector<std::string>& args) {
   const boost::json::object header = run_header("transfers", args, vm);
   const JsonStdout out(o.json);
   if (!o.compare || (o.workload.cross == 0 && !o.workload.wallets)) {
-    Figures f;
+    TransferFigures f;
     const int rc = run(o, f);
     print_run(out, header, "single", f, rc);
     return rc;
