@@ -6,7 +6,8 @@
 //   kafka: KafkaLog (idempotent, acks=all) to --kafka BOOTSTRAP, or to a
 //     `tally broker` started for the run (in memory; it keeps ~5 MiB per
 //     partition, which an append-only benchmark does not mind).
-// Prints one line per target: commands/s, MB/s, records/s, append latency.
+// Prints one line per target: commands/s, MB/s, records/s, append latency;
+// with --json also one object per target on stdout (bench/run_json.h).
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <filesystem>

@@ -10,6 +10,7 @@
 // --data DIR keeps the prepared log (DIR/log) and stores (DIR/partitions)
 // and reuses them on the next run; without it a temporary directory is used
 // and removed. Each prints wall and CPU time: the machine may be shared.
+// --json: one object on stdout with those figures (bench/run_json.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
