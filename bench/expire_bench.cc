@@ -1,5 +1,6 @@
 #include "bench/expire_bench.h"
 
+#include <boost/json/object.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include "bench/figures.h"
+#include "bench/run_json.h"
 #include "engine/core/bytes.h"
 #include "engine/core/codec.h"
 #include "engine/core/temp_dir.h"
@@ -31,6 +33,7 @@ struct Options {
   bool keep = false;
   bool skip_expire = false;
   bool skip_idle = false;
+  bool json = false;  // one JSON object on stdout (bench/run_json.h)
 };
 
 uint64_t wall_ns() {
@@ -116,7 +119,8 @@ Timestamp create_pending(Node& node, const Options& o) {
   return Timestamp{latest.ns + uint64_t{o.timeout_s} * 1'000'000'000};
 }
 
-int run_expire(const Options& o, const std::string& dir) {
+// Each part fills `fig` with the figures it prints.
+int run_expire(const Options& o, const std::string& dir, boost::json::object& fig) {
   std::printf("expire: %llu pending transfers, timeout %u s, %u partitions, embedded log (fsync'd) in %s\n",
               static_cast<unsigned long long>(o.pending), o.timeout_s, o.partitions, dir.c_str());
   Timestamp deadline;
@@ -148,12 +152,17 @@ int run_expire(const Options& o, const std::string& dir) {
               static_cast<unsigned long long>(s.keys_visited), static_cast<unsigned long long>(s.scans));
   const size_t pending_left = count_keys(*node, "P", "Q");
   const size_t timers_left = count_keys(*node, "W", "X");
+  fig = {{"pending", o.pending}, {"seconds", secs}, {"expiries_per_second", static_cast<double>(o.pending) / secs},
+         {"cpu_seconds", cpu}, {"cpu_us_per_expiry", cpu * 1e6 / static_cast<double>(o.pending)},
+         {"expiries_appended", s.expiries_appended}, {"timer_keys_read", s.keys_visited}, {"scans", s.scans},
+         {"pending_left", pending_left}, {"timers_left", timers_left},
+         {"expired_outcomes", expired_outcomes(*node)}};
   std::printf("  check: %zu transfers still pending, %zu timers left, %llu expired outcomes\n", pending_left,
               timers_left, static_cast<unsigned long long>(expired_outcomes(*node)));
   return pending_left == 0 && timers_left == 0 && expired_outcomes(*node) == o.pending ? 0 : 1;
 }
 
-int run_idle(const Options& o, const std::string& dir) {
+int run_idle(const Options& o, const std::string& dir, boost::json::object& fig) {
   std::printf("idle tick: %llu timers over %u partitions, none due\n",
               static_cast<unsigned long long>(o.idle_timers), o.partitions);
   std::filesystem::create_directories(dir + "/stores");
@@ -215,6 +224,9 @@ int run_idle(const Options& o, const std::string& dir) {
   std::printf("  woken tick: %.2f us per partition, %.2f index keys read, %llu timers found\n",
               woken * 1e6 / n, static_cast<double>(visited) / n, static_cast<unsigned long long>(found));
   std::printf("  tick not woken (no deadline due): %.3f us per partition, no key read\n", unwoken * 1e6 / n);
+  fig = {{"timers", o.idle_timers}, {"ticks", o.ticks}, {"woken_us_per_partition_tick", woken * 1e6 / n},
+         {"keys_read_per_partition_tick", static_cast<double>(visited) / n}, {"timers_found", found},
+         {"unwoken_us_per_partition_tick", unwoken * 1e6 / n}};
   return found == 0 ? 0 : 1;
 }
 
@@ -232,7 +244,8 @@ int expire_bench_main(const std::vector<std::string>& args) {
       ("data", po::value(&o.dir), "directory (default: a fresh temporary one, removed after)")
       ("keep", po::bool_switch(&o.keep), "keep the directory")
       ("skip-expire", po::bool_switch(&o.skip_expire), "only the idle tick")
-      ("skip-idle", po::bool_switch(&o.skip_idle), "only the expiry");
+      ("skip-idle", po::bool_switch(&o.skip_idle), "only the expiry")
+      ("json", po::bool_switch(&o.json), "one JSON object on stdout (the text goes to stderr)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
@@ -255,9 +268,21 @@ int expire_bench_main(const std::vector<std::string>& args) {
     }
     o.dir = *made;
   }
+  boost::json::object out = run_header("expire", args, vm);
+  const JsonStdout json_out(o.json);
   int rc = 0;
-  if (!o.skip_expire) rc |= run_expire(o, o.dir + "/expire");
-  if (!o.skip_idle) rc |= run_idle(o, o.dir + "/idle");
+  boost::json::object fig;
+  if (!o.skip_expire) {
+    rc |= run_expire(o, o.dir + "/expire", fig);
+    out["expire"] = std::move(fig);
+  }
+  if (!o.skip_idle) {
+    fig = {};
+    rc |= run_idle(o, o.dir + "/idle", fig);
+    out["idle"] = std::move(fig);
+  }
+  out["ok"] = rc == 0;
+  json_out.print(out);
   if (temporary && !o.keep) std::filesystem::remove_all(o.dir);
   return rc;
 }

@@ -14,6 +14,7 @@
 //    the scheduler and ticks every partition (a woken tick scans; an idle
 //    scheduler is not even woken). Reports the time and index keys read per
 //    partition tick.
+// --json: one object on stdout, "expire" and "idle" its parts (bench/run_json.h).
 #pragma once
 
 #include <string>

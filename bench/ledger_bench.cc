@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -12,7 +13,9 @@
 #include <thread>
 
 #include "bench/figures.h"
+#include "bench/ledger_figures.h"
 #include "bench/lookup_bench.h"
+#include "bench/run_json.h"
 #include "bench/saga_settle.h"
 #include "bench/workload.h"
 #include "engine/core/codec.h"
@@ -44,15 +47,18 @@ struct Options {
   std::string workload_name = "groups";  // or "wallets" (WorkloadOptions::wallets)
   uint64_t admission_window = NodeOptions{}.admission_window;
   double rate = 0;  // open loop: transfers/s offered at a steady pace (0: closed loop, as fast as admitted)
+  bool json = false;  // one JSON object per run on stdout (bench/run_json.h)
 };
 
-// A run's headline figures, for --compare.
-struct Figures {
-  double tps = 0;
-  double cpu_us_per_transfer = 0;
-  double keys_per_transfer = 0;  // RocksDB keys the stores wrote
-  double settle_p50_ms = 0, settle_p99_ms = 0;  // cross-partition transfers only
-};
+// Prints run `name`'s object (header, its figures, "ok") when --json asked for it.
+void print_run(const JsonStdout& out, boost::json::object header, const char* name,
+               const TransferFigures& f, int rc) {
+  if (!out.enabled() || !f.complete) return;
+  header["run"] = name;
+  header["ok"] = rc == 0;
+  add_figures(header, f);
+  out.print(header);
+}
 
 struct PreparedRecord {
   Partition partition;
@@ -260,7 +266,7 @@ bool append_untimed(const std::string& dir, uint32_t partitions,
   return true;
 }
 
-int run(const Options& o, Figures& figures) {
+int run(const Options& o, TransferFigures& figures) {
   const Workload w(o.workload);
   std::string dir = o.dir;
   if (dir.empty()) {
@@ -329,17 +335,34 @@ int run(const Options& o, Figures& figures) {
               percentile(lat.micros, 0.5) / 1000, percentile(lat.micros, 0.99) / 1000,
               percentile(lat.micros, 1.0) / 1000);
   if (o.lookup_rate > 0) print_lookups("balance lookups under load (one reader)", *under_load, false);
+  figures.complete = true;
+  figures.transfers = o.workload.transfers;
+  figures.records = records.size();
+  figures.seconds = secs;
+  figures.cpu_seconds = cpu;
   figures.tps = tps;
   figures.cpu_us_per_transfer = cpu * 1e6 / static_cast<double>(o.workload.transfers);
+  figures.keys_written = keys;
   figures.keys_per_transfer = static_cast<double>(keys) / static_cast<double>(o.workload.transfers);
-  if (sagas) std::tie(figures.settle_p50_ms, figures.settle_p99_ms) = report_settle(n, sampler);
+  figures.latency_p50_ms = percentile(lat.micros, 0.5) / 1000;
+  figures.latency_p99_ms = percentile(lat.micros, 0.99) / 1000;
+  figures.latency_p100_ms = percentile(lat.micros, 1.0) / 1000;
+  figures.admission_window = n.in_flight().window();
+  figures.admitted = n.in_flight().admitted_total();
+  figures.refused = n.in_flight().refused_total();
+  if (o.lookup_rate > 0) figures.lookups_under_load = *under_load;
+  figures.sagas = sagas;
+  if (sagas) figures.settle = report_settle(n, sampler);
   for (const PartitionStatus& st : n.status()) {
     std::printf("  partition %u: applied %llu records, digest %s\n", st.partition.value,
                 (unsigned long long)st.applied.value, Digest::hex(st.digest).c_str());
+    figures.digests.emplace_back(st.partition.value, Digest::hex(st.digest));
+    figures.applied_records.push_back(st.applied.value);
   }
   if (o.validate) {
     const auto tv = Clock::now();
     s = validate(n, w, expected);
+    figures.validated = s.ok();
     std::printf("validate: %s (%.1f s)\n", s.ok() ? "every account and transfer checked" : s.to_string().c_str(),
                 seconds_since(tv));
   }
@@ -347,6 +370,7 @@ int run(const Options& o, Figures& figures) {
     Result<LookupFigures> idle = time_lookups(n, w, expected, static_cast<uint64_t>(o.lookups));
     if (idle.ok()) {
       print_lookups("balance lookups (idle)", *idle, true);
+      figures.lookups_idle = *idle;
     } else {
       s = idle.status();
       std::fprintf(stderr, "%s\n", s.to_string().c_str());
@@ -360,27 +384,34 @@ int run(const Options& o, Figures& figures) {
 
 // --compare: the same workload with no cross-partition transfers, then as
 // asked, in one process; a last line puts the two side by side.
-int compare(const Options& o) {
+int compare(const Options& o, const JsonStdout& out, const boost::json::object& header) {
   Options same = o;
   same.workload.cross = 0;
   same.workload.wallets = false;
   if (o.workload.wallets) same.workload.group_size = 10;
-  Figures a, b;
+  TransferFigures a, b;
   std::printf("== same partition only ==\n");
-  if (const int rc = run(same, a); rc != 0) return rc;
+  boost::json::object h = header;
+  h["started"] = utc_now_iso();
+  const int rc_a = run(same, a);
+  print_run(out, h, "same_partition", a, rc_a);
+  if (rc_a != 0) return rc_a;
   if (o.workload.wallets) {
     std::printf("\n== wallets (any to any) ==\n");
   } else {
     std::printf("\n== %.0f%% cross-partition ==\n", o.workload.cross * 100);
   }
-  if (const int rc = run(o, b); rc != 0) return rc;
+  h["started"] = utc_now_iso();
+  const int rc_b = run(o, b);
+  print_run(out, h, o.workload.wallets ? "wallets" : "cross", b, rc_b);
+  if (rc_b != 0) return rc_b;
   const std::string what = o.workload.wallets ? std::string("wallets") :
       std::to_string(static_cast<int>(o.workload.cross * 100)) + "% cross";
   std::printf("\ncompare: same partition %.0f transfers/s (%.2f µs CPU each); %s %.0f transfers/s "
               "(%.2f µs CPU each), %.2fx the throughput, %.2fx the CPU; saga settle p50 %.1f ms, p99 %.1f ms\n",
               a.tps, a.cpu_us_per_transfer, what.c_str(), b.tps, b.cpu_us_per_transfer,
               a.tps > 0 ? b.tps / a.tps : 0, a.cpu_us_per_transfer > 0 ? b.cpu_us_per_transfer / a.cpu_us_per_transfer : 0,
-              b.settle_p50_ms, b.settle_p99_ms);
+              b.settle.observed_p50_ms, b.settle.observed_p99_ms);
   std::printf("compare: RocksDB keys written per transfer: same partition %.2f, %s %.2f (%.2fx)\n",
               a.keys_per_transfer, what.c_str(), b.keys_per_transfer,
               a.keys_per_transfer > 0 ? b.keys_per_transfer / a.keys_per_transfer : 0);
@@ -412,7 +443,8 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("lookup-rate", po::value(&o.lookup_rate)->default_value(2'000), "lookups/s by one reader thread while the transfers are applied (0: none)")
       ("workload", po::value(&o.workload_name)->default_value("groups"), "groups (transfers inside a group; --cross F sends F across) or wallets (any account pays any other, each its own group)")
       ("rate", po::value(&o.rate)->default_value(0), "open loop: transfers/s offered at a steady pace (0: closed loop)")
-      ("admission-window", po::value(&o.admission_window)->default_value(NodeOptions{}.admission_window), "the node's admission window in commands (0: off)");
+      ("admission-window", po::value(&o.admission_window)->default_value(NodeOptions{}.admission_window), "the node's admission window in commands (0: off)")
+      ("json", po::bool_switch(&o.json), "one JSON object per run on stdout (the text goes to stderr)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
@@ -459,11 +491,15 @@ int ledger_bench_main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tally bench: --cross needs account groups in at least two partitions\n");
     return 2;
   }
+  const boost::json::object header = run_header("transfers", args, vm);
+  const JsonStdout out(o.json);
   if (!o.compare || (o.workload.cross == 0 && !o.workload.wallets)) {
-    Figures f;
-    return run(o, f);
+    TransferFigures f;
+    const int rc = run(o, f);
+    print_run(out, header, "single", f, rc);
+    return rc;
   }
-  return compare(o);
+  return compare(o, out, header);
 }
 
 }  // namespace tally::bench

@@ -5,7 +5,8 @@
 // applied) p50/p99/p100. --validate re-reads every account and transfer.
 // Balance lookups (bench/lookup_bench.h): --lookup-rate per second by one
 // reader while the transfers are applied, and --lookups after the run,
-// each timed and checked against the workload's final balances.
+// each timed and checked against the workload's final balances. --json:
+// one object per run on stdout (bench/run_json.h, bench/ledger_figures.h).
 #pragma once
 
 #include <string>

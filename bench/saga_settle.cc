@@ -128,33 +128,46 @@ Result<std::vector<double>> log_time_settle_ms(const Node& node, uint64_t* compe
   return out;
 }
 
-std::pair<double, double> report_settle(Node& node, const SettleSampler& sampler) {
+SettleFigures report_settle(Node& node, const SettleSampler& sampler) {
+  SettleFigures f;
   std::vector<double> seen = sampler.latencies();
-  const double p50 = percentile(seen, 0.5), p99 = percentile(seen, 0.99);
+  f.sampled = sampler.sampled();
+  f.seen = seen.size();
+  f.observed_p50_ms = percentile(seen, 0.5);
+  f.observed_p99_ms = percentile(seen, 0.99);
+  f.observed_p100_ms = percentile(seen, 1.0);
   std::printf("saga settle latency, observed (%zu of %zu sampled sagas seen settled, polled every 2 ms): "
               "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
-              seen.size(), sampler.sampled(), p50, p99, percentile(seen, 1.0));
-  uint64_t compensated = 0;
-  auto all = log_time_settle_ms(node, &compensated);
+              f.seen, f.sampled, f.observed_p50_ms, f.observed_p99_ms, f.observed_p100_ms);
+  auto all = log_time_settle_ms(node, &f.compensated);
   if (!all.ok()) {
     std::printf("saga settle latency, log time: %s\n", all.status().to_string().c_str());
   } else {
+    f.log_time_ok = true;
+    f.log_p50_ms = percentile(*all, 0.5);
+    f.log_p99_ms = percentile(*all, 0.99);
+    f.log_p100_ms = percentile(*all, 1.0);
     std::printf("saga settle latency, log time (all %zu sagas; reply appended, not yet applied): "
                 "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
-                all->size(), percentile(*all, 0.5), percentile(*all, 0.99), percentile(*all, 1.0));
+                all->size(), f.log_p50_ms, f.log_p99_ms, f.log_p100_ms);
   }
   const RelayStats relay = node.relay().stats();
   const SchedulerStats timers = node.scheduler().stats();
-  const size_t sagas = all.ok() ? all->size() : 0;
+  f.sagas = all.ok() ? all->size() : 0;
+  f.relayed = relay.relayed;
+  f.relay_appends = relay.appends;
+  f.saga_timeouts_appended = timers.saga_timeouts_appended;
+  f.saga_deadlines_held = timers.saga_deadlines_held;
   std::printf("relay: %llu outbox entries (credit legs, replies) in %llu appends, %.2f per saga; scheduler: %llu saga "
               "timeouts appended (re-sends after the %.0f s deadline), %llu overdue deadlines held while only queued\n",
-              static_cast<unsigned long long>(relay.relayed), static_cast<unsigned long long>(relay.appends),
-              sagas > 0 ? static_cast<double>(relay.relayed) / static_cast<double>(sagas) : 0.0,
-              static_cast<unsigned long long>(timers.saga_timeouts_appended),
+              static_cast<unsigned long long>(f.relayed), static_cast<unsigned long long>(f.relay_appends),
+              f.sagas > 0 ? static_cast<double>(f.relayed) / static_cast<double>(f.sagas) : 0.0,
+              static_cast<unsigned long long>(f.saga_timeouts_appended),
               static_cast<double>(SagaSchedule::kFirstDeadlineNs) / 1e9,
-              static_cast<unsigned long long>(timers.saga_deadlines_held));
-  std::printf("sagas: %zu settled, %llu compensated\n", sagas, static_cast<unsigned long long>(compensated));
-  return {p50, p99};
+              static_cast<unsigned long long>(f.saga_deadlines_held));
+  std::printf("sagas: %llu settled, %llu compensated\n", static_cast<unsigned long long>(f.sagas),
+              static_cast<unsigned long long>(f.compensated));
+  return f;
 }
 
 }  // namespace tally::bench

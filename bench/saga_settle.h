@@ -72,9 +72,21 @@ class SettleSampler {
 // settled − started of every settled saga in every partition, in ms.
 Result<std::vector<double>> log_time_settle_ms(const Node& node, uint64_t* compensated = nullptr);
 
+// What report_settle printed, for --compare and --json.
+struct SettleFigures {
+  size_t sampled = 0, seen = 0;  // sagas sampled, and seen settled
+  double observed_p50_ms = 0, observed_p99_ms = 0, observed_p100_ms = 0;
+  bool log_time_ok = false;      // false: the log-time figures could not be read
+  double log_p50_ms = 0, log_p99_ms = 0, log_p100_ms = 0;
+  uint64_t sagas = 0, compensated = 0;
+  uint64_t relayed = 0, relay_appends = 0;  // outbox entries, in appends
+  uint64_t saga_timeouts_appended = 0;      // re-sends after the first deadline
+  uint64_t saga_deadlines_held = 0;
+};
+
 // Prints the observed (sampled) and the log-time settle latency,
 // p50/p99/p100 each, and what the relay and scheduler did for the sagas;
-// returns the observed p50 and p99 in ms.
-std::pair<double, double> report_settle(Node& node, const SettleSampler& sampler);
+// returns those figures.
+SettleFigures report_settle(Node& node, const SettleSampler& sampler);
 
 }  // namespace tally::bench

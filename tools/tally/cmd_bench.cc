@@ -1,6 +1,7 @@
 // tally bench: benchmarks, one mode each, `tally bench <mode> [options]`.
 // Without a mode (or with only options) it runs the first mode of the table.
-// Each mode prints what it ran and its figures; docs/benchmarks.md records
+// Each mode prints what it ran and its figures (with --json, one JSON
+// object per run on stdout: bench/run_json.h); docs/benchmarks.md records
 // the results on the reference machine. A mode's code lives in bench/ (or
 // cmd_bench_<mode>.cc); adding one is a line in the table.
 #include <cstdio>

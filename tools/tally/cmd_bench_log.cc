@@ -6,13 +6,15 @@
 //   kafka: KafkaLog (idempotent, acks=all) to --kafka BOOTSTRAP, or to a
 //     `tally broker` started for the run (in memory; it keeps ~5 MiB per
 //     partition, which an append-only benchmark does not mind).
-// Prints one line per target: commands/s, MB/s, records/s, append latency.
+// Prints one line per target: commands/s, MB/s, records/s, append latency;
+// with --json also one object per target on stdout (bench/run_json.h).
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "bench/log_bench.h"
+#include "bench/run_json.h"
 #include "engine/core/codec.h"
 #include "engine/core/temp_dir.h"
 #include "engine/log/embedded_log.h"
@@ -40,9 +42,26 @@ class ScratchDir {
   std::string path_;
 };
 
-void report(const std::string& target, const bench::LogBenchResult& r) {
+// Prints a target's line; under --json also its object: `header`, "run"
+// (embedded or kafka), "target" (the text's label) and the figures.
+void report(const std::string& target, const bench::LogBenchResult& r, const bench::JsonStdout& out,
+            boost::json::object header, const char* run) {
   std::cout << target << ": " << r.summary() << "\n";
   std::cout.flush();
+  if (!out.enabled()) return;
+  auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  header["run"] = run;
+  header["target"] = target;
+  header["records"] = r.records;
+  header["commands"] = r.commands;
+  header["bytes"] = r.bytes;
+  header["seconds"] = r.seconds();
+  header["commands_per_second"] = r.commands_per_second();
+  header["records_per_second"] = r.records_per_second();
+  header["megabytes_per_second"] = r.megabytes_per_second();
+  header["append_latency_ms"] = {{"p50", ms(r.latency_p50)}, {"p99", ms(r.latency_p99)},
+                                 {"max", ms(r.latency_max)}};
+  out.print(header);
 }
 
 }  // namespace
@@ -62,7 +81,8 @@ int bench_log_main(const Args& args) {
       ("seconds", po::value(&seconds)->default_value(5), "how long to append, per target")
       ("threads", po::value(&bench.threads)->default_value(4), "concurrent appenders, 1..64")
       ("commands", po::value(&bench.commands_per_record)->default_value(kMaxBatchCommands),
-       "transfers per record, 1..8189");
+       "transfers per record, 1..8189")
+      ("json", po::bool_switch(), "one JSON object per target on stdout (the text goes to stderr)");
   add_log_options(desc, log_options);
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
@@ -79,6 +99,8 @@ int bench_log_main(const Args& args) {
   }
   bench.duration = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   const uint32_t partitions = log_options.partitions != 0 ? log_options.partitions : 8;
+  boost::json::object header = bench::run_header("log", args, vm);
+  const bench::JsonStdout out(vm["json"].as<bool>());
 
   std::cout << "tally bench log: records of " << bench.commands_per_record
             << " transfers, " << bench.threads << " appender threads, " << seconds
@@ -92,9 +114,11 @@ int bench_log_main(const Args& args) {
     }
     auto log = check(open_embedded_log({.dir = dir + "/log", .partitions = partitions}));
     const auto r = check(bench::run_log_bench(*log, bench), "embedded log");
-    report("embedded, " + std::to_string(log->partition_count()) + " partitions, fsync'd", r);
+    report("embedded, " + std::to_string(log->partition_count()) + " partitions, fsync'd", r, out, header,
+           "embedded");
   }
   if (target != "embedded") {
+    header["started"] = bench::utc_now_iso();
     std::unique_ptr<BrokerChild> broker;
     KafkaLogOptions k = kafka_log_options(log_options);
     std::string where = k.bootstrap;
@@ -107,7 +131,7 @@ int bench_log_main(const Args& args) {
     const auto r = check(bench::run_log_bench(*log, bench), "kafka log");
     report("kafka (" + where + "), " + std::to_string(log->partition_count()) +
                " partitions, acks=all",
-           r);
+           r, out, header, "kafka");
   }
   return 0;
 }

@@ -10,12 +10,14 @@
 // --data DIR keeps the prepared log (DIR/log) and stores (DIR/partitions)
 // and reuses them on the next run; without it a temporary directory is used
 // and removed. Each prints wall and CPU time: the machine may be shared.
+// --json: one object on stdout with those figures (bench/run_json.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include "bench/run_json.h"
 #include "bench/workload_log.h"
 #include "engine/core/codec.h"
 #include "engine/core/temp_dir.h"
@@ -36,9 +38,11 @@ struct ToolBench {
   size_t batch = kMaxBatchCommands;
   std::string data;  // empty: a temporary directory
   size_t jobs = 0;
+  bool json = false;           // one JSON object on stdout (bench/run_json.h)
+  boost::json::object header;  // its header: mode, args, options, build, machine
 };
 
-std::optional<ToolBench> parse(const Args& args, const std::string& usage) {
+std::optional<ToolBench> parse(std::string_view mode, const Args& args, const std::string& usage) {
   ToolBench b;
   b.workload.transfers = 10'000'000;
   po::options_description desc(usage + "\nOptions");
@@ -48,7 +52,8 @@ std::optional<ToolBench> parse(const Args& args, const std::string& usage) {
       ("partitions", po::value(&b.partitions)->default_value(8), "log partitions")
       ("batch", po::value(&b.batch)->default_value(kMaxBatchCommands), "commands per record")
       ("jobs", po::value(&b.jobs), "partitions at once (default: one per CPU)")
-      ("data", po::value(&b.data), "keep (and reuse) the prepared log and stores in DIR");
+      ("data", po::value(&b.data), "keep (and reuse) the prepared log and stores in DIR")
+      ("json", po::bool_switch(&b.json), "one JSON object on stdout (the text goes to stderr)");
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -60,6 +65,7 @@ std::optional<ToolBench> parse(const Args& args, const std::string& usage) {
   if (b.workload.accounts < 2 || b.workload.accounts % b.workload.group_size != 0) {
     throw UsageError("--accounts must be a multiple of " + std::to_string(b.workload.group_size));
   }
+  b.header = bench::run_header(mode, args, vm);
   return b;
 }
 
@@ -119,8 +125,9 @@ replay::Report run_replay(Log& log, const std::string& into, size_t jobs) {
 }  // namespace
 
 int bench_replay_main(const Args& args) {
-  const auto b = parse(args, "tally bench replay [--transfers N] [--data DIR] [--jobs N]");
+  const auto b = parse("replay", args, "tally bench replay [--transfers N] [--data DIR] [--jobs N]");
   if (!b) return 0;
+  const bench::JsonStdout out(b->json);
   DataDir data(b->data);
   prepare_log(*b, data.path());
   auto log = open_read_only(data.path());
@@ -136,12 +143,22 @@ int bench_replay_main(const Args& args) {
               r.wall_seconds, r.cpu_seconds,
               with_commas(static_cast<uint64_t>(r.commands / r.wall_seconds)).c_str(),
               r.cpu_seconds * 1e6 / static_cast<double>(std::max<uint64_t>(r.commands, 1)));
+  boost::json::object o = b->header;
+  o["commands"] = r.commands;
+  o["records"] = records;
+  o["partitions"] = log->partition_count();
+  o["wall_seconds"] = r.wall_seconds;
+  o["cpu_seconds"] = r.cpu_seconds;
+  o["commands_per_second"] = r.wall_seconds > 0 ? static_cast<double>(r.commands) / r.wall_seconds : 0.0;
+  o["cpu_us_per_command"] = r.cpu_seconds * 1e6 / static_cast<double>(std::max<uint64_t>(r.commands, 1));
+  out.print(o);
   return 0;
 }
 
 int bench_reconcile_main(const Args& args) {
-  const auto b = parse(args, "tally bench reconcile [--transfers N] [--data DIR] [--jobs N]");
+  const auto b = parse("reconcile", args, "tally bench reconcile [--transfers N] [--data DIR] [--jobs N]");
   if (!b) return 0;
+  const bench::JsonStdout out(b->json);
   DataDir data(b->data);
   prepare_log(*b, data.path());
   auto log = open_read_only(data.path());
@@ -166,6 +183,19 @@ int bench_reconcile_main(const Args& args) {
               with_commas(s.history_entries).c_str(), with_commas(s.offsets).c_str(),
               s.wall_seconds, s.cpu_seconds,
               with_commas(static_cast<uint64_t>(s.transfers / s.wall_seconds)).c_str());
+  boost::json::object o = b->header;
+  o["clean"] = r.clean();
+  o["discrepancies"] = r.total_discrepancies;
+  o["partitions"] = s.partitions;
+  o["transfers"] = s.transfers;
+  o["accounts"] = s.accounts;
+  o["history_entries"] = s.history_entries;
+  o["offsets"] = s.offsets;
+  o["sagas"] = s.sagas;
+  o["wall_seconds"] = s.wall_seconds;
+  o["cpu_seconds"] = s.cpu_seconds;
+  o["transfers_per_second"] = s.wall_seconds > 0 ? static_cast<double>(s.transfers) / s.wall_seconds : 0.0;
+  out.print(o);
   return r.clean() ? 0 : 1;
 }
 
