@@ -51,4 +51,11 @@ inline double cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// The process's peak resident set so far (the kernel's high-water mark), in bytes.
+inline uint64_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<uint64_t>(u.ru_maxrss) * 1024;  // ru_maxrss is in KiB on Linux
+}
+
 }  // namespace tally

@@ -1,5 +1,7 @@
 #include "bench/run_json.h"
 
+#include "bench/figures.h"
+
 #include <unistd.h>
 
 #include <boost/any.hpp>
@@ -91,7 +93,9 @@ JsonStdout::~JsonStdout() {
 void JsonStdout::print(const boost::json::object& o) const {
   if (saved_fd_ < 0) return;
   std::fflush(stdout);
-  const std::string text = json_text::serialize(o) + "\n";
+  boost::json::object with_rss = o;
+  with_rss["peak_rss_bytes"] = peak_rss_bytes();  // the process's high-water mark so far
+  const std::string text = json_text::serialize(with_rss) + "\n";
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = write(saved_fd_, text.data() + done, text.size() - done);

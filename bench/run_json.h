@@ -5,7 +5,8 @@
 // "commit" (tally::kCommit, as `tally --version` prints it), "cpu_model"
 // (/proc/cpuinfo "model name"; "unknown" without one), "cores"
 // (std::thread::hardware_concurrency) and "started" (UTC, ISO 8601, when
-// the mode began); the mode adds its figures. Objects are printed one per
+// the mode began); the mode adds its figures, and print() adds
+// "peak_rss_bytes" (the process's resident high-water mark when printed). Objects are printed one per
 // line (JSON Lines) with json_text::serialize, so doubles are plain decimals.
 //
 // JsonStdout keeps stdout for the JSON alone: while one is alive, file

@@ -51,6 +51,7 @@ void check_header(const json::object& o, const char* mode, const std::string& ar
   CHECK_FALSE(at(o, "commit").as_string().empty());
   CHECK_FALSE(at(o, "cpu_model").as_string().empty());
   CHECK(number(at(o, "cores")) >= 1);
+  CHECK(number(at(o, "peak_rss_bytes")) > 1e6);  // a process that ran a node holds more than a MB
   const std::string started(at(o, "started").as_string());
   CHECK(std::regex_match(started, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
   bool given = false;
@@ -89,6 +90,7 @@ TEST_CASE("tally bench transfers --json: one object on stdout with the header an
   CHECK_FALSE(o.contains("settle"));              // no sagas in this run
   CHECK_FALSE(o.contains("lookups_idle"));        // --lookups 0
   CHECK(r.err.find(" transfers/s (20000 in ") != std::string::npos);  // the text, on stderr
+  CHECK(r.err.find("peak RSS: ") != std::string::npos);
 }
 
 TEST_CASE("tally bench transfers --cross --compare --json: two objects, the second with saga settle figures") {

@@ -16,6 +16,7 @@ TEST_CASE("tally bench transfers --cross --compare: both runs validate, every sa
   CHECK(r.output.find("== same partition only ==") != std::string::npos);
   CHECK(r.output.find("== 20% cross-partition ==") != std::string::npos);
   CHECK(r.output.find("appended durably and applied, every saga settled") != std::string::npos);
+  CHECK(r.output.find("peak RSS: ") != std::string::npos);  // every bench prints it
   CHECK(r.output.find("sampled sagas seen settled") != std::string::npos);
   CHECK(r.output.find("relay: ") != std::string::npos);
   size_t validated = 0;

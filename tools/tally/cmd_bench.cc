@@ -4,12 +4,14 @@
 // object per run on stdout: bench/run_json.h); docs/benchmarks.md records
 // the results on the reference machine. A mode's code lives in bench/ (or
 // cmd_bench_<mode>.cc); adding one is a line in the table.
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string_view>
 
 #include "bench/expire_bench.h"
 #include "bench/ledger_bench.h"
+#include "bench/figures.h"
 #include "tools/tally/cli.h"
 
 namespace tally::cli {
@@ -42,6 +44,17 @@ void list_modes(std::FILE* out) {
   }
 }
 
+// Runs the mode, then prints the process's peak resident set (issue 14:
+// every bench prints it): on stdout, or on stderr with --json, whose stdout
+// is JSON alone (each object carries it as "peak_rss_bytes").
+int with_peak_rss(const BenchMode& m, const Args& args) {
+  const int rc = m.run(args);
+  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
+  std::fprintf(json ? stderr : stdout, "peak RSS: %.1f MiB (the process's high-water mark)\n",
+               static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0));
+  return rc;
+}
+
 }  // namespace
 
 int bench_main(const Args& args) {
@@ -50,10 +63,10 @@ int bench_main(const Args& args) {
       list_modes(stdout);
       return 0;
     }
-    return kModes[0].run(args);
+    return with_peak_rss(kModes[0], args);
   }
   for (const BenchMode& m : kModes) {
-    if (m.name == args[0]) return m.run(Args(args.begin() + 1, args.end()));
+    if (m.name == args[0]) return with_peak_rss(m, Args(args.begin() + 1, args.end()));
   }
   std::string names;
   for (const BenchMode& m : kModes) names += (names.empty() ? "" : ", ") + std::string(m.name);
