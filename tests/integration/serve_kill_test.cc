@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/core/thread_annotations.h"
 #include "tests/integration/http_helpers.h"
 #include "tests/integration/ledger_checks.h"
 #include "tests/support/http_client.h"
@@ -54,7 +55,7 @@ TEST_CASE("kill -9 of tally serve under load: nothing acknowledged lost, nothing
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     for (;;) {
       std::this_thread::sleep_for(20ms);
-      std::lock_guard lock(traffic.mu);
+      tally::MutexLock lock(traffic.mu);
       if (traffic.acked.size() >= 600 || std::chrono::steady_clock::now() > deadline) break;
     }
     serve.process().signal(SIGKILL);
@@ -63,16 +64,17 @@ TEST_CASE("kill -9 of tally serve under load: nothing acknowledged lost, nothing
     a.join();
     b.join();
   }
-  MESSAGE(traffic.acked.size() << " acknowledged of " << traffic.sent.size() << " sent before the kill");
-  REQUIRE(traffic.acked.size() >= 600);
-  CHECK(traffic.errors.size() == 2);  // both producers lost their connection
-  CHECK(traffic.acked.size() < traffic.sent.size());  // some were in flight
+  const Traffic::Books books = traffic.books();
+  MESSAGE(books.acked.size() << " acknowledged of " << books.sent.size() << " sent before the kill");
+  REQUIRE(books.acked.size() >= 600);
+  CHECK(books.errors.size() == 2);  // both producers lost their connection
+  CHECK(books.acked.size() < books.sent.size());  // some were in flight
 
   Serve serve(data, {"--partitions", std::to_string(kParts)});
   HttpClient client(serve.port());
-  const std::map<uint64_t, std::string> again = resend_all(client, traffic.sent);
+  const std::map<uint64_t, std::string> again = resend_all(client, books.sent);
   int lost = 0;
-  for (const auto& [id, outcome] : traffic.acked) {
+  for (const auto& [id, outcome] : books.acked) {
     const std::string want = outcome == "created" ? "exists" : outcome;
     if (again.at(id) != want) {
       lost++;
@@ -86,7 +88,7 @@ TEST_CASE("kill -9 of tally serve under load: nothing acknowledged lost, nothing
 
   // Every transfer as stored, and the balances they add up to.
   int differ = 0;
-  auto expected = expected_balances(client, traffic, differ);  // account → debits, credits posted
+  auto expected = expected_balances(client, books, differ);  // account → debits, credits posted
   CHECK(differ == 0);
   for (uint32_t p = 0; p < kParts; p++) {
     for (uint64_t m = 1; m <= kMembers; m++) {
@@ -128,7 +130,7 @@ TEST_CASE("tally reconcile on the directory a kill -9 left under cross-partition
     const auto started = std::chrono::steady_clock::now();
     for (;;) {
       std::this_thread::sleep_for(20ms);
-      std::lock_guard lock(traffic.mu);
+      tally::MutexLock lock(traffic.mu);
       const auto now = std::chrono::steady_clock::now();
       if ((traffic.acked.size() >= 1000 && now > started + 3s) || now > started + 30s) break;
     }
@@ -138,8 +140,9 @@ TEST_CASE("tally reconcile on the directory a kill -9 left under cross-partition
     a.join();
     b.join();
   }
-  MESSAGE(traffic.acked.size() << " acknowledged of " << traffic.sent.size() << " sent before the kill");
-  REQUIRE(traffic.acked.size() >= 1000);
+  const Traffic::Books books = traffic.books();
+  MESSAGE(books.acked.size() << " acknowledged of " << books.sent.size() << " sent before the kill");
+  REQUIRE(books.acked.size() >= 1000);
   const Captured rec = run_captured({tally_bin(), "reconcile", "--data", data}, "", std::chrono::seconds(60));
   INFO(rec.out << rec.err);
   MESSAGE(rec.out.substr(rec.out.size() > 1500 ? rec.out.size() - 1500 : 0));

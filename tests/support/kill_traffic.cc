@@ -4,6 +4,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "engine/core/thread_annotations.h"
 #include "tests/integration/http_helpers.h"
 #include "tests/support/ledger_scenario.h"
 
@@ -40,7 +41,7 @@ void produce(uint16_t port, uint64_t first, uint32_t seed, std::atomic<bool>& st
       std::vector<std::string> commands;
       std::vector<uint64_t> ids;
       {
-        std::lock_guard lock(traffic.mu);
+        tally::MutexLock lock(traffic.mu);
         for (int i = 0; i < 40; i++) {
           const uint32_t p = rng() % kTrafficPartitions;
           const uint32_t q = rng() % 5 == 0 ? (p + 1 + rng() % (kTrafficPartitions - 1)) % kTrafficPartitions : p;
@@ -57,13 +58,13 @@ void produce(uint16_t port, uint64_t first, uint32_t seed, std::atomic<bool>& st
       if (r.status != 200) throw std::runtime_error("status " + std::to_string(r.status) + ": " + r.body);
       const json::value answer = r.json();
       const json::array& results = answer.at("results").as_array();
-      std::lock_guard lock(traffic.mu);
+      tally::MutexLock lock(traffic.mu);
       for (size_t i = 0; i < ids.size(); i++) {
         traffic.acked[ids[i]] = std::string(results.at(i).at("outcome").as_string());
       }
     }
   } catch (const std::exception& e) {
-    std::lock_guard lock(traffic.mu);
+    tally::MutexLock lock(traffic.mu);
     traffic.errors.push_back(e.what());
   }
 }
@@ -98,7 +99,7 @@ long long sagas_in_flight(HttpClient& client) {
   return total;
 }
 
-std::map<std::string, std::array<uint64_t, 2>> expected_balances(HttpClient& client, Traffic& traffic,
+std::map<std::string, std::array<uint64_t, 2>> expected_balances(HttpClient& client, const Traffic::Books& traffic,
                                                                 int& differ) {
   std::map<std::string, std::array<uint64_t, 2>> expected;
   differ = 0;

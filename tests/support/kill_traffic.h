@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/thread_annotations.h"
 #include "tests/support/http_client.h"
 
 namespace tally::test {
@@ -40,11 +41,23 @@ struct Sent {
 std::string wire_id(uint64_t id, const Sent& s);
 
 struct Traffic {
-  std::mutex mu;
-  std::map<uint64_t, Sent> sent;          // GUARDED_BY(mu)
-  std::map<uint64_t, std::string> acked;  // GUARDED_BY(mu): id → outcome
-  std::vector<std::string> errors;        // GUARDED_BY(mu): why a producer stopped
-  uint64_t posted = 0;                    // GUARDED_BY(mu): commands POSTed (answered or not)
+  tally::Mutex mu;
+  std::map<uint64_t, Sent> sent GUARDED_BY(mu);
+  std::map<uint64_t, std::string> acked GUARDED_BY(mu);  // id → outcome
+  std::vector<std::string> errors GUARDED_BY(mu);  // why a producer stopped
+  uint64_t posted GUARDED_BY(mu) = 0;  // commands POSTed (answered or not)
+
+  // A copy of the above, for the checks once the producers have stopped.
+  struct Books {
+    std::map<uint64_t, Sent> sent;
+    std::map<uint64_t, std::string> acked;
+    std::vector<std::string> errors;
+    uint64_t posted = 0;
+  };
+  Books books() EXCLUDES(mu) {
+    tally::MutexLock lock(mu);
+    return {sent, acked, errors, posted};
+  }
 };
 
 // Posts until `stop` or until serve stops answering; ids from `first`.
@@ -59,7 +72,7 @@ long long sagas_in_flight(HttpClient& client);
 // The balances the stored outcomes add up to: account → {debits, credits}
 // posted, from each transfer's stored outcome (GET /v1/transfers/{id}).
 // `differ` counts transfers stored with another outcome than acknowledged.
-std::map<std::string, std::array<uint64_t, 2>> expected_balances(HttpClient& client, Traffic& traffic,
+std::map<std::string, std::array<uint64_t, 2>> expected_balances(HttpClient& client, const Traffic::Books& traffic,
                                                                 int& differ);
 
 }  // namespace tally::test
