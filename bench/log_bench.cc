@@ -13,6 +13,7 @@
 #include "bench/workload.h"
 #include "engine/core/codec.h"
 #include "engine/core/partitioner.h"
+#include "engine/core/thread_annotations.h"
 
 namespace tally::bench {
 namespace {
@@ -88,10 +89,10 @@ Result<LogBenchResult> run_log_bench(Log& log, const LogBenchOptions& options) {
   TALLY_ASSIGN_OR_RETURN(const uint64_t end_before, total_end());
 
   std::atomic<bool> stop{false};
-  std::mutex mu;
-  Status failure;                         // GUARDED_BY(mu)
-  std::vector<Clock::duration> latencies; // GUARDED_BY(mu)
-  LogBenchResult result;                  // GUARDED_BY(mu): the counts
+  tally::Mutex mu;
+  Status failure;  // guarded by mu (a local: clang checks members only)
+  std::vector<Clock::duration> latencies;  // guarded by mu (a local: clang checks members only)
+  LogBenchResult result;  // the counts; guarded by mu (a local: clang checks members only)
 
   const Clock::time_point start = Clock::now();
   std::vector<std::thread> threads;
@@ -107,7 +108,7 @@ Result<LogBenchResult> run_log_bench(Log& log, const LogBenchOptions& options) {
         auto o = log.append_one(r.partition, r.value, r.key);
         mine.push_back(Clock::now() - before);
         if (!o.ok()) {
-          std::lock_guard lock(mu);
+          tally::MutexLock lock(mu);
           if (failure.ok()) failure = o.status();
           stop = true;
           break;
@@ -115,7 +116,7 @@ Result<LogBenchResult> run_log_bench(Log& log, const LogBenchOptions& options) {
         n++;
         bytes += r.value.size();
       }
-      std::lock_guard lock(mu);
+      tally::MutexLock lock(mu);
       latencies.insert(latencies.end(), mine.begin(), mine.end());
       result.records += n;
       result.bytes += bytes;

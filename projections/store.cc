@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "engine/core/bytes.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/storage/rocks_support.h"
 
 namespace tally {
@@ -277,24 +278,24 @@ void StoreBatch::stage_meta(const PartitionMeta& meta) { impl_->wb.Put(keys::kMe
 
 struct PartitionStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
-  std::mutex mu;
-  Status sticky;  // GUARDED_BY(mu)
+  tally::Mutex mu;
+  Status sticky GUARDED_BY(mu);
   std::atomic<uint64_t> keys_written{0};
   // Outbox entries below this seq were delivered (DeliveredOutbox).
   std::shared_ptr<std::atomic<uint64_t>> outbox_delivered = std::make_shared<std::atomic<uint64_t>>(0);
   // The last write the disk refused (full, read-only), until a commit
   // succeeds again; not sticky: RocksDB keeps the refused batch out of the
-  // store. GUARDED_BY(mu)
-  rocksdb::Status disk_error;
-  std::chrono::steady_clock::time_point last_resume{};  // GUARDED_BY(mu)
+  // store.
+  rocksdb::Status disk_error GUARDED_BY(mu);
+  std::chrono::steady_clock::time_point last_resume GUARDED_BY(mu) = {};
   std::shared_ptr<DiskErrorListener> errors;  // commit() resumes; RocksDB's own recovery is off
   // No stored transfer has an id above this (an upper bound: the greatest
   // 'T' key at open, raised by every commit that writes one). Every 'T' key
   // is written through commit(), and this process holds the store's write
   // lock, so a transfer id above it is known absent without a read: the
   // prefetch of new transfers (usually all of a record's, since producers
-  // make ids grow) skips the MultiGet. GUARDED_BY(mu)
-  u128 max_transfer = 0;
+  // make ids grow) skips the MultiGet.
+  u128 max_transfer GUARDED_BY(mu) = 0;
 };
 
 namespace {
@@ -343,6 +344,7 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
     std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions()));
     it->SeekForPrev(rocksdb::Slice("T\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 17));
     if (it->Valid() && it->key().size() == 17 && it->key()[0] == 'T') {
+      tally::MutexLock lock(impl->mu);  // not shared yet; the lock is for the analysis
       impl->max_transfer = get_be128(it->key().data() + 1);
     } else if (!it->status().ok()) {
       return from_rocks(it->status(), "opening the projection store at " + options.dir);
@@ -421,7 +423,7 @@ Status PartitionStore::prefetch_transfers(const std::vector<TransferId>& ids,
                                           PartitionState& state) const {
   u128 max_stored;
   {
-    std::lock_guard lock(impl_->mu);
+    tally::MutexLock lock(impl_->mu);
     max_stored = impl_->max_transfer;
   }
   std::vector<std::string> wanted;
@@ -482,7 +484,7 @@ Status PartitionStore::commit(StoreBatch& batch) { return write(batch, false); }
 Status PartitionStore::commit_logged(StoreBatch& batch) { return write(batch, true); }
 
 Status PartitionStore::write(StoreBatch& batch, bool logged) {
-  std::lock_guard lock(impl_->mu);
+  tally::MutexLock lock(impl_->mu);
   if (!impl_->sticky.ok()) return impl_->sticky;
   const std::string role = "partition " + std::to_string(options_.partition.value) + "'s store";
   if (!impl_->disk_error.ok()) {

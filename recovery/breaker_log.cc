@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "engine/core/thread_annotations.h"
+
 namespace tally {
 namespace {
 
@@ -39,7 +41,7 @@ Result<std::vector<Offset>> BreakerLog::append_by(std::span<const AppendRequest>
   TALLY_RETURN_IF_ERROR(check_append(*this, records));  // a caller's mistake is not the log's
   std::optional<CircuitBreaker::Permit> permit;
   {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     const auto now = clock_();
     (void)advance_locked(now);
     permit = breaker_.admit(now);
@@ -57,7 +59,7 @@ Result<std::vector<Offset>> BreakerLog::append_by(std::span<const AppendRequest>
                     result.status().to_string());
     }
   }
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   const auto now = clock_();
   if (!result.ok()) last_error_ = result.status().to_string();
   const uint32_t failures_before = breaker_.consecutive_failures();
@@ -113,14 +115,14 @@ std::string BreakerLog::describe_locked(std::chrono::steady_clock::time_point no
 }
 
 std::string BreakerLog::describe_breaker() const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   const auto now = clock_();
   (void)advance_locked(now);
   return describe_locked(now);
 }
 
 BreakerSnapshot BreakerLog::snapshot() const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   const auto now = clock_();
   BreakerSnapshot s;
   s.state = advance_locked(now);

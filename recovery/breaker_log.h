@@ -26,6 +26,7 @@
 #include <string>
 
 #include "engine/core/logging.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/log/log.h"
 #include "recovery/breaker.h"
 
@@ -76,21 +77,21 @@ class BreakerLog final : public Log {
   Log& inner() { return *inner_; }
 
  private:
-  std::string describe_locked(std::chrono::steady_clock::time_point now) const;
+  std::string describe_locked(std::chrono::steady_clock::time_point now) const REQUIRES(mu_);
   // Logs a change of state seen at `now` (after admit or on_result).
-  void log_transition_locked(BreakerState before, std::chrono::steady_clock::time_point now) const;
+  void log_transition_locked(BreakerState before, std::chrono::steady_clock::time_point now) const REQUIRES(mu_);
   // breaker_.state(now), logging open -> half-open when time made it so.
-  BreakerState advance_locked(std::chrono::steady_clock::time_point now) const;
+  BreakerState advance_locked(std::chrono::steady_clock::time_point now) const REQUIRES(mu_);
 
   const std::unique_ptr<Log> inner_;
   const std::function<std::chrono::steady_clock::time_point()> clock_;
 
-  mutable std::mutex mu_;
+  mutable tally::Mutex mu_;
   // mutable: reading the state at a time may turn open into half-open.
-  mutable CircuitBreaker breaker_;  // GUARDED_BY(mu_)
-  uint32_t opened_after_ = 0;  // GUARDED_BY(mu_): failures that opened it last
-  uint64_t rejected_ = 0;     // GUARDED_BY(mu_)
-  std::string last_error_;    // GUARDED_BY(mu_)
+  mutable CircuitBreaker breaker_ GUARDED_BY(mu_);
+  uint32_t opened_after_ GUARDED_BY(mu_) = 0;  // failures that opened it last
+  uint64_t rejected_ GUARDED_BY(mu_) = 0;
+  std::string last_error_ GUARDED_BY(mu_);
   logging::RateLimited failure_log_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "engine/core/thread_annotations.h"
+
 namespace tally {
 
 InFlight::InFlight(uint32_t partitions, uint64_t window, std::function<Offset(Partition)> applied,
@@ -14,7 +16,7 @@ InFlight::InFlight(uint32_t partitions, uint64_t window, std::function<Offset(Pa
 void InFlight::appended(Partition p, Offset offset, uint64_t commands) {
   if (commands == 0) return;
   Part& part = *parts_.at(p.value);
-  std::lock_guard lock(part.mu);
+  tally::MutexLock lock(part.mu);
   // Already applied (a fast pipeline beat the writer's report): never counted.
   if (offset < applied_(p)) return;
   auto [it, inserted] = part.records.emplace(offset.value, commands);
@@ -43,12 +45,12 @@ void InFlight::retire(Partition p) {
   Part& part = *parts_.at(p.value);
   uint64_t done = 0;
   {
-    std::lock_guard lock(part.mu);
+    tally::MutexLock lock(part.mu);
     if (part.records.empty()) return;
     done = retire_locked(p.value, part);
   }
   if (done > 0) {
-    std::lock_guard lock(wait_mu_);  // a waiter between its check and its wait sees this
+    tally::MutexLock lock(wait_mu_);  // a waiter between its check and its wait sees this
     wait_cv_.notify_all();
   }
 }
@@ -58,7 +60,7 @@ uint64_t InFlight::count() {
   for (uint32_t p = 0; p < parts_.size(); p++) {
     Part& part = *parts_[p];
     {
-      std::lock_guard lock(part.mu);
+      tally::MutexLock lock(part.mu);
       if (!part.records.empty()) retire_locked(p, part);
     }
     if (outbox_) waiting += outbox_(Partition{p});
@@ -70,7 +72,7 @@ uint64_t InFlight::count(Partition p) {
   Part& part = *parts_.at(p.value);
   uint64_t queued = 0;
   {
-    std::lock_guard lock(part.mu);
+    tally::MutexLock lock(part.mu);
     if (!part.records.empty()) retire_locked(p.value, part);
     queued = part.commands;
   }
@@ -83,7 +85,7 @@ bool InFlight::admit(uint64_t commands, Clock::time_point deadline) {
     return window_ == 0 || n == 0 || n + commands <= window_;
   };
   if (!fits()) {
-    std::unique_lock lock(wait_mu_);
+    tally::UniqueLock lock(wait_mu_);
     // A short wait as a safety net: a partition another thread retires
     // without a notify (count() from a reader) is seen within it.
     while (!fits()) {
@@ -91,7 +93,7 @@ bool InFlight::admit(uint64_t commands, Clock::time_point deadline) {
         refused_++;
         return false;
       }
-      wait_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(2)));
+      wait_cv_.wait_until(lock.native(), std::min(deadline, Clock::now() + std::chrono::milliseconds(2)));
     }
   }
   admitted_++;

@@ -35,6 +35,7 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/core/types.h"
 
 namespace tally {
@@ -72,18 +73,18 @@ class InFlight {
 
  private:
   struct Part {
-    std::mutex mu;
-    std::map<uint64_t, uint64_t> records;  // offset → commands; GUARDED_BY(mu)
-    uint64_t commands = 0;                  // sum of records; GUARDED_BY(mu)
+    tally::Mutex mu;
+    std::map<uint64_t, uint64_t> records GUARDED_BY(mu);  // offset → commands
+    uint64_t commands GUARDED_BY(mu) = 0;                  // sum of records
   };
-  uint64_t retire_locked(uint32_t p, Part& part);
+  uint64_t retire_locked(uint32_t p, Part& part) REQUIRES(part.mu);
 
   const uint64_t window_;
   const std::function<Offset(Partition)> applied_;
   const std::function<uint64_t(Partition)> outbox_;
   std::vector<std::unique_ptr<Part>> parts_;
   std::atomic<uint64_t> total_{0};
-  std::mutex wait_mu_;
+  tally::Mutex wait_mu_;
   std::condition_variable wait_cv_;
   std::atomic<uint64_t> admitted_{0}, refused_{0};
 };

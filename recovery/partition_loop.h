@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/core/clock.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/core/types.h"
 #include "recovery/waker.h"
 
@@ -76,7 +77,7 @@ class PartitionLoop {
 
   void wake(Partition p) { waker_.wake(p); }
   // Returns once no visit of `p` runs.
-  void wait_idle(Partition p) { std::lock_guard lock(at(p.value).mu); }
+  void wait_idle(Partition p) { tally::MutexLock lock(at(p.value).mu); }
 
   // Applies the marks of wake() calls with `mark` (for a tick driven by
   // hand). REQUIRES: !running().
@@ -85,7 +86,7 @@ class PartitionLoop {
     const std::vector<bool> marks = waker_.take();
     for (uint32_t p = 0; p < size(); p++) {
       if (!marks[p]) continue;
-      std::lock_guard lock(at(p).mu);
+      tally::MutexLock lock(at(p).mu);
       mark(p, at(p));
     }
   }
@@ -98,7 +99,7 @@ class PartitionLoop {
       Timestamp wake = plus(now, max_sleep_);
       for (uint32_t p = 0; p < size() && !stop.stop_requested(); p++) {
         Work& w = at(p);
-        std::lock_guard lock(w.mu);
+        tally::MutexLock lock(w.mu);
         const bool served = serves(p);
         // Not served: another process acts for it meanwhile; look again once served.
         if (marks[p] || !served) hooks_.mark(p, w);

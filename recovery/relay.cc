@@ -8,6 +8,7 @@
 #include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
 #include "engine/core/clock.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/log/pack.h"
 
 namespace tally {
@@ -34,7 +35,7 @@ Result<uint64_t> decode_relay_progress(std::string_view value) {
 // One partition's relay state. Everything is GUARDED_BY(mu).
 struct OutboxRelay::Work {
   explicit Work(uint64_t seed) : jitter(seed) {}
-  mutable std::mutex mu;
+  mutable tally::Mutex mu;
   Jitter jitter;
   bool loaded = false;     // next_seq read from "R"
   uint64_t next_seq = 0;
@@ -90,7 +91,7 @@ bool OutboxRelay::serves(uint32_t p) const { return loop_.serves(p); }
 Result<RelayTickReport> OutboxRelay::tick(Partition partition) {
   loop_.mark_woken([](uint32_t, Work& w) { w.dirty = true; });
   Work& w = loop_.at(partition.value);
-  std::lock_guard lock(w.mu);
+  tally::MutexLock lock(w.mu);
   return tick_locked(partition.value, w, deps_.clock());
 }
 
@@ -262,7 +263,7 @@ std::vector<StuckOperation> OutboxRelay::stuck(size_t limit) const {
   for (uint32_t p = 0; p < loop_.size(); p++) {
     if (!serves(p)) continue;
     const Work& w = loop_.at(p);
-    std::lock_guard lock(w.mu);
+    tally::MutexLock lock(w.mu);
     for (const StuckOperation& op : w.stuck) {
       if (out.size() >= limit) return out;
       out.push_back(op);
@@ -277,7 +278,7 @@ uint64_t OutboxRelay::relayed_below(Partition partition) const {
 
 uint64_t OutboxRelay::next_seq(Partition partition) const {
   Work& w = loop_.at(partition.value);
-  std::lock_guard lock(w.mu);
+  tally::MutexLock lock(w.mu);
   return w.next_seq;
 }
 
@@ -290,7 +291,7 @@ RelayStats OutboxRelay::stats() const {
     if (!serves(p)) continue;
     {
       const Work& w = loop_.at(p);
-      std::lock_guard lock(w.mu);  // also keeps deps_.stores[p] from switching
+      tally::MutexLock lock(w.mu);  // also keeps deps_.stores[p] from switching
       const uint64_t next = w.next_seq;
       s.stuck += w.stuck_count;
       if (!w.error.ok()) s.error = w.error;
@@ -303,7 +304,7 @@ RelayStats OutboxRelay::stats() const {
 
 Result<uint64_t> OutboxRelay::progress(Partition partition) {
   Work& w = loop_.at(partition.value);
-  std::lock_guard lock(w.mu);
+  tally::MutexLock lock(w.mu);
   TALLY_RETURN_IF_ERROR(load_progress(*deps_.stores[partition.value], w));
   return w.next_seq;
 }
@@ -311,7 +312,7 @@ Result<uint64_t> OutboxRelay::progress(Partition partition) {
 Result<uint64_t> OutboxRelay::switch_store(Partition partition, PartitionStore& store,
                                            uint64_t removed_below) {
   Work& w = loop_.at(partition.value);
-  std::lock_guard lock(w.mu);
+  tally::MutexLock lock(w.mu);
   TALLY_RETURN_IF_ERROR(load_progress(*deps_.stores[partition.value], w));
   TALLY_ASSIGN_OR_RETURN(uint64_t removed,
                          drop_delivered(store, std::min(removed_below, w.next_seq), w.next_seq));

@@ -1,5 +1,7 @@
 #include "recovery/saga_hold.h"
 
+#include "engine/core/thread_annotations.h"
+
 namespace tally {
 namespace {
 
@@ -28,7 +30,7 @@ ProgressWatch::ProgressWatch(uint32_t partitions) : seen_(partitions, Seen{Offse
 
 std::chrono::nanoseconds ProgressWatch::since_progress(Partition p, Offset applied,
                                                        Clock::time_point now) {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   Seen& s = seen_.at(p.value);
   if (applied != s.applied) s = Seen{applied, now};
   return now - s.at;

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/core/types.h"
 
 namespace tally {
@@ -68,8 +69,8 @@ class ProgressWatch {
     Offset applied;
     Clock::time_point at;
   };
-  std::mutex mu_;
-  std::vector<Seen> seen_;  // GUARDED_BY(mu_)
+  tally::Mutex mu_;
+  std::vector<Seen> seen_ GUARDED_BY(mu_);
 };
 
 }  // namespace tally

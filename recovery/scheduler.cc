@@ -7,6 +7,7 @@
 #include "engine/core/clock.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/logging.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/log/pack.h"
 
 namespace tally {
@@ -16,7 +17,7 @@ namespace tally {
 struct TimerScheduler::Work {
   Work(Partition p, const SchedulerOptions& o, uint64_t seed)
       : tracker(p, o.backoff, o.max_tracked), jitter(seed) {}
-  mutable std::mutex mu;
+  mutable tally::Mutex mu;
   TimerTracker tracker;
   ScanCursor cursor;
   Jitter jitter;
@@ -66,7 +67,7 @@ bool TimerScheduler::serves(uint32_t p) const { return loop_.serves(p); }
 
 void TimerScheduler::switch_store(Partition partition, const PartitionStore& store) {
   Work& w = loop_.at(partition.value);
-  std::lock_guard lock(w.mu);
+  tally::MutexLock lock(w.mu);
   deps_.stores[partition.value] = &store;
   w.cursor.mark_dirty();
 }
@@ -74,7 +75,7 @@ void TimerScheduler::switch_store(Partition partition, const PartitionStore& sto
 Result<TickReport> TimerScheduler::tick(Partition partition) {
   loop_.mark_woken([](uint32_t, Work& w) { w.cursor.mark_dirty(); });
   Work& w = loop_.at(partition.value);
-  std::lock_guard lock(w.mu);
+  tally::MutexLock lock(w.mu);
   return tick_locked(partition.value, w, deps_.clock());
 }
 
@@ -246,7 +247,7 @@ std::vector<StuckOperation> TimerScheduler::stuck(size_t limit) const {
     if (out.size() >= limit) break;
     if (!serves(p)) continue;
     const Work& w = loop_.at(p);
-    std::lock_guard lock(w.mu);
+    tally::MutexLock lock(w.mu);
     for (StuckOperation& op : w.tracker.stuck(limit - out.size())) out.push_back(std::move(op));
   }
   return out;
@@ -265,7 +266,7 @@ SchedulerStats TimerScheduler::stats() const {
   for (uint32_t p = 0; p < loop_.size(); p++) {
     if (!serves(p)) continue;
     const Work& w = loop_.at(p);
-    std::lock_guard lock(w.mu);
+    tally::MutexLock lock(w.mu);
     s.timers_due += w.tracker.size();
     s.awaiting_apply += w.tracker.awaiting_apply();
     s.held += w.tracker.held();

@@ -11,6 +11,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/core/types.h"
 
 namespace tally {
@@ -22,7 +23,7 @@ class Waker {
   // Marks `partition` and wakes the worker. Cheap: a lock and a notify.
   void wake(Partition partition) {
     {
-      std::lock_guard lock(mu_);
+      tally::MutexLock lock(mu_);
       marks_.at(partition.value) = true;
       any_ = true;
     }
@@ -31,7 +32,7 @@ class Waker {
 
   // The marks since the last take (and clears them).
   std::vector<bool> take() {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     std::vector<bool> out = marks_;
     std::fill(marks_.begin(), marks_.end(), false);
     any_ = false;
@@ -40,15 +41,15 @@ class Waker {
 
   // Sleeps until a mark, `timeout` or a stop request, whichever comes first.
   void wait(std::chrono::nanoseconds timeout, std::stop_token stop) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, stop, timeout, [&] { return any_; });
+    tally::UniqueLock lock(mu_);
+    cv_.wait_for(lock.native(), stop, timeout, [&]() REQUIRES(mu_) { return any_; });
   }
 
  private:
-  std::mutex mu_;
+  tally::Mutex mu_;
   std::condition_variable_any cv_;
-  std::vector<bool> marks_;  // GUARDED_BY(mu_)
-  bool any_ = false;         // GUARDED_BY(mu_)
+  std::vector<bool> marks_ GUARDED_BY(mu_);
+  bool any_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace tally

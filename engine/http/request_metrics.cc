@@ -1,5 +1,7 @@
 #include "engine/http/request_metrics.h"
 
+#include "engine/core/thread_annotations.h"
+
 namespace tally::http {
 
 RequestMetrics::RequestMetrics(std::vector<std::string> routes) {
@@ -13,7 +15,7 @@ RequestMetrics::RequestMetrics(std::vector<std::string> routes) {
 void RequestMetrics::record(size_t route, unsigned status, uint64_t micros) {
   PerRoute& r = *routes_.at(std::min(route, routes_.size() - 1));
   r.latency.record(micros);
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(r.mu);
   r.by_status[status]++;
 }
 
@@ -22,8 +24,8 @@ std::string RequestMetrics::prometheus() const {
   out += "# HELP tally_http_requests_total HTTP requests answered, by route and status code.\n";
   out += "# TYPE tally_http_requests_total counter\n";
   {
-    std::lock_guard lock(mu_);
     for (const auto& r : routes_) {
+      tally::MutexLock lock(r->mu);
       for (const auto& [status, n] : r->by_status) {
         out += "tally_http_requests_total{route=\"" + r->label + "\",code=\"" +
                std::to_string(status) + "\"} " + std::to_string(n) + "\n";

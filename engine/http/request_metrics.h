@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/node/metrics.h"
 
 namespace tally::http {
@@ -28,9 +29,9 @@ class RequestMetrics {
   struct PerRoute {
     std::string label;
     LatencyHistogram latency;
-    std::map<unsigned, uint64_t> by_status;  // GUARDED_BY(mu_)
+    mutable tally::Mutex mu;
+    std::map<unsigned, uint64_t> by_status GUARDED_BY(mu);
   };
-  mutable std::mutex mu_;
   std::vector<std::unique_ptr<PerRoute>> routes_;  // constant after construction
 };
 

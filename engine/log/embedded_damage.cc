@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/log/embedded_format.h"
 
 namespace tally::embedded {
@@ -23,16 +24,16 @@ class DropLines final : public rocksdb::Logger {
     char line[1024];
     vsnprintf(line, sizeof line, format, ap);
     if (std::strstr(line, ": dropping ") == nullptr) return;
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     if (lines_.size() < 8) lines_.emplace_back(line);
   }
   std::vector<std::string> lines() {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     return lines_;
   }
 
  private:
-  std::mutex mu_;
+  tally::Mutex mu_;
   std::vector<std::string> lines_;
 };
 

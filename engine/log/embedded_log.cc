@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "engine/core/bytes.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/log/embedded_format.h"
 #include "engine/storage/rocks_support.h"
 
@@ -83,7 +84,7 @@ class EmbeddedLog final : public Log {
   }
   Result<Offset> end_offset(Partition p) override {
     if (p.value >= options_.partitions) return Status::InvalidArgument("no such partition");
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     return Offset{ends_[p.value]};
   }
 
@@ -100,35 +101,35 @@ class EmbeddedLog final : public Log {
     std::condition_variable cv;
   };
 
-  Status write_group(std::vector<Writer*>& group);
+  Status write_group(std::vector<Writer*>& group) REQUIRES(mu_);
   // REQUIRES: mu_ held (released around RocksDB's calls). After the disk
   // refused a write: asks RocksDB to resume (at most once a second) and
   // returns the disk's status while it still refuses.
   // `resumed`: RocksDB said it writes again (not merely that it is busy
   // resuming by itself).
-  Status try_resume(std::unique_lock<std::mutex>& lock, bool* resumed = nullptr);
+  Status try_resume(bool* resumed = nullptr) REQUIRES(mu_);
   // REQUIRES: mu_ held. Clears the disk's error after a write or a resume
   // succeeded.
-  void note_resumed();
+  void note_resumed() REQUIRES(mu_);
   // REQUIRES: mu_ held. What appends get while the disk refuses writes.
-  Status refused() const {
+  Status refused() const REQUIRES(mu_) {
     return disk_write_status("the embedded log", options_.dir, disk_error_, errors_->fatal());
   }
   // REQUIRES: mu_ held. Records a write the disk refused.
-  Status note_disk_failure(const rocksdb::Status& s);
+  Status note_disk_failure(const rocksdb::Status& s) REQUIRES(mu_);
 
   std::unique_ptr<rocksdb::DB> db_;
   const EmbeddedLogOptions options_;
   const std::shared_ptr<DiskErrorListener> errors_;  // the database's background errors
 
-  std::mutex mu_;
-  std::vector<uint64_t> ends_;        // GUARDED_BY(mu_): next offset per partition, committed
-  std::deque<Writer*> writers_;       // GUARDED_BY(mu_): the front one is the leader
-  Status sticky_error_;               // GUARDED_BY(mu_)
+  tally::Mutex mu_;
+  std::vector<uint64_t> ends_ GUARDED_BY(mu_);  // next offset per partition, committed
+  std::deque<Writer*> writers_ GUARDED_BY(mu_);  // the front one is the leader
+  Status sticky_error_ GUARDED_BY(mu_);
   // The last write the disk refused (full, read-only), until a write
   // succeeds again; appends are refused meanwhile, reads go on.
-  rocksdb::Status disk_error_;        // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point last_resume_{};  // GUARDED_BY(mu_)
+  rocksdb::Status disk_error_ GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point last_resume_ GUARDED_BY(mu_) = {};
   std::condition_variable appended_;  // signalled after each commit
 };
 
@@ -145,11 +146,11 @@ Status EmbeddedLog::checkpoint(const std::string& dir) {
 // Asks RocksDB to resume too (at most once a second), so the log comes
 // back when space does, whether or not anyone appends meanwhile.
 Status EmbeddedLog::append_condition() {
-  std::unique_lock lock(mu_);
+  tally::UniqueLock lock(mu_);
   if (disk_error_.ok()) return Status::Ok();
   if (!writers_.empty()) return refused();
   bool resumed = false;
-  TALLY_RETURN_IF_ERROR(try_resume(lock, &resumed));
+  TALLY_RETURN_IF_ERROR(try_resume(&resumed));
   if (!resumed) return refused();
   note_resumed();
   return Status::Ok();
@@ -168,9 +169,9 @@ Result<std::vector<Offset>> EmbeddedLog::append(std::span<const AppendRequest> r
   TALLY_RETURN_IF_ERROR(check_append(*this, records));
   Writer w;
   w.records = records;
-  std::unique_lock lock(mu_);
+  tally::UniqueLock lock(mu_);
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock.native());
   if (w.done) {
     if (!w.status.ok()) return w.status;
     return std::move(w.offsets);
@@ -186,7 +187,7 @@ Result<std::vector<Offset>> EmbeddedLog::append(std::span<const AppendRequest> r
     bytes += b;
   }
   Status status = sticky_error_;
-  if (status.ok() && !disk_error_.ok()) status = try_resume(lock);
+  if (status.ok() && !disk_error_.ok()) status = try_resume();
   if (status.ok()) {
     status = write_group(group);  // releases and re-takes mu_ around the write
     // A write the disk refused is not sticky: RocksDB keeps the failed
@@ -264,16 +265,16 @@ Status EmbeddedLog::note_disk_failure(const rocksdb::Status& s) {
   return refused();
 }
 
-Status EmbeddedLog::try_resume(std::unique_lock<std::mutex>& lock, bool* resumed) {
+Status EmbeddedLog::try_resume(bool* resumed) {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_resume_ < kResumeInterval) {
     return refused();
   }
   last_resume_ = now;
-  lock.unlock();
+  mu_.unlock();
   const rocksdb::Status r = db_->Resume();
   Result<std::vector<uint64_t>> stored = load_ends(*db_, options_.partitions);
-  lock.lock();
+  mu_.lock();
   if (is_disk_write_failure(r)) return note_disk_failure(r);
   if (!stored.ok()) return stored.status();
   if (resumed != nullptr) *resumed = r.ok();
@@ -287,8 +288,8 @@ Result<std::vector<LogRecord>> EmbeddedLog::read_from(Partition p, Offset from, 
                                                       std::chrono::milliseconds wait) {
   uint64_t end;
   {
-    std::unique_lock lock(mu_);
-    appended_.wait_for(lock, wait, [&] { return ends_[p.value] > from.value; });
+    tally::UniqueLock lock(mu_);
+    appended_.wait_for(lock.native(), wait, [&]() REQUIRES(mu_) { return ends_[p.value] > from.value; });
     end = ends_[p.value];
   }
   std::vector<LogRecord> out;

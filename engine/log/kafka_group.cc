@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/log/kafka_group_impl.h"
 
 namespace tally {
@@ -56,8 +57,11 @@ void PartitionList::add(const std::string& topic, int32_t partition, int64_t off
 
 Status GroupMember::start() {
   const uint32_t n = options_.partition_count;
-  committed_.assign(n, -1);
-  owners_.assign(n, "");
+  {
+    tally::MutexLock lock(mu_);  // no callback runs yet; the lock is for the analysis
+    committed_.assign(n, -1);
+    owners_.assign(n, "");
+  }
   // The statistics drive the informational commits (on_stats).
   TALLY_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
                          make_conf(options_.log, {{"partition.assignment.strategy", "cooperative-sticky"},
@@ -105,7 +109,7 @@ void GroupMember::member_loop() {
       // Paused partitions deliver nothing: a record fetched before the pause
       // took effect is dropped (and counted); an error event is reported.
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::lock_guard lock(mu_);
+        tally::MutexLock lock(mu_);
         dropped_++;
       } else {
         set_error(kafka_error(m->err, "group " + options_.group,
@@ -124,16 +128,16 @@ void GroupMember::member_loop() {
 void GroupMember::lookup_loop() {
   while (!stop_.load()) {
     lookup_owners();
-    std::unique_lock lock(lookup_mu_);
-    lookup_cv_.wait_for(lock, options_.commit_interval, [&] { return stop_.load(); });
+    tally::UniqueLock lock(lookup_mu_);
+    lookup_cv_.wait_for(lock.native(), options_.commit_interval, [&] { return stop_.load(); });
   }
 }
 
 void GroupMember::leave() {
-  std::lock_guard leaving(leave_mu_);
+  tally::MutexLock leaving(leave_mu_);
   if (rk_ == nullptr) return;
   {
-    std::lock_guard lock(lookup_mu_);
+    tally::MutexLock lock(lookup_mu_);
     stop_ = true;
   }
   lookup_cv_.notify_all();

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/log/kafka_common.h"
 #include "engine/log/kafka_group.h"
 
@@ -79,22 +80,22 @@ class GroupMember final : public KafkaGroup {
   std::atomic<bool> stop_{false};
   std::thread member_;  // polls: rebalances, heartbeats, commits
   std::thread lookup_;  // reads the group's committed metadata
-  std::mutex leave_mu_;
-  std::mutex lookup_mu_;
+  tally::Mutex leave_mu_;
+  tally::Mutex lookup_mu_;
   std::condition_variable lookup_cv_;
 
-  mutable std::mutex mu_;
-  std::set<uint32_t> assigned_;      // GUARDED_BY(mu_)
-  std::vector<int64_t> committed_;   // GUARDED_BY(mu_): last offset committed as owner; -1 none
-  std::vector<std::string> owners_;  // GUARDED_BY(mu_): from the lookups; "" unknown
-  std::string member_id_;            // GUARDED_BY(mu_)
-  bool joined_ = false;              // GUARDED_BY(mu_)
-  uint64_t rebalances_ = 0;          // GUARDED_BY(mu_)
-  uint64_t lost_ = 0;                // GUARDED_BY(mu_)
-  uint64_t commits_ = 0;             // GUARDED_BY(mu_)
-  uint64_t commit_failures_ = 0;     // GUARDED_BY(mu_)
-  uint64_t dropped_ = 0;             // GUARDED_BY(mu_)
-  Status error_;                     // GUARDED_BY(mu_)
+  mutable tally::Mutex mu_;
+  std::set<uint32_t> assigned_ GUARDED_BY(mu_);
+  std::vector<int64_t> committed_ GUARDED_BY(mu_);  // last offset committed as owner; -1 none
+  std::vector<std::string> owners_ GUARDED_BY(mu_);  // from the lookups; "" unknown
+  std::string member_id_ GUARDED_BY(mu_);
+  bool joined_ GUARDED_BY(mu_) = false;
+  uint64_t rebalances_ GUARDED_BY(mu_) = 0;
+  uint64_t lost_ GUARDED_BY(mu_) = 0;
+  uint64_t commits_ GUARDED_BY(mu_) = 0;
+  uint64_t commit_failures_ GUARDED_BY(mu_) = 0;
+  uint64_t dropped_ GUARDED_BY(mu_) = 0;
+  Status error_ GUARDED_BY(mu_);
 };
 
 }  // namespace tally::kafka

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/log/kafka_group_impl.h"
 
 namespace tally::kafka {
@@ -22,7 +23,7 @@ std::vector<Partition> partitions_of(const rd_kafka_topic_partition_list_t* list
 }  // namespace
 
 void GroupMember::set_error(const Status& s) {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   error_ = s;
 }
 
@@ -42,7 +43,7 @@ void GroupMember::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     set_error(kafka_error(err, "rebalancing group " + options_.group));
     std::vector<Partition> all;
     {
-      std::lock_guard lock(mu_);
+      tally::MutexLock lock(mu_);
       for (uint32_t p : assigned_) all.push_back(Partition{p});
       assigned_.clear();
     }
@@ -72,7 +73,7 @@ void GroupMember::assign(rd_kafka_topic_partition_list_t* parts, bool cooperativ
     rd_kafka_mem_free(rk_, id);
   }
   {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     for (Partition p : ps) {
       assigned_.insert(p.value);
       committed_.at(p.value) = -1;
@@ -90,7 +91,7 @@ void GroupMember::revoke(rd_kafka_topic_partition_list_t* parts, bool cooperativ
   const std::vector<Partition> ps = partitions_of(parts, options_.log.topic);
   const bool lost = rd_kafka_assignment_lost(rk_) != 0;
   {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     for (Partition p : ps) assigned_.erase(p.value);
     rebalances_++;
     if (lost) lost_++;
@@ -126,7 +127,7 @@ void GroupMember::commit(const std::vector<Partition>& partitions, bool owned) {
     return;
   }
   if (!owned) return;
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   for (const auto& [p, offset] : offsets) {
     if (assigned_.count(p) != 0) committed_.at(p) = offset;
   }
@@ -159,7 +160,7 @@ void GroupMember::on_stats(std::string_view json) {
 void GroupMember::commit_changed() {
   std::vector<Partition> changed;
   {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     for (uint32_t p : assigned_) {
       if (committed_.at(p) != static_cast<int64_t>(hooks_.applied(Partition{p}).value)) {
         changed.push_back(Partition{p});
@@ -170,7 +171,7 @@ void GroupMember::commit_changed() {
 }
 
 void GroupMember::on_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   bool failed = err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET;
   for (int i = 0; offsets != nullptr && i < offsets->cnt; i++) {
     const rd_kafka_topic_partition_t& t = offsets->elems[i];
@@ -192,7 +193,7 @@ void GroupMember::lookup_owners() {
   for (uint32_t p = 0; p < n; p++) list.add(options_.log.topic, static_cast<int32_t>(p), RD_KAFKA_OFFSET_INVALID);
   const rd_kafka_resp_err_t e =
       rd_kafka_committed(rk_, list.get(), static_cast<int>(options_.lookup_timeout.count()));
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // Kept: the owners last read (a rebalance in progress refuses lookups).
     error_ = kafka_error(e, "reading the owners from group " + options_.group);
@@ -208,7 +209,7 @@ void GroupMember::lookup_owners() {
 }
 
 std::optional<std::string> GroupMember::owner(Partition p) const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   if (assigned_.count(p.value) != 0) return options_.advertise;
   if (p.value >= owners_.size()) return std::nullopt;
   const std::string& o = owners_[p.value];
@@ -218,7 +219,7 @@ std::optional<std::string> GroupMember::owner(Partition p) const {
 }
 
 GroupStatus GroupMember::status() const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   GroupStatus s;
   s.group = options_.group;
   s.member_id = member_id_;

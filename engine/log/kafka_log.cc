@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/log/kafka_common.h"
 
 namespace tally {
@@ -30,33 +31,33 @@ long long whole_seconds(Clock::duration d) {
 // what the delivery reports say about the cluster's state.
 // Lives as long as the producer handle.
 struct ClientEvents {
-  std::mutex mu;
-  std::string last_error;                          // GUARDED_BY(mu): the latest one reported
-  Clock::time_point last_at;                       // GUARDED_BY(mu): when
+  tally::Mutex mu;
+  std::string last_error GUARDED_BY(mu);  // the latest one reported
+  Clock::time_point last_at GUARDED_BY(mu);  // when
   // Reported by the client (all bootstrap brokers refused or dropped the
   // connection); cleared by the next acknowledged record.
-  bool all_brokers_down = false;                   // GUARDED_BY(mu)
+  bool all_brokers_down GUARDED_BY(mu) = false;
   // Since when appends go unacknowledged: set by the first append after
   // an acknowledgement, cleared by the next acknowledgement.
-  std::optional<Clock::time_point> unacked_since;  // GUARDED_BY(mu)
+  std::optional<Clock::time_point> unacked_since GUARDED_BY(mu);
 
   // " (last client error 3 s ago: ...)", or "" when there was none; the age
   // tells a stale error from the cause of the failure at hand.
   std::string describe_last() {
-    std::lock_guard lock(mu);
+    tally::MutexLock lock(mu);
     return describe_last_locked();
   }
-  std::string describe_last_locked() const {
+  std::string describe_last_locked() const REQUIRES(mu) {
     if (last_error.empty()) return "";
     return " (last client error " + std::to_string(whole_seconds(Clock::now() - last_at)) +
            " s ago: " + last_error + ")";
   }
   void note_sent(Clock::time_point now) {
-    std::lock_guard lock(mu);
+    tally::MutexLock lock(mu);
     if (!unacked_since) unacked_since = now;
   }
   void note_acked() {
-    std::lock_guard lock(mu);
+    tally::MutexLock lock(mu);
     unacked_since.reset();
     all_brokers_down = false;
   }
@@ -64,7 +65,7 @@ struct ClientEvents {
   // broker down) or "no broker at ADDR acknowledged a record for 12 s",
   // with the client's last error.
   std::string broker_state(const std::string& bootstrap) {
-    std::lock_guard lock(mu);
+    tally::MutexLock lock(mu);
     const long long for_s = unacked_since ? whole_seconds(Clock::now() - *unacked_since) : 0;
     const std::string what = all_brokers_down ? "no broker reachable at " + bootstrap
                                               : "no broker at " + bootstrap + " acknowledged a record";
@@ -74,7 +75,7 @@ struct ClientEvents {
 
 void on_client_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* events = static_cast<ClientEvents*>(opaque);
-  std::lock_guard lock(events->mu);
+  tally::MutexLock lock(events->mu);
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     events->all_brokers_down = true;
     if (!events->last_error.empty()) return;  // keep the more specific reason
@@ -87,11 +88,12 @@ void on_client_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
 // with the delivery callbacks: an append that gives up at its deadline
 // returns while its records are still with the client.
 struct Delivery {
-  std::mutex mu;
+  explicit Delivery(size_t records) : offsets(records) {}
+  tally::Mutex mu;
   std::condition_variable cv;
-  size_t remaining = 0;       // GUARDED_BY(mu)
-  std::vector<Offset> offsets;  // GUARDED_BY(mu)
-  Status status;              // GUARDED_BY(mu)
+  size_t remaining GUARDED_BY(mu) = 0;
+  std::vector<Offset> offsets GUARDED_BY(mu);
+  Status status GUARDED_BY(mu);
 };
 // Each record's opaque: owned by librdkafka from producev until its report.
 struct Slot {
@@ -106,7 +108,7 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   if (ok) events->note_acked();
   const std::string detail = ok ? "" : events->describe_last();
   Delivery& d = *slot->delivery;
-  std::lock_guard lock(d.mu);
+  tally::MutexLock lock(d.mu);
   if (!ok) {
     if (d.status.ok()) {
       d.status = kafka_error(m->err, "delivering a record to partition " +
@@ -228,19 +230,18 @@ class KafkaLog final : public Log {
     TALLY_RETURN_IF_ERROR(check_append(*this, records));
     const auto started = Clock::now();
     deadline = std::min(deadline, started + options_.append_timeout);
-    auto d = std::make_shared<Delivery>();
-    d->offsets.resize(records.size());
+    auto d = std::make_shared<Delivery>(records.size());
     events_->note_sent(started);
     for (size_t i = 0; i < records.size(); i++) {
       const Status s = produce(records[i], d, i, deadline);
       if (!s.ok()) {
-        std::lock_guard lock(d->mu);
+        tally::MutexLock lock(d->mu);
         d->status = s;
         break;
       }
     }
-    std::unique_lock lock(d->mu);
-    const bool done = d->cv.wait_until(lock, deadline, [&] { return d->remaining == 0; });
+    tally::UniqueLock lock(d->mu);
+    const bool done = d->cv.wait_until(lock.native(), deadline, [&]() REQUIRES(d->mu) { return d->remaining == 0; });
     if (!done || !d->status.ok()) return append_failure(d->status, started);
     return std::move(d->offsets);
   }
@@ -305,7 +306,7 @@ class KafkaLog final : public Log {
                  Deadline deadline) {
     auto slot = std::make_unique<Slot>(Slot{d, index});
     {
-      std::lock_guard lock(d->mu);
+      tally::MutexLock lock(d->mu);
       d->remaining++;
     }
     rd_kafka_resp_err_t err;
@@ -323,7 +324,7 @@ class KafkaLog final : public Log {
       (void)slot.release();  // on_delivery frees it
       return Status::Ok();
     }
-    std::lock_guard lock(d->mu);
+    tally::MutexLock lock(d->mu);
     d->remaining--;
     return kafka_error(err, "handing a record to the client");
   }
@@ -372,7 +373,7 @@ Result<uint32_t> topic_partitions(rd_kafka_t* rk, ClientEvents& events, const Ka
     e = rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(step.count()));
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     rd_kafka_poll(rk, 0);  // serves the error callback
-    std::lock_guard lock(events.mu);
+    tally::MutexLock lock(events.mu);
     all_down = events.all_brokers_down;
     if (all_down) break;
   }
@@ -429,7 +430,7 @@ Result<std::unique_ptr<Log>> open_kafka_log(const KafkaLogOptions& options) {
     return partitions.status();
   }
   {
-    std::lock_guard lock(events->mu);
+    tally::MutexLock lock(events->mu);
     events->all_brokers_down = false;
   }
   return std::unique_ptr<Log>(new KafkaLog(std::move(o), rk, std::move(events), *partitions));

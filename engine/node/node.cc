@@ -6,6 +6,7 @@
 #include "engine/core/clock.h"
 #include "engine/core/codec.h"
 #include "engine/core/partitioner.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/log/pack.h"
 
 namespace tally {
@@ -33,6 +34,7 @@ Status Node::open_stores() {
   const uint32_t n = log_->partition_count();
   std::error_code ec;
   const std::string base = options_.data_dir + "/partitions";
+  std::vector<std::shared_ptr<PartitionStore>> opened;
   std::filesystem::create_directories(base, ec);
   if (ec) return Status::IoError("startup: creating " + base + ": " + ec.message());
   for (uint32_t p = 0; p < n; p++) {
@@ -45,19 +47,26 @@ Status Node::open_stores() {
     so.partition_count = n;
     auto store = PartitionStore::open(so);
     if (!store.ok()) return store.status().with_context("startup: opening the store of partition " + std::to_string(p));
-    stores_.push_back(std::shared_ptr<PartitionStore>(std::move(store).value()));
+    opened.push_back(std::shared_ptr<PartitionStore>(std::move(store).value()));
+  }
+  {
+    tally::MutexLock lock(stores_mu_);
+    stores_ = opened;
   }
   std::vector<const PartitionStore*> readers;
   std::vector<PartitionStore*> writers;
-  for (auto& s : stores_) {
+  for (auto& s : opened) {
     readers.push_back(s.get());
     writers.push_back(s.get());
   }
   owned_ = std::vector<std::atomic<bool>>(n);
   for (auto& o : owned_) o = false;
-  threads_.resize(n);
-  start_errors_.resize(n);
-  paused_.assign(n, false);
+  {
+    tally::MutexLock lock(ownership_mu_);  // no thread runs yet; the lock is for the analysis
+    threads_.resize(n);
+    start_errors_.resize(n);
+    paused_.assign(n, false);
+  }
   auto serves = [this](Partition p) { return owns(p); };
   auto applied = [this](Partition p) { return pipelines_.at(p.value)->applied(); };
   // Outbox entries staged and not yet relayed (0 for a partition not served).
@@ -86,7 +95,7 @@ Status Node::open_stores() {
       relay_->wake(Partition{p});
       if (user) user();
     };
-    pipelines_.push_back(std::make_unique<PartitionPipeline>(Partition{p}, *log_, *stores_[p],
+    pipelines_.push_back(std::make_unique<PartitionPipeline>(Partition{p}, *log_, *opened[p],
                                                              &sagas_, std::move(po)));
   }
   return Status::Ok();
@@ -117,7 +126,7 @@ Status Node::check_partition(Partition p) {
     if (!end.status().retryable()) {
       return end.status().with_context("startup: connecting to " + log_->describe());
     }
-    std::lock_guard lock(startup_mu_);
+    tally::MutexLock lock(startup_mu_);
     startup_log_error_ = end.status().with_context("not reachable at startup");
     return Status::Ok();  // not critical: pipelines and appends retry
   }
@@ -137,7 +146,7 @@ Status Node::check_partition(Partition p) {
 
 // Startup step 4.
 void Node::start_pipelines() {
-  std::lock_guard lock(ownership_mu_);
+  tally::MutexLock lock(ownership_mu_);
   for (auto& p : pipelines_) {
     const uint32_t i = p->partition().value;
     threads_[i] = std::jthread([pipeline = p.get()](std::stop_token stop) { pipeline->run(stop); });
@@ -171,10 +180,10 @@ Status Node::start() {
 void Node::stop() {
   stopping_ = true;
   admin_cancel_ = true;
-  std::lock_guard admin(admin_mu_);  // a rebuild in progress gives up and resumes what it paused
+  tally::MutexLock admin(admin_mu_);  // a rebuild in progress gives up and resumes what it paused
   if (scheduler_) scheduler_->stop();
   if (relay_) relay_->stop();
-  std::lock_guard lock(ownership_mu_);
+  tally::MutexLock lock(ownership_mu_);
   for (auto& t : threads_) t.request_stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();  // each pipeline's run() flushes its store as it returns
@@ -182,7 +191,7 @@ void Node::stop() {
 }
 
 bool Node::pause(Partition p) {
-  std::lock_guard lock(ownership_mu_);
+  tally::MutexLock lock(ownership_mu_);
   if (p.value >= partition_count() || !owns(p) || paused_[p.value]) return false;
   pause_pipelines({p});
   paused_[p.value] = true;
@@ -190,7 +199,7 @@ bool Node::pause(Partition p) {
 }
 
 bool Node::resume(Partition p) {
-  std::lock_guard lock(ownership_mu_);
+  tally::MutexLock lock(ownership_mu_);
   if (p.value >= partition_count() || !paused_[p.value]) return false;
   paused_[p.value] = false;
   if (owns(p)) resume_pipelines({p});
@@ -198,14 +207,14 @@ bool Node::resume(Partition p) {
 }
 
 std::shared_ptr<PartitionStore> Node::store_slot(Partition p) const {
-  std::lock_guard lock(stores_mu_);
+  tally::MutexLock lock(stores_mu_);
   return stores_.at(p.value);
 }
 
 std::shared_ptr<const PartitionStore> Node::store_ref(Partition p) const { return store_slot(p); }
 
 void Node::publish_store(Partition p, std::shared_ptr<PartitionStore> store) {
-  std::lock_guard lock(stores_mu_);
+  tally::MutexLock lock(stores_mu_);
   stores_.at(p.value) = std::move(store);
 }
 

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "engine/core/tally_limits.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/log/log.h"
 #include "engine/node/node_admin.h"
 #include "engine/node/pipeline.h"
@@ -144,7 +145,7 @@ class Node {
   // The log, behind the circuit breaker: appends through it are guarded.
   Log& log() { return *log_; }
   const BreakerLog& breaker_log() const { return *log_; }
-  uint32_t partition_count() const { return static_cast<uint32_t>(stores_.size()); }
+  uint32_t partition_count() const { return static_cast<uint32_t>(pipelines_.size()); }
 
   // Routes each command to its partition, packs them into records (at most
   // kMaxBatchCommands each, input order kept per partition) and appends
@@ -286,14 +287,14 @@ class Node {
   // Stops the threads of `ps` (each after its commit; all asked at once)
   // and starts them again. REQUIRES: ownership_mu_ held throughout, from
   // the pause to the resume; every p owned.
-  void pause_pipelines(const std::vector<Partition>& ps);
-  void resume_pipelines(const std::vector<Partition>& ps);
+  void pause_pipelines(const std::vector<Partition>& ps) REQUIRES(ownership_mu_);
+  void resume_pipelines(const std::vector<Partition>& ps) REQUIRES(ownership_mu_);
   struct Rebuild;  // node_rebuild.cc
   Status check_log();
   void start_pipelines();
   void start_recovery();
   // node_ownership.cc
-  Status start_partition(Partition p);
+  Status start_partition(Partition p) REQUIRES(ownership_mu_);
   Status check_partition(Partition p);
   Status require_owned(Partition p) const;
   ComponentHealth ownership_health() const;
@@ -308,25 +309,25 @@ class Node {
   std::unique_ptr<InFlight> in_flight_;
   std::unique_ptr<ProgressWatch> progress_;
   SagaCoordinator sagas_;  // stateless: one serves every partition
-  mutable std::mutex stores_mu_;
+  mutable tally::Mutex stores_mu_;
   // One per partition, sized by open(); a rebuild replaces an element
-  // (GUARDED_BY(stores_mu_); readers copy the pointer and read outside).
-  std::vector<std::shared_ptr<PartitionStore>> stores_;
-  std::vector<std::unique_ptr<PartitionPipeline>> pipelines_;
+  // (readers copy the pointer and read outside).
+  std::vector<std::shared_ptr<PartitionStore>> stores_ GUARDED_BY(stores_mu_);
+  std::vector<std::unique_ptr<PartitionPipeline>> pipelines_;  // one per partition, sized by open()
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<OutboxRelay> relay_;
   std::vector<std::atomic<bool>> owned_;  // by partition; written under ownership_mu_
-  mutable std::mutex ownership_mu_;
-  std::vector<std::jthread> threads_;     // GUARDED_BY(ownership_mu_): by partition, running if owned
-  std::vector<Status> start_errors_;      // GUARDED_BY(ownership_mu_): by partition
-  bool assigned_ = false;                 // GUARDED_BY(ownership_mu_): acquire() was called
-  std::vector<bool> paused_;              // GUARDED_BY(ownership_mu_): by partition, pause()
-  std::mutex admin_mu_;  // one rebuild or checkpoint at a time; stop() waits for it
+  mutable tally::Mutex ownership_mu_;
+  std::vector<std::jthread> threads_ GUARDED_BY(ownership_mu_);  // by partition, running if owned
+  std::vector<Status> start_errors_ GUARDED_BY(ownership_mu_);  // by partition
+  bool assigned_ GUARDED_BY(ownership_mu_) = false;  // acquire() was called
+  std::vector<bool> paused_ GUARDED_BY(ownership_mu_);  // by partition, pause()
+  tally::Mutex admin_mu_;  // one rebuild or checkpoint at a time; stop() waits for it
   std::atomic<bool> admin_cancel_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
-  mutable std::mutex startup_mu_;
-  Status startup_log_error_;  // GUARDED_BY(startup_mu_): the log was unreachable at step 3
+  mutable tally::Mutex startup_mu_;
+  Status startup_log_error_ GUARDED_BY(startup_mu_);  // the log was unreachable at step 3
 };
 
 }  // namespace tally

@@ -10,6 +10,7 @@
 // from the copy; receivers answer `exists` (docs/recovery.md).
 #include <filesystem>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/node/node.h"
 
 namespace tally {
@@ -53,10 +54,10 @@ Status check_target(const std::string& dir, const std::string& data_dir) {
 
 Result<CheckpointReport> Node::checkpoint(const std::string& dir) {
   TALLY_RETURN_IF_ERROR(check_target(dir, options_.data_dir));
-  std::unique_lock admin(admin_mu_, std::try_to_lock);
-  if (!admin.owns_lock()) {
+  if (!admin_mu_.try_lock()) {
     return Status::FailedPrecondition("another rebuild or checkpoint is running; try again when it is done");
   }
+  tally::MutexLock admin(admin_mu_, std::adopt_lock);
   if (!started_ || stopping_) return Status::FailedPrecondition("the node is not running");
   const auto started = std::chrono::steady_clock::now();
   CheckpointReport report;
@@ -75,7 +76,7 @@ Result<CheckpointReport> Node::checkpoint(const std::string& dir) {
   {
     // The owned partitions' pipelines pause; a partition this node does not
     // own (a consumer group member's) is copied as it was last left.
-    std::lock_guard ownership(ownership_mu_);
+    tally::MutexLock ownership(ownership_mu_);
     const std::vector<Partition> all = owned();
     // From the request: a busy pipeline stops at once, then waits for an
     // idle one to notice (at most its poll_wait).

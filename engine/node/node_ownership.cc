@@ -9,6 +9,7 @@
 // missed and reaches the same state, digest and outbox as the one that gave
 // it up. Whatever both send (a saga step, an expiry) carries an id derived
 // from its cause, and the receiver answers the second copy `exists`.
+#include "engine/core/thread_annotations.h"
 #include "engine/node/node.h"
 
 #include "engine/core/logging.h"
@@ -56,7 +57,7 @@ Status Node::start_partition(Partition p) {
 }
 
 Status Node::acquire(std::span<const Partition> partitions) {
-  std::lock_guard lock(ownership_mu_);
+  tally::MutexLock lock(ownership_mu_);
   assigned_ = true;
   Status first;
   std::vector<Partition> started;
@@ -76,7 +77,7 @@ Status Node::acquire(std::span<const Partition> partitions) {
 }
 
 void Node::release(std::span<const Partition> partitions) {
-  std::lock_guard lock(ownership_mu_);
+  tally::MutexLock lock(ownership_mu_);
   std::vector<Partition> stopping;
   for (const Partition& p : partitions) {
     start_errors_.at(p.value) = Status::Ok();
@@ -106,7 +107,7 @@ ComponentHealth Node::ownership_health() const {
     c.detail = "owns every partition (" + std::to_string(mine.size()) + of + "; no consumer group)";
     return c;
   }
-  std::lock_guard lock(ownership_mu_);
+  tally::MutexLock lock(ownership_mu_);
   std::string failed;
   for (uint32_t p = 0; p < start_errors_.size(); p++) {
     if (start_errors_[p].ok()) continue;

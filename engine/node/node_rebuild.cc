@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/node/node.h"
 
 namespace tally {
@@ -162,7 +163,7 @@ Status Node::Rebuild::catch_up() {
 // Steps 2-4. Returns whether the new store was switched in.
 Result<bool> Node::Rebuild::pause_and_switch() {
   PartitionPipeline& live = *node.pipelines_[p.value];
-  std::lock_guard ownership(node.ownership_mu_);  // no hand-over while paused
+  tally::MutexLock ownership(node.ownership_mu_);  // no hand-over while paused
   if (!node.owns(p)) {
     return Status::Aborted("partition " + std::to_string(p.value) + " was handed to another node");
   }
@@ -289,10 +290,10 @@ Result<RebuildReport> Node::rebuild(Partition p, const RebuildOptions& options) 
     return Status::InvalidArgument("partition " + std::to_string(p.value) + " does not exist; the log has " +
                                    std::to_string(partition_count()) + " partitions");
   }
-  std::unique_lock admin(admin_mu_, std::try_to_lock);
-  if (!admin.owns_lock()) {
+  if (!admin_mu_.try_lock()) {
     return Status::FailedPrecondition("another rebuild or checkpoint is running; try again when it is done");
   }
+  tally::MutexLock admin(admin_mu_, std::adopt_lock);
   if (!started_ || stopping_) return Status::FailedPrecondition("the node is not running");
   TALLY_RETURN_IF_ERROR(require_owned(p));
   admin_cancel_ = false;

@@ -1,5 +1,6 @@
 // Node: health, metrics and stuck operations (what /health, /metrics and
 // GET /v1/stuck show).
+#include "engine/core/thread_annotations.h"
 #include "engine/node/node.h"
 
 #include "engine/core/bytes.h"
@@ -28,7 +29,7 @@ ComponentHealth Node::log_health() {
     return c;
   }
   {
-    std::lock_guard lock(startup_mu_);
+    tally::MutexLock lock(startup_mu_);
     if (!startup_log_error_.ok()) {
       auto end = log_->end_offset(Partition{0});
       if (end.ok()) {

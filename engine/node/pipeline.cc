@@ -9,6 +9,7 @@
 #include "engine/core/codec.h"
 #include "engine/core/crash_point.h"
 #include "engine/core/digest.h"
+#include "engine/core/thread_annotations.h"
 #include "recovery/backoff.h"
 #include "recovery/relay.h"
 
@@ -39,7 +40,7 @@ Status PartitionPipeline::recover() {
   state_.reset();
   reader_stale_ = false;
   {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     fatal_ = Status::Ok();
     transient_ = Status::Ok();
   }
@@ -63,7 +64,7 @@ Status PartitionPipeline::recover() {
   metrics_.outbox_next_seq = meta_.next_outbox_seq;
   metrics_.commands_applied = meta_.commands_applied;
   metrics_.records_quarantined = meta_.records_quarantined;
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   digest_published_ = meta_.digest;
   return Status::Ok();
 }
@@ -261,7 +262,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   saga_steps_.pass("before");
   const Status committed = store_->commit(batch_);
   if (!committed.ok()) {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     const Status s = committed.with_context("partition " + std::to_string(partition_.value));
     if (committed.code() == StatusCode::resource_exhausted) {
       // The store's disk refused the write (full, read-only): nothing of
@@ -285,7 +286,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   const uint64_t per_record = micros_since(started) / records;
   for (size_t i = 0; i < records; i++) metrics_.apply_latency.record(per_record);
   {
-    std::lock_guard lock(mu_);
+    tally::MutexLock lock(mu_);
     digest_published_ = meta_.digest;
     metrics_.applied_next_offset = meta_.next_offset.value;
     metrics_.outbox_next_seq = meta_.next_outbox_seq;
@@ -402,13 +403,13 @@ void PartitionPipeline::run(std::stop_token stop) {
       if (!*probed) continue;
       if (read_failures_ > 0) log_read_resumed();
       read_failures_ = 0;
-      std::lock_guard lock(mu_);
+      tally::MutexLock lock(mu_);
       transient_ = Status::Ok();
       continue;
     }
     const Status failed = r.ok() ? probed.status() : r.status();
     {
-      std::lock_guard lock(mu_);
+      tally::MutexLock lock(mu_);
       if (!fatal_.ok()) break;
       if (!failed.retryable()) {
         fatal_ = failed.with_context("partition " + std::to_string(partition_.value));
@@ -436,31 +437,31 @@ void PartitionPipeline::run(std::stop_token stop) {
 Status PartitionPipeline::recover_after_disk_failure() {
   Status before = last_transient_error();
   const Status s = recover();  // clears transient_: put it back until a step succeeds
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   if (s.ok()) needs_recover_ = false;
   transient_ = before;
   return s;
 }
 
 bool PartitionPipeline::wait_applied(Offset offset, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return applied_cv_.wait_for(lock, timeout, [&] {
+  tally::UniqueLock lock(mu_);
+  return applied_cv_.wait_for(lock.native(), timeout, [&]() REQUIRES(mu_) {
     return metrics_.applied_next_offset.load() > offset.value || !fatal_.ok();
   }) && metrics_.applied_next_offset.load() > offset.value;
 }
 
 uint64_t PartitionPipeline::digest() const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   return digest_published_;
 }
 
 Status PartitionPipeline::status() const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   return fatal_;
 }
 
 Status PartitionPipeline::last_transient_error() const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   return transient_;
 }
 

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <stop_token>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/log/log.h"
 #include "engine/node/metrics.h"
 #include "engine/core/logging.h"
@@ -212,11 +213,11 @@ class PartitionPipeline {
   logging::RateLimited read_log_{std::chrono::seconds(10)};
   logging::RateLimited rejected_log_{std::chrono::seconds(1)};
 
-  mutable std::mutex mu_;
+  mutable tally::Mutex mu_;
   std::condition_variable applied_cv_;
-  uint64_t digest_published_ = 0;  // GUARDED_BY(mu_)
-  Status fatal_;                   // GUARDED_BY(mu_)
-  Status transient_;               // GUARDED_BY(mu_)
+  uint64_t digest_published_ GUARDED_BY(mu_) = 0;
+  Status fatal_ GUARDED_BY(mu_);
+  Status transient_ GUARDED_BY(mu_);
 };
 
 }  // namespace tally

@@ -1,6 +1,7 @@
 #include "engine/node/scrubber.h"
 
 #include "engine/core/logging.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/storage/rocks_support.h"
 
 namespace tally {
@@ -33,14 +34,14 @@ void Scrubber::stop() {
 }
 
 uint64_t Scrubber::passes() const {
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   return passes_;
 }
 
 void Scrubber::run() {
-  std::unique_lock lock(mu_);
+  tally::UniqueLock lock(mu_);
   for (;;) {
-    cv_.wait_for(lock, options_.interval, [this] { return stop_flag_.load(); });
+    cv_.wait_for(lock.native(), options_.interval, [this] { return stop_flag_.load(); });
     if (stop_flag_) return;
     in_pass_ = true;
     lock.unlock();
@@ -74,7 +75,7 @@ ComponentHealth Scrubber::health() const {
     c.detail = "off (--scrub-interval 0)";
     return c;
   }
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   const std::string pace = pace_text(options_);
   if (!last_) {
     c.detail = std::string(in_pass_ ? "first pass in progress" : "no pass yet") + "; " + pace;

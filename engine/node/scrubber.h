@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/node/node.h"
 #include "engine/node/scrub.h"
 
@@ -53,12 +54,12 @@ class Scrubber {
   Log* const log_;
   const ScrubberOptions options_;
   std::atomic<bool> stop_flag_{false};
-  mutable std::mutex mu_;
+  mutable tally::Mutex mu_;
   std::condition_variable cv_;
-  bool in_pass_ = false;                       // GUARDED_BY(mu_)
-  uint64_t passes_ = 0;                        // GUARDED_BY(mu_)
-  std::optional<ScrubReport> last_;            // GUARDED_BY(mu_): the last finished pass
-  std::chrono::steady_clock::time_point last_end_{};  // GUARDED_BY(mu_)
+  bool in_pass_ GUARDED_BY(mu_) = false;
+  uint64_t passes_ GUARDED_BY(mu_) = 0;
+  std::optional<ScrubReport> last_ GUARDED_BY(mu_);  // the last finished pass
+  std::chrono::steady_clock::time_point last_end_ GUARDED_BY(mu_) = {};
   std::thread thread_;
 };
 

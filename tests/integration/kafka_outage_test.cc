@@ -25,6 +25,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/core/thread_annotations.h"
 #include "engine/log/kafka_log.h"
 #include "tests/fixtures/http_json.h"
 #include "tests/fixtures/broker.h"
@@ -123,9 +124,9 @@ TEST_CASE("broker paused under a steady producer: 503 within the deadline, break
     REQUIRE(outcomes_of(r.json()) == "created created");
   }
 
-  std::mutex mu;
-  std::vector<Answer> answers;  // GUARDED_BY(mu)
-  std::vector<Sample> samples;  // GUARDED_BY(mu)
+  tally::Mutex mu;
+  std::vector<Answer> answers;  // guarded by mu (a local: clang checks members only)
+  std::vector<Sample> samples;  // guarded by mu (a local: clang checks members only)
   std::atomic<bool> stop{false};
   std::atomic<int> next_id{1};
   std::vector<std::jthread> threads;
@@ -135,7 +136,7 @@ TEST_CASE("broker paused under a steady producer: 503 within the deadline, break
       while (!stop) {
         const Answer a = send_transfer(http, std::to_string(100000 + next_id++));
         {
-          std::lock_guard lock(mu);
+          tally::MutexLock lock(mu);
           answers.push_back(a);
         }
         if (a.status != 200) std::this_thread::sleep_for(100ms);
@@ -147,7 +148,7 @@ TEST_CASE("broker paused under a steady producer: 503 within the deadline, break
     while (!stop) {
       const Sample s = sample(http);
       {
-        std::lock_guard lock(mu);
+        tally::MutexLock lock(mu);
         samples.push_back(s);
       }
       std::this_thread::sleep_for(200ms);
@@ -162,7 +163,7 @@ TEST_CASE("broker paused under a steady producer: 503 within the deadline, break
   const auto resumed = Clock::now();
   // Until the breaker closed and /health is ok again, and a little more traffic after.
   auto recovered = [&] {
-    std::lock_guard lock(mu);
+    tally::MutexLock lock(mu);
     return !samples.empty() && samples.back().at > resumed && samples.back().health == "ok" &&
            samples.back().breaker == 0;
   };
@@ -219,7 +220,7 @@ TEST_CASE("broker paused under a steady producer: 503 within the deadline, break
   Clock::time_point opened_at{};
   std::string retrying;
   {
-    std::lock_guard lock(mu);
+    tally::MutexLock lock(mu);
     for (const Sample& s : samples) {
       if (s.at < paused) continue;
       CHECK_MESSAGE(s.health != "down", s.detail);

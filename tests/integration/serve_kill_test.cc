@@ -53,16 +53,17 @@ TEST_CASE("kill -9 of tally serve under load: nothing acknowledged lost, nothing
             return acked >= 600 || std::chrono::steady_clock::now() > deadline;
           }) == 128 + SIGKILL);
   }
-  MESSAGE(traffic.acked.size() << " acknowledged of " << traffic.sent.size() << " sent before the kill");
-  REQUIRE(traffic.acked.size() >= 600);
-  CHECK(traffic.errors.size() == 2);  // both producers lost their connection
-  CHECK(traffic.acked.size() < traffic.sent.size());  // some were in flight
+  const Traffic::Books books = traffic.books();
+  MESSAGE(books.acked.size() << " acknowledged of " << books.sent.size() << " sent before the kill");
+  REQUIRE(books.acked.size() >= 600);
+  CHECK(books.errors.size() == 2);  // both producers lost their connection
+  CHECK(books.acked.size() < books.sent.size());  // some were in flight
 
   Serve serve(data, {"--partitions", std::to_string(kParts)});
   HttpClient client(serve.port());
-  const std::map<uint64_t, std::string> again = resend_all(client, traffic.sent);
+  const std::map<uint64_t, std::string> again = resend_all(client, books.sent);
   int lost = 0;
-  for (const auto& [id, outcome] : traffic.acked) {
+  for (const auto& [id, outcome] : books.acked) {
     const std::string want = outcome == "created" ? "exists" : outcome;
     if (again.at(id) != want) {
       lost++;
@@ -76,7 +77,7 @@ TEST_CASE("kill -9 of tally serve under load: nothing acknowledged lost, nothing
 
   // Every transfer as stored, and the balances they add up to.
   int differ = 0;
-  auto expected = expected_balances(client, traffic, differ);  // account → debits, credits posted
+  auto expected = expected_balances(client, books, differ);  // account → debits, credits posted
   CHECK(differ == 0);
   for (uint32_t p = 0; p < kParts; p++) {
     for (uint64_t m = 1; m <= kMembers; m++) {
@@ -118,8 +119,9 @@ TEST_CASE("tally reconcile on the directory a kill -9 left under cross-partition
             return (acked >= 1000 && now > started + 3s) || now > started + 30s;
           }) == 128 + SIGKILL);
   }
-  MESSAGE(traffic.acked.size() << " acknowledged of " << traffic.sent.size() << " sent before the kill");
-  REQUIRE(traffic.acked.size() >= 1000);
+  const Traffic::Books books = traffic.books();
+  MESSAGE(books.acked.size() << " acknowledged of " << books.sent.size() << " sent before the kill");
+  REQUIRE(books.acked.size() >= 1000);
   const Captured rec = run_captured({tally_bin(), "reconcile", "--data", data}, "", std::chrono::seconds(60));
   INFO(rec.out << rec.err);
   MESSAGE(rec.out.substr(rec.out.size() > 1500 ? rec.out.size() - 1500 : 0));

@@ -31,6 +31,7 @@
 #include <tuple>
 
 #include "engine/core/codec.h"
+#include "engine/core/thread_annotations.h"
 #include "engine/log/embedded_log.h"
 #include "projections/store.h"
 #include "tests/fixtures/http_json.h"
@@ -125,7 +126,7 @@ Round run_round(const std::string& data, uint32_t r, std::mt19937& rng, Traffic&
   Round out;
   uint64_t sent_before, acked_before;
   {
-    std::lock_guard lock(traffic.mu);
+    tally::MutexLock lock(traffic.mu);
     sent_before = traffic.sent.size();
     acked_before = traffic.acked.size();
   }
@@ -142,7 +143,7 @@ Round run_round(const std::string& data, uint32_t r, std::mt19937& rng, Traffic&
                     {2 * r + 1, 2 * r + 2}, [&](size_t) { return std::chrono::steady_clock::now() >= until; });
   }
   {
-    std::lock_guard lock(traffic.mu);
+    tally::MutexLock lock(traffic.mu);
     out.sent = traffic.sent.size() - sent_before;
     out.acked = traffic.acked.size() - acked_before;
   }
@@ -173,16 +174,17 @@ int main(int argc, char** argv) {
                   (unsigned long long)x.replayed, x.seconds);
       std::fflush(stdout);
     }
+    const Traffic::Books books = traffic.books();  // the producers have stopped
     Serve serve(data, {"--partitions", std::to_string(kTrafficPartitions), "--log-level", "error"});
     HttpClient client(serve.port());
-    const auto again = resend_all(client, traffic.sent);
+    const auto again = resend_all(client, books.sent);
     uint64_t lost = 0;
-    for (const auto& [id, outcome] : traffic.acked) {
+    for (const auto& [id, outcome] : books.acked) {
       if (again.at(id) != (outcome == "created" ? "exists" : outcome)) lost++;
     }
     for (int i = 0; i < 3000 && sagas_in_flight(client) != 0; i++) std::this_thread::sleep_for(20ms);
     int differ = 0;
-    auto expected = expected_balances(client, traffic, differ);
+    auto expected = expected_balances(client, books, differ);
     lost += static_cast<uint64_t>(differ);
     uint64_t duplicated = 0;
     for (uint32_t p = 0; p < kTrafficPartitions; p++) {
@@ -195,14 +197,14 @@ int main(int argc, char** argv) {
         }
       }
     }
-    const uint64_t posted = traffic.posted + traffic.sent.size() + kTrafficPartitions * kTrafficMembers;
+    const uint64_t posted = books.posted + books.sent.size() + kTrafficPartitions * kTrafficMembers;
     if (serve.stop() != 0) throw std::runtime_error("the last serve did not stop cleanly");
     const LogCensus c = census(data);
     const uint64_t resent_steps = c.saga_steps - c.distinct_steps.size();
     const uint64_t bound = posted + c.distinct_steps.size() + in_flight;
     const double secs = std::chrono::duration<double>(Clock::now() - started).count();
     std::printf("soak: %u rounds in %.0f s: %zu transfers sent (%llu commands posted, resends included), %zu acknowledged\n",
-                rounds, secs, traffic.sent.size(), (unsigned long long)posted, traffic.acked.size());
+                rounds, secs, books.sent.size(), (unsigned long long)posted, books.acked.size());
     std::printf("soak: lost %llu, duplicated %llu\n", (unsigned long long)lost, (unsigned long long)duplicated);
     std::printf("soak: log %llu commands in %llu records; bound %llu = %llu posted + %zu distinct saga steps + %llu in flight at the kills\n",
                 (unsigned long long)c.commands, (unsigned long long)c.records, (unsigned long long)bound,

@@ -233,7 +233,7 @@ TEST_CASE("1,000 pending transfers across partitions all expire exactly once and
     if (e.outcome == Outcome::expired) expired[e.pending_id]++;
   }
   CHECK(expired.size() == 1000);
-  for (const auto& [id, n] : expired) CHECK_MESSAGE(n == 1, u128_to_string(id));
+  for (const auto& e : expired) CHECK_MESSAGE(e.second == 1, u128_to_string(e.first));  // clang 14 cannot capture a structured binding
   u128 dp = 0, cp = 0, dpo = 0, cpo = 0;
   for (size_t g = 0; g < 8; g++) {
     const Balances d = balances(*node, debit[g]), c = balances(*node, credit[g]);

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/core/thread_annotations.h"
 #include "projections/store.h"
 #include "recovery/sagas.h"
 
@@ -57,10 +58,10 @@ class Run {
 
   std::atomic<size_t> next_{0};
   std::atomic<bool> cancel_{false};
-  std::mutex mu_;
+  tally::Mutex mu_;
   std::condition_variable finished_cv_;
-  size_t workers_finished_ = 0;  // GUARDED_BY(mu_)
-  Status error_;                 // GUARDED_BY(mu_): the first failure
+  size_t workers_finished_ GUARDED_BY(mu_) = 0;
+  Status error_ GUARDED_BY(mu_);  // the first failure
 };
 
 Status Run::open() {
@@ -156,14 +157,14 @@ void Run::work() {
   for (size_t i = next_++; i < pipelines_.size() && !cancel_.load(); i = next_++) {
     const Status s = run_partition(i);
     if (!s.ok()) {
-      std::lock_guard lock(mu_);
+      tally::MutexLock lock(mu_);
       if (error_.ok() || error_.code() == StatusCode::aborted) {
         error_ = s.with_context(where(results_[i].partition));
       }
       cancel_ = true;
     }
   }
-  std::lock_guard lock(mu_);
+  tally::MutexLock lock(mu_);
   workers_finished_++;
   finished_cv_.notify_all();
 }
@@ -187,9 +188,9 @@ Result<Report> Run::execute(const std::function<void(const Progress&)>& on_progr
   std::vector<std::jthread> workers;
   for (size_t j = 0; j < jobs; j++) workers.emplace_back([this] { work(); });
   {
-    std::unique_lock lock(mu_);
+    tally::UniqueLock lock(mu_);
     while (workers_finished_ < jobs) {
-      finished_cv_.wait_for(lock, options_.progress_interval);
+      finished_cv_.wait_for(lock.native(), options_.progress_interval);
       if (on_progress && workers_finished_ < jobs) {
         lock.unlock();
         on_progress(progress(started));
