@@ -49,6 +49,7 @@ void list_modes(std::FILE* out) {
 // is JSON alone (each object carries it as "peak_rss_bytes").
 int with_peak_rss(const BenchMode& m, const Args& args) {
   const int rc = m.run(args);
+  if (rc != 0) return rc;  // a refused or failed run: its error alone
   const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
   std::fprintf(json ? stderr : stdout, "peak RSS: %.1f MiB (the process's high-water mark)\n",
                static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0));
