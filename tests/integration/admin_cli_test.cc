@@ -5,6 +5,8 @@
 // live store differs from its log is refused.
 #include <doctest/doctest.h>
 
+#include <boost/json.hpp>
+
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -94,6 +96,16 @@ TEST_CASE("replay --switch-in rebuilds inside serve while it serves; a checkpoin
   CHECK(queries.load() > 10);
   INFO(checkpoint.body);
   CHECK(checkpoint.status == 200);
+  // --json: the serve's answer and the counts, as one object on stdout.
+  const Captured again =
+      run_tally({"replay", "--switch-in", "--http", serve.address(), "--partition", std::to_string(p7), "--json"});
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  const boost::json::object j = boost::json::parse(again.out).as_object();
+  CHECK(j.at("switched").to_number<uint64_t>() == 1);
+  CHECK(j.at("total").to_number<uint64_t>() == 1);
+  CHECK(j.at("partitions").as_array().at(0).at("partition").to_number<uint64_t>() == p7);
+  CHECK(j.at("partitions").as_array().at(0).at("switched").as_bool());
   REQUIRE(serve.stop() == 0);
 
   // The data directory (now links to the rebuilt stores) and the checkpoint
