@@ -6,7 +6,7 @@
 #include "bench/figures.h"
 #include "engine/core/clock.h"
 #include "engine/core/partitioner.h"
-#include "projections/records.h"
+#include "recovery/saga_status.h"
 
 namespace tally::bench {
 namespace {
@@ -17,17 +17,10 @@ namespace {
 constexpr size_t kActive = 128;
 
 
-// Whether some store holds a saga deadline timer: every saga in flight has
-// one (recovery/saga_status.h, count_sagas).
 bool any_in_flight(const Node& node) {
   for (uint32_t p = 0; p < node.partition_count(); p++) {
-    bool found = false;
-    auto n = node.store(Partition{p}).scan("W", "X", false, 0, [&](std::string_view key, std::string_view value) {
-      Result<Timer> t = decode_timer(key, value);
-      found = !t.ok() || t->kind == TimerKind::saga_deadline;
-      return !found;
-    });
-    if (!n.ok() || found) return true;
+    const Result<bool> any = any_saga_in_flight(node.store(Partition{p}));
+    if (!any.ok() || *any) return true;
   }
   return false;
 }

@@ -85,7 +85,7 @@ struct RelayDeps {
 };
 
 struct RelayStats {
-  uint64_t relayed = 0;         // entries appended and removed
+  uint64_t relayed = 0;         // entries appended (the progress R passed them)
   uint64_t appends = 0;         // successful appends
   uint64_t append_failures = 0;
   uint64_t stuck = 0;           // entries stuck now
@@ -95,7 +95,7 @@ struct RelayStats {
 
 struct RelayTickReport {
   size_t read = 0;      // entries read
-  size_t relayed = 0;   // entries appended and removed
+  size_t relayed = 0;   // entries appended (the progress R passed them)
   size_t records = 0;   // records appended
   bool failed = false;
 };

@@ -1,5 +1,6 @@
 #include "recovery/saga_status.h"
 
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -43,24 +44,47 @@ Result<std::optional<SagaStatus>> find_saga(std::span<const PartitionStore* cons
   return std::optional<SagaStatus>();
 }
 
-Result<SagaCounts> count_sagas(const PartitionStore& store, size_t max_scan, std::vector<Saga>* stuck,
-                               size_t stuck_limit) {
-  // Every in-flight saga has exactly one saga_deadline timer (set when it
-  // starts, moved by each timeout, cleared when it settles): the timer
-  // index is the in-flight index.
-  std::vector<TransferId> ids;
+namespace {
+
+// Every in-flight saga has exactly one saga_deadline timer (set when it
+// starts, moved by each timeout, cleared when it settles): the timer index
+// is the in-flight index. Calls `fn(saga id)` for each, in deadline order,
+// until it returns false, reading at most `limit` timers (0: no limit);
+// returns how many timers were read.
+Result<size_t> scan_saga_deadlines(const PartitionStore& store, size_t limit,
+                                   const std::function<bool(TransferId)>& fn) {
   Status bad;
-  TALLY_ASSIGN_OR_RETURN(size_t keys, store.scan("W", "X", false, max_scan + 1,
+  TALLY_ASSIGN_OR_RETURN(size_t keys, store.scan("W", "X", false, limit,
                                                  [&](std::string_view key, std::string_view value) {
                                                    Result<Timer> t = decode_timer(key, value);
                                                    if (!t.ok()) {
                                                      bad = t.status();
                                                      return false;
                                                    }
-                                                   if (t->kind == TimerKind::saga_deadline) ids.emplace_back(t->id);
-                                                   return true;
+                                                   return t->kind != TimerKind::saga_deadline || fn(TransferId(t->id));
                                                  }));
   TALLY_RETURN_IF_ERROR(bad);
+  return keys;
+}
+
+}  // namespace
+
+Result<bool> any_saga_in_flight(const PartitionStore& store) {
+  bool found = false;
+  TALLY_RETURN_IF_ERROR(scan_saga_deadlines(store, 0, [&](TransferId) {
+                          found = true;
+                          return false;
+                        }).status());
+  return found;
+}
+
+Result<SagaCounts> count_sagas(const PartitionStore& store, size_t max_scan, std::vector<Saga>* stuck,
+                               size_t stuck_limit) {
+  std::vector<TransferId> ids;
+  TALLY_ASSIGN_OR_RETURN(size_t keys, scan_saga_deadlines(store, max_scan + 1, [&](TransferId id) {
+                           ids.push_back(id);
+                           return true;
+                         }));
   SagaCounts c;
   c.truncated = keys > max_scan;
   if (ids.size() > max_scan) ids.resize(max_scan);

@@ -49,6 +49,10 @@ struct SagaCounts {
 Result<SagaCounts> count_sagas(const PartitionStore& store, size_t max_scan,
                                std::vector<Saga>* stuck = nullptr, size_t stuck_limit = 0);
 
+// Whether `store` holds a saga in flight (a saga_deadline timer); stops at
+// the first one.
+Result<bool> any_saga_in_flight(const PartitionStore& store);
+
 // The transit accounts stored in `store`, in id order (at most
 // partition_count × ledgers in use of them, so no paging).
 Result<std::vector<Account>> transit_accounts(const PartitionStore& store);
