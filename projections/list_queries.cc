@@ -96,6 +96,16 @@ Status visit_index(const PartitionStore& store, char tag, IndexTerm term, Timest
   return bad;
 }
 
+// A store written before the indexes and not yet opened read-write since
+// (store_index.h) has none: say so rather than list nothing.
+Status require_indexes(const PartitionStore& store) {
+  TALLY_ASSIGN_OR_RETURN(std::optional<std::string> marker, store.get(kIndexMarker));
+  if (marker) return Status::Ok();
+  return Status::FailedPrecondition("partition " + std::to_string(store.options().partition.value) +
+                                    " has no list indexes yet: its store was written before them; they "
+                                    "are built once when tally serve opens it (docs/queries.md)");
+}
+
 // Adds `item` to the page unless it is full; a full page that finds one
 // more sets the cursor and stops the walk.
 template <class T>
@@ -115,6 +125,7 @@ Result<ListPage<Account>> list_accounts(const PartitionStore& store, const ListF
   TALLY_ASSIGN_OR_RETURN(auto range, walk_range(filter, limit, after));
   ListPage<Account> page;
   if (!range) return page;
+  TALLY_RETURN_IF_ERROR(require_indexes(store));
   TALLY_RETURN_IF_ERROR(visit_index(
       store, kAccountIndexTag, chosen_term(filter), range->first, range->second,
       [&](const IndexBlock::Entry& e) -> Result<bool> {
@@ -150,6 +161,7 @@ Result<ListPage<Transfer>> list_transfers(const PartitionStore& store, const Tra
     TALLY_RETURN_IF_ERROR(bad);
     return page;
   }
+  TALLY_RETURN_IF_ERROR(require_indexes(store));
   TALLY_RETURN_IF_ERROR(visit_index(store, kTransferIndexTag, chosen_term(filter), range->first, range->second,
                                     [&](const IndexBlock::Entry& e) { return visit(TransferId(e.id), e.timestamp); }));
   return page;

@@ -44,7 +44,10 @@ struct ListPage {
   std::optional<Timestamp> next;   // cursor: the last item's timestamp, when more may follow
 };
 
-// invalid_argument for a limit outside 1..kMaxPageSize or from > to.
+// invalid_argument for a limit outside 1..kMaxPageSize or from > to;
+// failed_precondition for a store without the indexes (one written before
+// them, opened read-only before a writer built them; the transfers of one
+// account need none: they come from its history).
 Result<ListPage<Account>> list_accounts(const PartitionStore& store, const ListFilter& filter,
                                         size_t limit, std::optional<Timestamp> after);
 Result<ListPage<Transfer>> list_transfers(const PartitionStore& store, const TransferFilter& filter,

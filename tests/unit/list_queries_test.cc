@@ -262,6 +262,15 @@ TEST_CASE("a store written before the indexes gets them once when it opens") {
     auto ro = PartitionStore::open(o);
     REQUIRE(ro.ok());
     CHECK(count_keys(**ro, kTransferIndexTag) == 0);
+    // Read-only, nothing builds them: the lists say so; one account's
+    // transfers come from its history and still answer.
+    auto refused = list_transfers(**ro, {}, 10, std::nullopt);
+    CHECK(refused.status().code() == StatusCode::failed_precondition);
+    CHECK(refused.status().message().find("no list indexes yet") != std::string::npos);
+    CHECK(list_accounts(**ro, {}, 10, std::nullopt).status().code() == StatusCode::failed_precondition);
+    auto by_account = list_transfers(**ro, {.account = AccountId(kA)}, 10, std::nullopt);
+    REQUIRE(by_account.ok());
+    CHECK(by_account->items.size() == 10);
   }
   auto node = start(dir.path());
   TransferFilter f;
