@@ -43,8 +43,8 @@ Result<std::string> block_at_or_before(const PartitionStore& store, AccountId ac
   return found;
 }
 
-// Visits the account's history entries with timestamps in [lo, hi], in
-// time order (or reversed), until `fn` returns false.
+}  // namespace
+
 Status visit_history(const PartitionStore& store, AccountId account, Timestamp lo, Timestamp hi,
                      bool descending,
                      const std::function<bool(const HistoryBlock::Entry&)>& fn) {
@@ -77,8 +77,6 @@ Status visit_history(const PartitionStore& store, AccountId account, Timestamp l
   }
   return bad;
 }
-
-}  // namespace
 
 Result<HistoryPage> account_history(const PartitionStore& store, const HistoryQuery& q) {
   TALLY_RETURN_IF_ERROR(check_limit(q.limit));

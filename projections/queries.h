@@ -3,6 +3,7 @@
 // RocksDB view per key or scan.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,12 @@ struct HistoryPage {
 // The changes to an account, oldest or newest first, within [from, to].
 // not_found if the account does not exist (or was rejected).
 Result<HistoryPage> account_history(const PartitionStore& store, const HistoryQuery& query);
+
+// Visits `account`'s history entries with timestamps in [lo, hi], in time
+// order (or reversed), until `fn` returns false; reads only the blocks
+// that overlap the range.
+Status visit_history(const PartitionStore& store, AccountId account, Timestamp lo, Timestamp hi,
+                     bool descending, const std::function<bool(const HistoryBlock::Entry&)>& fn);
 
 // An account's balances as of log time `at` (after every change with
 // timestamp <= at). failed_precondition if the account lacks the `history`

@@ -18,6 +18,9 @@
 //   'Q' seq(8)                          OutboxEntry awaiting the relay
 //   'E' offset(8)                       QuarantinedRecord
 //   "R"                                 relay progress (operational, not digested)
+//   'I' field(1) value(16) first ts(8)  IndexBlock of accounts  } the list indexes
+//   'X' field(1) value(16) first ts(8)  IndexBlock of transfers } (projections/list_index.h,
+//   "N"                                 (empty): the indexes are built } docs/queries.md)
 // Values are little-endian fixed-width fields after a version byte (1).
 // Transfers are written in version 2 (records.cc: the fields every
 // transfer has, then a mask of the optional ones that are stored); version

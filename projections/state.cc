@@ -44,6 +44,7 @@ void PartitionState::insert_account(const Account& account) {
   (void)inserted;
   if (scope_) scope_->undo.emplace_back(std::pair{account.id, std::optional<Account>()});
   mark(changes_.accounts, dirty_accounts_, account.id);
+  changes_.created_accounts.push_back(account.id);
 }
 
 const Transfer* PartitionState::find_transfer(TransferId id) const { return transfers_.find(id); }
@@ -62,6 +63,7 @@ void PartitionState::insert_transfer(const Transfer& transfer) {
   transfers_.insert(transfer, /*marked=*/true);
   if (scope_) scope_->undo.emplace_back(std::pair{transfer.id, std::optional<Transfer>()});
   changes_.transfers.push_back(transfer.id);
+  changes_.created_transfers.push_back(transfer.id);
 }
 
 const Saga* PartitionState::find_saga(TransferId id) const {
@@ -112,7 +114,8 @@ void PartitionState::add_outbox(Partition target, const Command& command) {
 void PartitionState::begin_scope() {
   assert(!scope_);
   scope_ = Scope{{}, changes_.history.size(), changes_.timers.size(), changes_.outbox.size(),
-                 next_outbox_seq_};
+                 next_outbox_seq_, changes_.created_accounts.size(),
+                 changes_.created_transfers.size()};
 }
 
 void PartitionState::commit_scope() {
@@ -157,6 +160,8 @@ void PartitionState::rollback_scope() {
   changes_.history.resize(scope_->history);
   changes_.timers.resize(scope_->timers);
   changes_.outbox.resize(scope_->outbox);
+  changes_.created_accounts.resize(scope_->created_accounts);
+  changes_.created_transfers.resize(scope_->created_transfers);
   next_outbox_seq_ = scope_->outbox_seq;
   // Ids stay in the change lists; the writer writes what the maps hold now
   // and skips ids that are gone, which is correct for restored values.
@@ -175,6 +180,8 @@ void PartitionState::clear_changes() {
   changes_.history.clear();
   changes_.timers.clear();
   changes_.outbox.clear();
+  changes_.created_accounts.clear();
+  changes_.created_transfers.clear();
   dirty_accounts_.clear();
   dirty_sagas_.clear();
 }

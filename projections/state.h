@@ -41,9 +41,14 @@ struct ChangeSet {
   };
   std::vector<TimerOp> timers;
   std::vector<OutboxEntry> outbox;
+  // Inserted (new) accounts and transfers, in order, for the list indexes
+  // (projections/list_index.h); a rolled-back scope's are dropped.
+  std::vector<AccountId> created_accounts;
+  std::vector<TransferId> created_transfers;
   bool empty() const {
     return accounts.empty() && transfers.empty() && sagas.empty() && legs.empty() &&
-           history.empty() && timers.empty() && outbox.empty();
+           history.empty() && timers.empty() && outbox.empty() && created_accounts.empty() &&
+           created_transfers.empty();
   }
 };
 
@@ -138,6 +143,7 @@ class PartitionState {
     std::vector<Undo> undo;
     size_t history, timers, outbox;
     uint64_t outbox_seq;
+    size_t created_accounts = 0, created_transfers = 0;
   };
 
   template <class Id>

@@ -21,6 +21,8 @@
 #include "engine/core/bytes.h"
 #include "engine/core/thread_annotations.h"
 #include "engine/storage/rocks_support.h"
+#include "projections/list_index.h"
+#include "projections/store_index.h"
 
 namespace tally {
 namespace {
@@ -45,7 +47,8 @@ class HintPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "tally.HintPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    const size_t n = (!key.empty() && key[0] == 'H' && key.size() >= 17) ? 17 : 1;
+    size_t n = (!key.empty() && key[0] == 'H' && key.size() >= 17) ? 17 : 1;
+    if (is_index_key(std::string_view(key.data(), key.size()))) n = 18;  // tag + field + value
     return rocksdb::Slice(key.data(), std::min(n, key.size()));
   }
   bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
@@ -148,6 +151,30 @@ struct StoreBatch::Impl {
   size_t history_used = 0;
   std::unordered_map<AccountId, uint32_t> history_slot;
   void emit_history(Bucket& b);
+  // The list indexes (projections/list_index.h), gathered the same way:
+  // one bucket per (tag, term) per commit, first-touch order.
+  struct IndexBucket {
+    char tag = 0;
+    IndexTerm term;
+    IndexBlock block;
+  };
+  struct TermKey {
+    char tag;
+    IndexTerm term;
+    bool operator==(const TermKey&) const = default;
+  };
+  struct TermHash {
+    size_t operator()(const TermKey& k) const {
+      return std::hash<uint64_t>()(u128_lo(k.term.value) ^ (u128_hi(k.term.value) * 31)) ^ (size_t{static_cast<uint8_t>(k.tag)} << 8) ^
+             (size_t{static_cast<uint8_t>(k.term.field)} * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  std::vector<IndexBucket> index;
+  size_t index_used = 0;
+  std::unordered_map<TermKey, uint32_t, TermHash> index_slot;
+  void add_index(char tag, const IndexTerms& terms, Timestamp ts, u128 id);
+  void emit_index(IndexBucket& b);
+  void finish_index();
   // The greatest transfer id this batch writes (0: none); see
   // PartitionStore::Impl::max_transfer.
   u128 max_transfer = 0;
@@ -174,6 +201,41 @@ void StoreBatch::clear() {
   for (size_t i = 0; i < impl_->history_used; i++) impl_->history[i].block.entries.clear();
   impl_->history_used = 0;
   impl_->history_slot.clear();
+  for (size_t i = 0; i < impl_->index_used; i++) impl_->index[i].block.entries.clear();
+  impl_->index_used = 0;
+  impl_->index_slot.clear();
+}
+
+void StoreBatch::Impl::add_index(char tag, const IndexTerms& terms, Timestamp ts, u128 id) {
+  for (const IndexTerm& term : terms) {
+    auto [it, fresh] = index_slot.try_emplace(TermKey{tag, term}, static_cast<uint32_t>(index_used));
+    if (fresh) {
+      if (index_used == index.size()) index.emplace_back();
+      index[index_used].tag = tag;
+      index[index_used++].term = term;
+    }
+    IndexBucket& b = index[it->second];
+    // Records are created in time order, so a bucket's entries ascend.
+    assert(b.block.entries.empty() || b.block.entries.back().timestamp < ts);
+    b.block.entries.push_back({ts, id});
+    if (b.block.entries.size() == kIndexBlockEntries) emit_index(b);
+  }
+}
+
+void StoreBatch::Impl::emit_index(IndexBucket& b) {
+  assert(!b.block.entries.empty());
+  const std::string k = keys::index(b.tag, b.term, b.block.entries.front().timestamp);
+  encode_to(value, b.block);
+  wb.Put(k, value);
+  b.block.entries.clear();
+}
+
+void StoreBatch::Impl::finish_index() {
+  for (size_t i = 0; i < index_used; i++) {
+    if (!index[i].block.entries.empty()) emit_index(index[i]);
+  }
+  index_used = 0;
+  index_slot.clear();
 }
 
 void StoreBatch::Impl::emit_history(Bucket& b) {
@@ -230,6 +292,18 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     b.block.entries.push_back({h.timestamp, h.transfer, h.has_balances, h.balances});
     if (b.block.entries.size() == kHistoryBlockEntries) impl_->emit_history(b);
   }
+  // The list indexes: what the record created, as it stands after the
+  // record (a rejection or a rolled-back insert is not indexed).
+  for (AccountId id : c.created_accounts) {
+    if (const Account* a = state.find_account(id)) {
+      impl_->add_index(kAccountIndexTag, index_terms(*a), a->timestamp, id.value());
+    }
+  }
+  for (TransferId id : c.created_transfers) {
+    if (const Transfer* t = state.find_transfer(id)) {
+      impl_->add_index(kTransferIndexTag, index_terms(*t), t->timestamp, id.value());
+    }
+  }
   std::string routing(16, '\0');
   for (const ChangeSet::TimerOp& op : c.timers) {
     if (op.set) {
@@ -264,6 +338,7 @@ void StoreBatch::finish_changes(const PartitionState& state) {
   }
   impl_->history_used = 0;
   impl_->history_slot.clear();
+  impl_->finish_index();
 }
 
 void StoreBatch::stage_outcomes(Offset offset, const OffsetOutcomes& outcomes) {
@@ -364,6 +439,7 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
     rocksdb::WriteOptions wo;
     wo.sync = true;
     TALLY_RETURN_IF_ERROR(from_rocks(raw->Put(wo, keys::kMeta, encode(m)), "creating " + options.dir));
+    TALLY_RETURN_IF_ERROR(ensure_list_indexes(*raw, options.dir, /*created=*/true));
     return store;
   }
   TALLY_RETURN_IF_ERROR(from_rocks(g, "reading " + options.dir));
@@ -374,7 +450,10 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
         " of " + std::to_string(m.partition_count) + ", not " +
         std::to_string(options.partition.value) + " of " + std::to_string(options.partition_count));
   }
-  if (!options.read_only) TALLY_RETURN_IF_ERROR(drop_retired_index(*raw, options.dir));
+  if (!options.read_only) {
+    TALLY_RETURN_IF_ERROR(drop_retired_index(*raw, options.dir));
+    TALLY_RETURN_IF_ERROR(ensure_list_indexes(*raw, options.dir, /*created=*/false));
+  }
   return store;
 }
 

@@ -31,6 +31,16 @@ Result<std::optional<SagaStatus>> Backend::saga(TransferId) {
   return Status::FailedPrecondition("this backend keeps no sagas");
 }
 
+Result<ListPage<Account>> Backend::list_accounts(Partition, const ListFilter&, size_t,
+                                                 std::optional<Timestamp>) {
+  return Status::FailedPrecondition("this backend keeps no stores to list");
+}
+
+Result<ListPage<Transfer>> Backend::list_transfers(Partition, const TransferFilter&, size_t,
+                                                   std::optional<Timestamp>) {
+  return Status::FailedPrecondition("this backend keeps no stores to list");
+}
+
 Result<std::vector<Account>> Backend::transit(Partition) {
   return Status::FailedPrecondition("this backend keeps no transit accounts");
 }

@@ -15,6 +15,7 @@
 #include "engine/core/command.h"
 #include "engine/core/status.h"
 #include "engine/node/node.h"
+#include "projections/list_queries.h"
 #include "projections/queries.h"
 #include "projections/store.h"
 #include "recovery/saga_status.h"
@@ -67,6 +68,13 @@ class Backend {
   // Still-pending transfers of one partition, in id order after `after`.
   virtual Result<std::vector<Transfer>> pending(Partition p, size_t limit,
                                                 std::optional<TransferId> after) = 0;
+  // List queries on one partition's store (projections/list_queries.h);
+  // an empty page for a partition not served here. By default:
+  // failed_precondition (a backend without stores).
+  virtual Result<ListPage<Account>> list_accounts(Partition p, const ListFilter& filter, size_t limit,
+                                                  std::optional<Timestamp> after);
+  virtual Result<ListPage<Transfer>> list_transfers(Partition p, const TransferFilter& filter,
+                                                    size_t limit, std::optional<Timestamp> after);
   // The outcomes of an applied record; nullopt if it was quarantined.
   virtual Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) = 0;
   virtual Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) = 0;

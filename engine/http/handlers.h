@@ -50,6 +50,9 @@ Response get_transfer(Backend& backend, const RouteArgs& args);
 Response get_history(Backend& backend, const RouteArgs& args);
 Response get_balance(Backend& backend, const RouteArgs& args);
 Response get_pending(Backend& backend, const RouteArgs& args);
+// List queries (handlers_lists.cc; docs/queries.md).
+Response get_accounts_list(Backend& backend, const RouteArgs& args);
+Response get_transfers_list(Backend& backend, const RouteArgs& args);
 Response get_offset(Backend& backend, const RouteArgs& args);
 Response get_health(Backend& backend, const RouteArgs& args);
 Response get_stuck(Backend& backend, const RouteArgs& args);

@@ -57,6 +57,18 @@ Result<std::vector<Transfer>> NodeBackend::pending(Partition p, size_t limit,
   return pending_transfers(*node_.store_ref(p), limit, after);
 }
 
+Result<ListPage<Account>> NodeBackend::list_accounts(Partition p, const ListFilter& filter, size_t limit,
+                                                     std::optional<Timestamp> after) {
+  if (!node_.owns(p)) return ListPage<Account>();
+  return tally::list_accounts(*node_.store_ref(p), filter, limit, after);
+}
+
+Result<ListPage<Transfer>> NodeBackend::list_transfers(Partition p, const TransferFilter& filter,
+                                                       size_t limit, std::optional<Timestamp> after) {
+  if (!node_.owns(p)) return ListPage<Transfer>();
+  return tally::list_transfers(*node_.store_ref(p), filter, limit, after);
+}
+
 HealthReport NodeBackend::health() {
   HealthReport r = node_.health();
   for (const auto& extra : extra_health_) {

@@ -47,6 +47,10 @@ class NodeBackend final : public Backend {
   // Empty for a partition the node does not own (the answer says where it is).
   Result<std::vector<Transfer>> pending(Partition p, size_t limit,
                                         std::optional<TransferId> after) override;
+  Result<ListPage<Account>> list_accounts(Partition p, const ListFilter& filter, size_t limit,
+                                          std::optional<Timestamp> after) override;
+  Result<ListPage<Transfer>> list_transfers(Partition p, const TransferFilter& filter, size_t limit,
+                                            std::optional<Timestamp> after) override;
   Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) override;
   Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) override;
   // Sagas and transit accounts of the owned partitions (a saga whose

@@ -26,6 +26,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/transfers/{id}", get_transfer, Scope::search},
     {"GET", "/v1/offsets/{partition}/{offset}", get_offset, Scope::partition},
     {"GET", "/v1/pending", get_pending, Scope::every},
+    // List queries (handlers_lists.cc).
+    {"GET", "/v1/accounts", get_accounts_list, Scope::every},
+    {"GET", "/v1/transfers", get_transfers_list, Scope::every},
     {"GET", "/v1/stuck", get_stuck, Scope::every},
     {"GET", "/v1/sagas/{id}", get_saga, Scope::search},
     {"GET", "/v1/transit", get_transit, Scope::every},

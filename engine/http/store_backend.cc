@@ -88,6 +88,16 @@ Result<std::vector<Transfer>> StoreBackend::pending(Partition p, size_t limit,
   return pending_transfers(*stores_.at(p.value), limit, after);
 }
 
+Result<ListPage<Account>> StoreBackend::list_accounts(Partition p, const ListFilter& filter, size_t limit,
+                                                      std::optional<Timestamp> after) {
+  return tally::list_accounts(*stores_.at(p.value), filter, limit, after);
+}
+
+Result<ListPage<Transfer>> StoreBackend::list_transfers(Partition p, const TransferFilter& filter,
+                                                        size_t limit, std::optional<Timestamp> after) {
+  return tally::list_transfers(*stores_.at(p.value), filter, limit, after);
+}
+
 Result<std::optional<OffsetOutcomes>> StoreBackend::outcomes(Partition p, Offset o) {
   return stores_.at(p.value)->outcomes(o);
 }

@@ -32,6 +32,10 @@ class StoreBackend final : public Backend {
   Result<Balances> balance_at(AccountId id, Timestamp at) override;
   Result<std::vector<Transfer>> pending(Partition p, size_t limit,
                                         std::optional<TransferId> after) override;
+  Result<ListPage<Account>> list_accounts(Partition p, const ListFilter& filter, size_t limit,
+                                          std::optional<Timestamp> after) override;
+  Result<ListPage<Transfer>> list_transfers(Partition p, const TransferFilter& filter, size_t limit,
+                                            std::optional<Timestamp> after) override;
   Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) override;
   Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) override;
   Result<std::optional<SagaStatus>> saga(TransferId id) override;

@@ -6,6 +6,7 @@
 
 #include "engine/core/partitioner.h"
 #include "engine/log/embedded_log.h"
+#include "projections/list_index.h"
 #include "recovery/transit.h"
 #include "tests/fixtures/ledger_scenario.h"
 #include "tests/fixtures/store_edit.h"
@@ -174,4 +175,30 @@ TEST_CASE("a transfer id stored in two partitions is named with both; a saga's c
   }
   CHECK(named == 1);  // the sagas (source and credit leg share an id) are not named
   CHECK_FALSE(has(r, "transfer_id_in_two_partitions", ids.saga_completed.str()));
+}
+
+TEST_CASE("a list index entry lost, or one listed under a term no record has, is an index_mismatch") {
+  TempDir dir;
+  const ScenarioIds ids = build_scenario(dir.sub("data"), 5);
+  const Partition home = partition_of(ids.a, kScenarioPartitions);
+  edit_store(dir.sub("data"), home, kScenarioPartitions, [&](PartitionStore& s, StoreBatch& b) {
+    // Drop the first block of the index of every created transfer.
+    const std::string prefix = keys::index_prefix(kTransferIndexTag, {IndexField::all, 0});
+    bool done = false;
+    REQUIRE(s.scan(prefix, prefix + std::string(8, '\xff'), false, 1, [&](std::string_view k, std::string_view v) {
+               REQUIRE(decode_index(v).ok());
+               b.remove(std::string(k));
+               done = true;
+               return false;
+             }).ok());
+    REQUIRE(done);
+    // And list an account under a code none has.
+    b.put(keys::index(kAccountIndexTag, {IndexField::code, 999}, Timestamp{1}),
+          encode(IndexBlock{{{Timestamp{1}, ids.a.value()}}}));
+  });
+  const reconcile::Report r = check(dir.sub("data"));
+  INFO(reconcile::render_text(r));
+  CHECK(has(r, "index_mismatch", "transfers by all 0"));
+  CHECK(has(r, "index_mismatch", "accounts by code 999"));
+  CHECK_FALSE(has(r, "index_mismatch", "transfers by ledger 1"));
 }

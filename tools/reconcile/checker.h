@@ -12,10 +12,12 @@
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "engine/log/log.h"
+#include "projections/list_index.h"
 #include "projections/records.h"
 #include "projections/store.h"
 #include "tools/reconcile/reconcile.h"
@@ -156,6 +158,15 @@ class PartitionChecker {
   Status scan_history();
   Status examine_history(AccountFacts& a);
   Result<uint64_t> allowed_entries(const Transfer& t) const;
+  // index_check.cc
+  struct IndexTally {
+    uint64_t count = 0;
+    uint64_t hash = 0;  // sum of the entries' hashes
+  };
+  using IndexTermKey = std::tuple<char, uint8_t, u128>;  // tag, field, value
+  template <class Record>
+  void expect_index(char tag, const Record& r);
+  Status check_indexes();
   // account_check.cc
   void check_accounts();
   void check_balances(const AccountFacts& a);
@@ -178,6 +189,7 @@ class PartitionChecker {
   std::vector<std::pair<uint64_t, uint32_t>> outcome_counts_;  // (offset, outcomes)
   std::vector<uint64_t> quarantined_;                           // offsets
   std::unordered_set<TransferId> missing_reported_;             // missing_transfer, once each
+  std::map<IndexTermKey, IndexTally> index_expected_;           // what the records imply
 };
 
 // Transit account `id` of partition `own`: its peer partition, or nullopt

@@ -57,6 +57,7 @@ Status PartitionChecker::run(const std::string& store_dir, PartitionFacts& facts
   TALLY_RETURN_IF_ERROR(load_sagas());
   TALLY_RETURN_IF_ERROR(scan_transfers());
   TALLY_RETURN_IF_ERROR(scan_history());
+  TALLY_RETURN_IF_ERROR(check_indexes());
   TALLY_RETURN_IF_ERROR(load_legs());
   check_accounts();
   return check_log();
@@ -108,6 +109,7 @@ Status PartitionChecker::load_accounts() {
       return true;
     }
     facts_->stats.accounts++;
+    expect_index(kAccountIndexTag, *a);
     if (auto peer = transit_peer(a->id, partition_, a->ledger, partition_count_)) {
       facts_->transits.push_back({*peer, a->ledger, a->balances});
     }

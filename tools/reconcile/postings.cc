@@ -29,6 +29,7 @@ Status PartitionChecker::scan_transfers() {
       return true;
     }
     facts_->stats.transfers++;
+    expect_index(kTransferIndexTag, *t);
     if (t->kind != TransferKind::saga_credit) facts_->producer_ids.push_back(t->id);
     posting(*t);
     return true;

@@ -36,6 +36,9 @@
 //                         before transfer ids routed like account ids
 //                         (docs/design.md "One transfer id, one partition");
 //                         checked beside a running node too
+//   index_mismatch        a list index ('I', 'X') lists other entries than
+//                         the created accounts and transfers imply
+//                         (docs/queries.md)
 //   transit_imbalance     transit accounts of a partition pair do not net to
 //                         zero apart from the sagas still in flight
 //   store_unreadable      a record that does not decode

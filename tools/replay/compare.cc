@@ -9,6 +9,7 @@
 #include "engine/core/bytes.h"
 #include "engine/core/u128.h"
 #include "engine/storage/rocks_support.h"
+#include "projections/list_index.h"
 #include "projections/records.h"
 #include "recovery/relay.h"
 
@@ -76,6 +77,19 @@ class Cursor {
       }
       return;
     }
+    if (is_index_key(key)) {
+      auto block = decode_index(value);
+      if (!block.ok()) {
+        error_ = block.status().with_context(describe_key(key));
+        return;
+      }
+      for (const IndexBlock::Entry& e : block->entries) {
+        std::string k(key.substr(0, 18));
+        append_be64(k, e.timestamp.ns);
+        queue_.push_back({std::move(k), encode(IndexBlock{std::vector<IndexBlock::Entry>{e}})});
+      }
+      return;
+    }
     queue_.push_back({std::string(key), std::string(value)});
   }
 
@@ -109,6 +123,12 @@ std::string describe_key(std::string_view key) {
     case 'A': return "account " + id_at(key, 1);
     case 'T': return "transfer " + id_at(key, 1);
     case 'P': return "the pending index entry of transfer " + id_at(key, 1);
+    case 'I':
+    case 'X':
+      return std::string(key[0] == 'I' ? "an account" : "a transfer") + " index entry (field " +
+             (key.size() >= 2 ? std::to_string(static_cast<uint8_t>(key[1])) : std::string("?")) + ", value " +
+             id_at(key, 2) + ") at timestamp " + u64_at(key, 18);
+    case 'N': return "the list index marker";
     case 'H': return "a history entry of account " + id_at(key, 1) + " at timestamp " + u64_at(key, 17);
     case 'O': return "the outcomes of offset " + u64_at(key, 1);
     case 'S': return "saga " + id_at(key, 1);

@@ -2,6 +2,7 @@
 // running `tally serve` (--http) or from a data directory's stores opened
 // read-only (--data). Both paths go through the same router
 // (engine/http/router.h), so answers, JSON and error messages are the same.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -23,6 +24,10 @@ constexpr char kUsage[] =
     "tally query account ID | transfer ID | balance ID --at TIME_NS | offset PARTITION OFFSET\n"
     "            | history ID [--limit N] [--cursor C] [--order asc|desc] [--from T] [--to T]\n"
     "            | pending [--limit N] [--cursor C] | stuck [--limit N]\n"
+    "            | accounts [--ledger L] [--code C] [--user-data-128 U] [--user-data-64 U]\n"
+    "                [--user-data-32 U] [--from T] [--to T] [--limit N] [--cursor C]\n"
+    "            | transfers [--account ID [--side debit|credit|either]] [--pending true|false]\n"
+    "                [the filters of accounts] [--limit N] [--cursor C]   (docs/queries.md)\n"
     "            | saga ID | transit [--partition P]\n"
     "            (--http ADDR | --data DIR) [--json]\n\n"
     "--http asks a running `tally serve`: it sees everything applied so far.\n"
@@ -47,15 +52,20 @@ const std::map<std::string, QueryShape, std::less<>> kQueries = {
     {"stuck", {0, {"limit"}}},
     {"saga", {1, {}}},
     {"transit", {0, {"partition"}}},
+    {"accounts", {0, {"limit", "cursor", "ledger", "code", "user-data-128", "user-data-64", "user-data-32", "from", "to"}}},
+    {"transfers", {0, {"limit", "cursor", "account", "side", "ledger", "code", "user-data-128", "user-data-64",
+                       "user-data-32", "from", "to", "pending"}}},
 };
-const std::vector<std::string> kParamOptions = {"limit", "cursor", "order", "from",
-                                                "to", "at", "wait-ms", "partition"};
+const std::vector<std::string> kParamOptions = {"limit", "cursor", "order", "from", "to", "at", "wait-ms",
+                                                "partition", "account", "side", "ledger", "code",
+                                                "user-data-128", "user-data-64", "user-data-32", "pending"};
 
 // The API target for the query the words and options name.
 std::string target_of(const std::vector<std::string>& words, const po::variables_map& vm) {
   if (words.empty()) {
     throw UsageError(
-        "which query? account, transfer, history, balance, pending, offset, stuck, saga or transit");
+        "which query? account, transfer, history, balance, pending, accounts, transfers, offset, stuck, saga "
+        "or transit");
   }
   auto it = kQueries.find(words[0]);
   if (it == kQueries.end()) throw UsageError("unknown query \"" + words[0] + "\"");
@@ -70,6 +80,8 @@ std::string target_of(const std::vector<std::string>& words, const po::variables
   if (words[0] == "history") target = "/v1/accounts/" + enc(1) + "/history";
   if (words[0] == "balance") target = "/v1/accounts/" + enc(1) + "/balance";
   if (words[0] == "pending") target = "/v1/pending";
+  if (words[0] == "accounts") target = "/v1/accounts";
+  if (words[0] == "transfers") target = "/v1/transfers";
   if (words[0] == "stuck") target = "/v1/stuck";
   if (words[0] == "saga") target = "/v1/sagas/" + enc(1);
   if (words[0] == "transit") target = "/v1/transit";
@@ -81,7 +93,8 @@ std::string target_of(const std::vector<std::string>& words, const po::variables
     if (std::find(shape.params.begin(), shape.params.end(), name) == shape.params.end()) {
       throw UsageError("--" + name + " does not apply to " + words[0]);
     }
-    std::string param = name == "wait-ms" ? "wait_ms" : name;
+    std::string param = name;
+    std::replace(param.begin(), param.end(), '-', '_');  // --wait-ms: wait_ms
     target += sep + param + "=" + http::percent_encode(vm[name].as<std::string>());
     sep = '&';
   }
@@ -110,14 +123,22 @@ int query_main(const Args& args) {
       ("http", po::value(&http_address), "address of a running tally serve (HOST:PORT)")
       ("data", po::value(&data), "data directory to read (its stores, read-only)")
       ("json", po::bool_switch(&json_out), "print the API's JSON")
-      ("limit", po::value<std::string>(), "history, pending, stuck: items per page (1..8189, default 100)")
-      ("cursor", po::value<std::string>(), "history, pending: next_cursor of the previous page")
+      ("limit", po::value<std::string>(), "history, pending, stuck, accounts, transfers: items per page (1..8189, default 100)")
+      ("cursor", po::value<std::string>(), "history, pending, accounts, transfers: next_cursor of the previous page")
       ("order", po::value<std::string>(), "history: asc (oldest first, default) or desc")
-      ("from", po::value<std::string>(), "history: earliest timestamp (ns), inclusive")
-      ("to", po::value<std::string>(), "history: latest timestamp (ns), inclusive")
+      ("from", po::value<std::string>(), "history, accounts, transfers: earliest timestamp (ns), inclusive")
+      ("to", po::value<std::string>(), "history, accounts, transfers: latest timestamp (ns), inclusive")
       ("at", po::value<std::string>(), "balance: the time (ns) to report the balances at")
       ("wait-ms", po::value<std::string>(), "offset: wait up to this long for the record to apply")
-      ("partition", po::value<std::string>(), "transit: only this partition's transit accounts and flows");
+      ("partition", po::value<std::string>(), "transit: only this partition's transit accounts and flows")
+      ("account", po::value<std::string>(), "transfers: those that debit or credit this account")
+      ("side", po::value<std::string>(), "transfers with --account: debit, credit or either (default)")
+      ("ledger", po::value<std::string>(), "accounts, transfers: only this ledger")
+      ("code", po::value<std::string>(), "accounts, transfers: only this code")
+      ("user-data-128", po::value<std::string>(), "accounts, transfers: only this non-zero user_data_128")
+      ("user-data-64", po::value<std::string>(), "accounts, transfers: only this non-zero user_data_64")
+      ("user-data-32", po::value<std::string>(), "accounts, transfers: only this non-zero user_data_32")
+      ("pending", po::value<std::string>(), "transfers: true (still pending) or false (any other state)");
   po::options_description hidden;
   hidden.add_options()("words", po::value(&words)->multitoken());
   po::options_description all;

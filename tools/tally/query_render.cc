@@ -100,6 +100,31 @@ std::string pending(const json::object& p) {
   return s.str();
 }
 
+// GET /v1/accounts and GET /v1/transfers answers, one line an item.
+std::string account_list(const json::object& p) {
+  std::ostringstream s;
+  const json::array& list = p.at("accounts").as_array();
+  s << list.size() << (list.size() == 1 ? " account\n" : " accounts\n");
+  for (const json::value& v : list) {
+    const json::object& a = v.as_object();
+    s << "  account " << field(a, "id") << " (ledger " << field(a, "ledger") << ", code " << field(a, "code")
+      << ") created at " << format_timestamp(field(a, "timestamp")) << "; " << balances(a) << "\n";
+  }
+  if (p.contains("next_cursor")) s << "more: --cursor " << field(p, "next_cursor") << "\n";
+  return s.str();
+}
+
+std::string transfer_list(const json::object& p) {
+  std::ostringstream s;
+  const json::array& list = p.at("transfers").as_array();
+  s << list.size() << (list.size() == 1 ? " transfer\n" : " transfers\n");
+  for (const json::value& t : list) {
+    s << "  " << format_timestamp(field(t.as_object(), "timestamp")) << "  " << transfer_line(t.as_object()) << "\n";
+  }
+  if (p.contains("next_cursor")) s << "more: --cursor " << field(p, "next_cursor") << "\n";
+  return s.str();
+}
+
 std::string offset(const json::object& o) {
   std::ostringstream s;
   s << "partition " << field(o, "partition") << " offset " << field(o, "offset");
@@ -156,6 +181,8 @@ std::string render_human(std::string_view what, const json::value& answer) {
            balances(o) + "\n";
   }
   if (what == "pending") return pending(o);
+  if (what == "accounts") return account_list(o);
+  if (what == "transfers") return transfer_list(o);
   if (what == "offset") return offset(o);
   if (what == "stuck") return stuck(o);
   if (what == "saga") return render_saga(o);

@@ -11,7 +11,7 @@
 namespace tally::cli {
 
 // `what` is the query: "account", "transfer", "history", "balance",
-// "pending", "offset", "stuck", "saga" or "transit".
+// "pending", "accounts", "transfers", "offset", "stuck", "saga" or "transit".
 std::string render_human(std::string_view what, const boost::json::value& answer);
 
 // GET /v1/sagas/{id} and GET /v1/transit answers (query_render_sagas.cc).
