@@ -8,6 +8,22 @@
 namespace tally::client::detail {
 namespace json = boost::json;
 
+// The public header repeats the engine's flag bits (it may include nothing
+// of the engine's); these keep the two the same.
+static_assert(account_flags::linked == tally::account_flags::linked &&
+              account_flags::debits_must_not_exceed_credits == tally::account_flags::debits_must_not_exceed_credits &&
+              account_flags::credits_must_not_exceed_debits == tally::account_flags::credits_must_not_exceed_debits &&
+              account_flags::history == tally::account_flags::history &&
+              account_flags::closed == tally::account_flags::closed);
+static_assert(transfer_flags::linked == tally::transfer_flags::linked &&
+              transfer_flags::pending == tally::transfer_flags::pending &&
+              transfer_flags::post_pending == tally::transfer_flags::post_pending &&
+              transfer_flags::void_pending == tally::transfer_flags::void_pending &&
+              transfer_flags::balancing_debit == tally::transfer_flags::balancing_debit &&
+              transfer_flags::balancing_credit == tally::transfer_flags::balancing_credit &&
+              transfer_flags::closing_debit == tally::transfer_flags::closing_debit &&
+              transfer_flags::closing_credit == tally::transfer_flags::closing_credit);
+
 tally::Command to_engine(const Command& command) {
   if (const auto* a = std::get_if<NewAccount>(&command)) {
     return CreateAccount{.id = AccountId(a->id), .user_data_128 = a->user_data_128,
