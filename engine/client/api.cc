@@ -32,6 +32,13 @@ Error answer_error(const http::ClientReply& reply, std::string_view what) {
   return Error{reply.status, std::string(what) + ": " + error_text(reply.body)};
 }
 
+Result<boost::json::value> answer_json(const http::ClientReply& reply, std::string_view what) {
+  std::error_code ec;
+  boost::json::value v = boost::json::parse(reply.body, ec);
+  if (ec) return Error{reply.status, std::string(what) + ": the answer is not JSON"};
+  return v;
+}
+
 Result<std::unique_ptr<Api>> Api::make(const Options& options) {
   http::ClientOptions co;
   co.headers.emplace_back("User-Agent", "tally-client");
@@ -70,10 +77,9 @@ Result<bool> Api::wait_outcomes(std::vector<Outcome>& outcomes, Clock::time_poin
       if (!reply.ok()) return reply.error();
       if (reply->status == 504 && ms_left(deadline, 1) > 0) continue;
       if (reply->status != 200) return answer_error(*reply, "waiting for " + target);
-      std::error_code ec;
-      const boost::json::value v = boost::json::parse(reply->body, ec);
-      if (ec) return Error{200, target + ": the answer is not JSON"};
-      auto list = offset_outcomes_from_json(v);
+      auto v = answer_json(*reply, target);
+      if (!v.ok()) return v.error();
+      auto list = offset_outcomes_from_json(*v);
       if (!list.ok()) return Error{200, target + ": " + list.status().message()};
       for (size_t i : indices) {
         if (outcomes[i].index >= list->size()) return Error{200, target + ": fewer outcomes than commands"};

@@ -5,6 +5,7 @@
 // transports use to learn outcomes.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -42,5 +43,8 @@ int64_t ms_left(Clock::time_point deadline, int64_t cap);
 
 // An Error from an answer: its status and the server's error text.
 Error answer_error(const http::ClientReply& reply, std::string_view what);
+
+// An answer's body as JSON, or an Error naming `what` (the request).
+Result<boost::json::value> answer_json(const http::ClientReply& reply, std::string_view what);
 
 }  // namespace tally::client::detail

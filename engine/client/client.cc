@@ -3,6 +3,7 @@
 #include "tally/client.h"
 
 #include <boost/json.hpp>
+#include <span>
 
 #include "engine/client/api.h"
 #include "engine/client/client_json.h"
@@ -33,7 +34,7 @@ class ClientImpl final : public Client {
     out.reserve(commands.size());
     for (size_t start = 0; start < commands.size(); start += options_.max_batch) {
       const size_t end = std::min(commands.size(), start + options_.max_batch);
-      const std::vector<Command> chunk(commands.begin() + start, commands.begin() + end);
+      const std::span<const Command> chunk(commands.data() + start, end - start);
       auto placed = kafka_ ? append_kafka(chunk, deadline) : post(chunk, deadline);
       if (!placed.ok()) return placed.error();
       out.insert(out.end(), placed->begin(), placed->end());
@@ -54,7 +55,7 @@ class ClientImpl final : public Client {
  private:
   // POST /v1/commands with wait: outcomes for the records applied in time
   // (a 504 keeps the placements, for wait_outcomes).
-  Result<std::vector<Outcome>> post(const std::vector<Command>& chunk, Clock::time_point deadline) {
+  Result<std::vector<Outcome>> post(std::span<const Command> chunk, Clock::time_point deadline) {
     boost::json::array list;
     for (const Command& c : chunk) list.push_back(command_to_json(detail::to_engine(c)));
     const boost::json::object body{{"commands", std::move(list)}, {"wait", true},
@@ -62,17 +63,16 @@ class ClientImpl final : public Client {
     auto reply = api_->call("POST", "/v1/commands", json_text::serialize(body), deadline);
     if (!reply.ok()) return reply.error();
     if (reply->status != 200 && reply->status != 504) return detail::answer_error(*reply, "POST /v1/commands");
-    std::error_code ec;
-    const boost::json::value v = boost::json::parse(reply->body, ec);
-    if (ec) return Error{reply->status, "POST /v1/commands: the answer is not JSON"};
-    auto outcomes = detail::outcomes_from_json(v, chunk.size());
+    auto v = detail::answer_json(*reply, "POST /v1/commands");
+    if (!v.ok()) return v.error();
+    auto outcomes = detail::outcomes_from_json(*v, chunk.size());
     if (!outcomes.ok()) return Error{reply->status, "POST /v1/commands: " + outcomes.status().message()};
     return std::move(outcomes).value();
   }
 
   // Routes and packs the commands as every producer does (engine/log/pack.h)
   // and appends them to the topic; placements only.
-  Result<std::vector<Outcome>> append_kafka(const std::vector<Command>& chunk, Clock::time_point deadline) {
+  Result<std::vector<Outcome>> append_kafka(std::span<const Command> chunk, Clock::time_point deadline) {
     std::vector<tally::Command> commands;
     commands.reserve(chunk.size());
     for (const Command& c : chunk) commands.push_back(detail::to_engine(c));
@@ -99,10 +99,9 @@ class ClientImpl final : public Client {
     if (!reply.ok()) return reply.error();
     if (reply->status == 404) return std::optional<T>();
     if (reply->status != 200) return detail::answer_error(*reply, "GET " + target);
-    std::error_code ec;
-    const boost::json::value v = boost::json::parse(reply->body, ec);
-    if (ec) return Error{200, "GET " + target + ": the answer is not JSON"};
-    auto parsed = parse(v);
+    auto v = detail::answer_json(*reply, "GET " + target);
+    if (!v.ok()) return v.error();
+    auto parsed = parse(*v);
     if (!parsed.ok()) return Error{200, "GET " + target + ": " + parsed.status().message()};
     return std::optional<T>(std::move(parsed).value());
   }
@@ -136,21 +135,22 @@ Result<size_t> Producer::add(Command command) {
   queue_.push_back(std::move(command));
   const size_t position = done_.size() + queue_.size() - 1;
   if (queue_.size() < max_batch_) return position;
-  auto sent = client_.submit(queue_);
-  if (!sent.ok()) return sent.error();
-  done_.insert(done_.end(), sent->begin(), sent->end());
-  queue_.clear();
+  if (auto sent = send(); !sent.ok()) return sent.error();
   return position;
 }
 
 Result<std::vector<Outcome>> Producer::flush() {
-  if (!queue_.empty()) {
-    auto sent = client_.submit(queue_);
-    if (!sent.ok()) return sent.error();
-    done_.insert(done_.end(), sent->begin(), sent->end());
-    queue_.clear();
-  }
+  if (auto sent = send(); !sent.ok()) return sent.error();
   return std::exchange(done_, {});
+}
+
+Result<bool> Producer::send() {
+  if (queue_.empty()) return true;
+  auto sent = client_.submit(queue_);
+  if (!sent.ok()) return sent.error();  // the queue stays, for a retry
+  done_.insert(done_.end(), sent->begin(), sent->end());
+  queue_.clear();
+  return true;
 }
 
 }  // namespace tally::client

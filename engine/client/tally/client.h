@@ -183,6 +183,7 @@ class Producer {
   size_t queued() const { return queue_.size(); }
 
  private:
+  Result<bool> send();  // submits the queue, keeping it on an Error
   Client& client_;
   size_t max_batch_;
   std::vector<Command> queue_;
