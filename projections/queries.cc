@@ -202,4 +202,11 @@ Result<std::vector<Partition>> transfer_partitions(std::span<const PartitionStor
   return out;
 }
 
+Result<std::optional<QuarantinedRecord>> quarantined_at(const PartitionStore& store, Offset o) {
+  TALLY_ASSIGN_OR_RETURN(std::optional<std::string> v, store.get(keys::quarantine(o)));
+  if (!v) return std::optional<QuarantinedRecord>();
+  TALLY_ASSIGN_OR_RETURN(QuarantinedRecord q, decode_quarantine(*v));
+  return std::optional<QuarantinedRecord>(std::move(q));
+}
+
 }  // namespace tally

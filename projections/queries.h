@@ -68,6 +68,9 @@ Result<std::optional<Transfer>> find_transfer(std::span<const PartitionStore* co
 Result<std::vector<Partition>> transfer_partitions(std::span<const PartitionStore* const> stores,
                                                    TransferId id);
 
+// The quarantine entry of the record at `o`, if there is one.
+Result<std::optional<QuarantinedRecord>> quarantined_at(const PartitionStore& store, Offset o);
+
 // Records that failed verification and were set aside, in offset order.
 Result<std::vector<QuarantinedRecord>> quarantined(const PartitionStore& store, size_t limit);
 

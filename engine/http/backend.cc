@@ -4,11 +4,9 @@
 
 namespace tally::http {
 
-Result<std::optional<QuarantinedRecord>> find_quarantined(const PartitionStore& store, Offset o) {
-  TALLY_ASSIGN_OR_RETURN(std::optional<std::string> v, store.get(keys::quarantine(o)));
-  if (!v) return std::optional<QuarantinedRecord>();
-  TALLY_ASSIGN_OR_RETURN(QuarantinedRecord q, decode_quarantine(*v));
-  return std::optional<QuarantinedRecord>(std::move(q));
+Result<EventPage> Backend::events(Partition, EventCursor, size_t, std::chrono::milliseconds) {
+  return Status::FailedPrecondition(
+      "the change stream reads the log beside the stores; ask tally serve with --http");
 }
 
 PartitionOwner Backend::owner(Partition) { return PartitionOwner{}; }

@@ -14,6 +14,7 @@
 
 #include "engine/core/command.h"
 #include "engine/core/status.h"
+#include "engine/node/event_feed.h"
 #include "engine/node/node.h"
 #include "projections/list_queries.h"
 #include "projections/queries.h"
@@ -86,6 +87,12 @@ class Backend {
   // failed_precondition. REQUIRES: p < partition_count().
   virtual Result<std::vector<Account>> transit(Partition p);
 
+  // The change stream of partition p (engine/node/event_feed.h): up to
+  // `limit` events from `from`, waiting up to `wait` for the first when
+  // there is none yet. By default: failed_precondition (a backend without
+  // the log).
+  virtual Result<EventPage> events(Partition p, EventCursor from, size_t limit, std::chrono::milliseconds wait);
+
   virtual HealthReport health() = 0;
   // Prometheus text of the engine's own metrics.
   virtual std::string metrics_text() = 0;
@@ -104,8 +111,5 @@ class Backend {
   virtual Result<CheckpointReport> checkpoint(const std::string& dir);
 };
 
-// The quarantine entry of the record at `o` in `store`, if there is one
-// (the backends share it).
-Result<std::optional<QuarantinedRecord>> find_quarantined(const PartitionStore& store, Offset o);
 
 }  // namespace tally::http

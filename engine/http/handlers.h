@@ -18,6 +18,8 @@ struct RouteArgs {
   std::vector<std::string> captures;  // the {id}-like path segments, in order
   std::vector<std::pair<std::string, std::string>> query;
   const std::string& body;
+  std::string_view accept{};         // the Accept header
+  std::string_view last_event_id{};  // the Last-Event-ID header (an EventSource resuming)
 };
 
 using Handler = Response (*)(Backend& backend, const RouteArgs& args);
@@ -53,6 +55,8 @@ Response get_pending(Backend& backend, const RouteArgs& args);
 // List queries (handlers_lists.cc; docs/queries.md).
 Response get_accounts_list(Backend& backend, const RouteArgs& args);
 Response get_transfers_list(Backend& backend, const RouteArgs& args);
+// The change stream (handlers_events.cc; docs/events.md).
+Response get_events(Backend& backend, const RouteArgs& args);
 Response get_offset(Backend& backend, const RouteArgs& args);
 Response get_health(Backend& backend, const RouteArgs& args);
 Response get_stuck(Backend& backend, const RouteArgs& args);

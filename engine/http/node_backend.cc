@@ -103,12 +103,33 @@ PartitionOwner NodeBackend::owner(Partition p) {
   return o;
 }
 
+// The events must come from a store that holds every record below the
+// offset read as applied: the applied offset is read after the wait and
+// before the store, which the pipeline writes first.
+Result<EventPage> NodeBackend::events(Partition p, EventCursor from, size_t limit, std::chrono::milliseconds wait) {
+  if (!node_.owns(p)) {
+    return Status::FailedPrecondition("partition " + std::to_string(p.value) +
+                                      " is applied by another member of the group: ask its owner");
+  }
+  TALLY_ASSIGN_OR_RETURN(Offset end, node_.log().end_offset(p));
+  if (from.offset > end) {
+    return Status::InvalidArgument("cursor offset " + std::to_string(from.offset.value) + " is past the end of partition " +
+                                   std::to_string(p.value) + " (offset " + std::to_string(end.value) + ")");
+  }
+  if (!node_.wait_applied(p, from.offset, wait)) {
+    const Status s = node_.pipeline(p).status();
+    if (!s.ok()) return s.with_context("partition " + std::to_string(p.value) + " stopped");
+  }
+  const Offset applied = node_.pipeline(p).applied();
+  return read_events(node_.log(), *node_.store_ref(p), applied, from, limit);
+}
+
 Result<std::optional<OffsetOutcomes>> NodeBackend::outcomes(Partition p, Offset o) {
   return node_.store_ref(p)->outcomes(o);
 }
 
 Result<std::optional<QuarantinedRecord>> NodeBackend::quarantined(Partition p, Offset o) {
-  return find_quarantined(*node_.store_ref(p), o);
+  return quarantined_at(*node_.store_ref(p), o);
 }
 
 Result<std::optional<SagaStatus>> NodeBackend::saga(TransferId id) {

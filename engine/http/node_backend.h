@@ -53,6 +53,7 @@ class NodeBackend final : public Backend {
                                             std::optional<Timestamp> after) override;
   Result<std::optional<OffsetOutcomes>> outcomes(Partition p, Offset o) override;
   Result<std::optional<QuarantinedRecord>> quarantined(Partition p, Offset o) override;
+  Result<EventPage> events(Partition p, EventCursor from, size_t limit, std::chrono::milliseconds wait) override;
   // Sagas and transit accounts of the owned partitions (a saga whose
   // destination is owned elsewhere comes without the destination's decision).
   Result<std::optional<SagaStatus>> saga(TransferId id) override;

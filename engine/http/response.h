@@ -16,6 +16,10 @@ struct Request {
   std::string method;  // "GET", "POST", ... as sent
   std::string target;  // origin form: "/v1/accounts/7?x=y"
   std::string body;
+  // The headers a route reads (the change stream's content negotiation and
+  // resume point); empty when absent.
+  std::string accept;
+  std::string last_event_id;
 };
 
 inline constexpr char kJsonContentType[] = "application/json";

@@ -30,6 +30,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/accounts", get_accounts_list, Scope::every},
     {"GET", "/v1/transfers", get_transfers_list, Scope::every},
     {"GET", "/v1/stuck", get_stuck, Scope::every},
+    // The change stream (handlers_events.cc; the partition is a parameter).
+    {"GET", "/v1/events", get_events},
     {"GET", "/v1/sagas/{id}", get_saga, Scope::search},
     {"GET", "/v1/transit", get_transit, Scope::every},
     {"POST", "/v1/admin/rebuild", post_rebuild},
@@ -115,7 +117,8 @@ Response Router::dispatch(const Request& request, size_t& route) {
     }
     if (std::optional<Response> m = misdirected(backend_, r.scope, captures)) return *m;
     return elsewhere(backend_, r.scope,
-                     r.handler(backend_, RouteArgs{std::move(captures), std::move(target->query), request.body}));
+                     r.handler(backend_, RouteArgs{std::move(captures), std::move(target->query), request.body,
+                                                   request.accept, request.last_event_id}));
   }
   const std::string path = request.target.substr(0, request.target.find('?'));
   if (!allow.empty()) {

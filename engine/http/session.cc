@@ -142,7 +142,8 @@ void Session::handle() {
   counted_ = true;
   shared_.in_flight++;
   if (shared_.stopping) return respond(error_response(503, "the server is shutting down"), false);
-  Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body())};
+  Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
+            std::string(req[bhttp::field::accept]), std::string(req["Last-Event-ID"])};
   RequestHeaders h = headers_of(req);
   if (limited_ && !(r.method == "GET" && is_health_or_metrics(r.target))) {
     shared_.router.count_unrouted(503);

@@ -103,7 +103,7 @@ Result<std::optional<OffsetOutcomes>> StoreBackend::outcomes(Partition p, Offset
 }
 
 Result<std::optional<QuarantinedRecord>> StoreBackend::quarantined(Partition p, Offset o) {
-  return find_quarantined(*stores_.at(p.value), o);
+  return quarantined_at(*stores_.at(p.value), o);
 }
 
 Result<std::optional<SagaStatus>> StoreBackend::saga(TransferId id) {
