@@ -29,11 +29,14 @@ Result<std::optional<Transfer>> created_transfer(const PartitionStore& store, co
 
 // The accounts whose balances the command may have changed, in the order it
 // names them: the created transfer's (a post or void may leave the command's
-// accounts zero), else the command's own, else the expired pending's.
+// accounts zero), else the command's own, else the expired pending's. Which
+// of them it did change, its history says (an entry at its timestamp), so
+// no outcome needs reading here.
 Result<std::vector<AccountId>> touched_accounts(const PartitionStore& store, const ChangeEvent& e) {
   if (e.transfer) return std::vector<AccountId>{e.transfer->debit_account_id, e.transfer->credit_account_id};
-  // Only what applied moves money: created (expired, for an expiry).
-  if (e.outcome != Outcome::created && e.outcome != Outcome::expired) return std::vector<AccountId>();
+  if (const auto* t = std::get_if<CreateTransfer>(&e.command)) {
+    return std::vector<AccountId>{t->debit_account_id, t->credit_account_id};
+  }
   if (const auto* x = std::get_if<ExpirePending>(&e.command)) {
     TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> p, store.transfer(x->pending_id));
     if (!p) return std::vector<AccountId>{x->debit_account_id};

@@ -186,7 +186,13 @@ TEST_CASE("events: one per applied command, in log order, with the store's outco
     REQUIRE(credit->balances.size() == 1);
     CHECK(credit->balances[0].account == AccountId(c));
     CHECK(credit->balances[0].balances.credits_posted == u128{11});
-    CHECK(find(e0, "saga_reply", saga.value()) != nullptr);
+    // The reply posted the reservation: the debit account's balances then.
+    const ChangeEvent* reply = find(e0, "saga_reply", saga.value());
+    REQUIRE(reply != nullptr);
+    CHECK(reply->outcome == Outcome::saga_completed);
+    REQUIRE(reply->balances.size() == 1);
+    CHECK(reply->balances[0].account == AccountId(a));
+    CHECK(reply->balances[0].balances.debits_posted == u128{5 + 30 + 2 + 11});
   }
 
   SUBCASE("pages of any size resume exactly; the same positions read the same bytes") {
