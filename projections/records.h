@@ -18,6 +18,8 @@
 //   'Q' seq(8)                          OutboxEntry awaiting the relay
 //   'E' offset(8)                       QuarantinedRecord
 //   "R"                                 relay progress (operational, not digested)
+//   "V"                                 the event publisher's progress: the next
+//                                       EventCursor to publish (operational)
 //   'I' field(1) value(16) first ts(8)  IndexBlock of accounts  } the list indexes
 //   'X' field(1) value(16) first ts(8)  IndexBlock of transfers } (projections/list_index.h,
 //   "N"                                 (empty): the indexes are built } docs/queries.md)
@@ -94,6 +96,7 @@ KeyBuf history_key(AccountId account, Timestamp first);
 
 inline constexpr char kMeta[] = "M";
 inline constexpr char kRelay[] = "R";
+inline constexpr char kEventsPublished[] = "V";
 std::string account(AccountId id);
 std::string transfer(TransferId id);
 std::string pending(TransferId id);

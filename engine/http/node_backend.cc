@@ -179,4 +179,10 @@ Result<CheckpointReport> NodeBackend::checkpoint(const std::string& dir) {
   return r;
 }
 
+std::string NodeBackend::metrics_text() {
+  std::string out = node_.metrics_text();
+  for (const auto& extra : extra_metrics_) out += extra();
+  return out;
+}
+
 }  // namespace tally::http

@@ -31,6 +31,9 @@ class NodeBackend final : public Backend {
   // Adds a /health component beside the node's (e.g. serve's background
   // scrub). Call before the server starts.
   void add_health(std::function<ComponentHealth()> component) { extra_health_.push_back(std::move(component)); }
+  // Adds Prometheus lines after the node's (e.g. the event publisher's).
+  // Call before the server starts.
+  void add_metrics(std::function<std::string()> text) { extra_metrics_.push_back(std::move(text)); }
 
   uint32_t partition_count() const override { return node_.partition_count(); }
   Result<std::vector<Placement>> append(std::span<const Command> commands,
@@ -60,7 +63,7 @@ class NodeBackend final : public Backend {
   Result<std::vector<Account>> transit(Partition p) override;
   // The node's components, and the membership's.
   HealthReport health() override;
-  std::string metrics_text() override { return node_.metrics_text(); }
+  std::string metrics_text() override;
   Result<std::vector<StuckOperation>> stuck(size_t limit) override { return node_.stuck(limit); }
   // self when the node owns p; else what the membership knows.
   PartitionOwner owner(Partition p) override;
@@ -73,6 +76,7 @@ class NodeBackend final : public Backend {
   Node& node_;
   const Membership membership_;
   std::vector<std::function<ComponentHealth()>> extra_health_;
+  std::vector<std::function<std::string()>> extra_metrics_;
   const std::string checkpoint_root_;
 };
 

@@ -213,6 +213,12 @@ std::shared_ptr<PartitionStore> Node::store_slot(Partition p) const {
 
 std::shared_ptr<const PartitionStore> Node::store_ref(Partition p) const { return store_slot(p); }
 
+Status Node::put_operational(Partition p, const std::string& key, const std::string& value) {
+  StoreBatch batch;
+  batch.put(key, value);
+  return store_slot(p)->commit_logged(batch);
+}
+
 void Node::publish_store(Partition p, std::shared_ptr<PartitionStore> store) {
   tally::MutexLock lock(stores_mu_);
   stores_.at(p.value) = std::move(store);

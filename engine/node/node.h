@@ -215,6 +215,10 @@ class Node {
   // store_ref() for the length of their read instead.
   const PartitionStore& store(Partition p) const { return *store_ref(p); }
   std::shared_ptr<const PartitionStore> store_ref(Partition p) const;
+  // Writes an operational key of partition p's store (progress of a
+  // component outside the apply path, e.g. the event publisher's "V"; not
+  // digested), through the WAL so it survives a kill -9.
+  Status put_operational(Partition p, const std::string& key, const std::string& value);
   PartitionPipeline& pipeline(Partition p) { return *pipelines_.at(p.value); }
   // The owned partitions'.
   std::vector<PartitionStatus> status();

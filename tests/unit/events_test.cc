@@ -11,6 +11,7 @@
 #include "engine/core/partitioner.h"
 #include "engine/json/event_json.h"
 #include "engine/json/text.h"
+#include "engine/node/event_codec.h"
 #include "engine/node/event_feed.h"
 #include "engine/node/node.h"
 #include "recovery/saga_status.h"
@@ -201,6 +202,32 @@ TEST_CASE("events: one per applied command, in log order, with the store's outco
     CHECK(text_of(paged(*node, p0, 2)) == whole);
     CHECK(text_of(paged(*node, p0, 5)) == whole);
     CHECK(text_of(read_all(*node, p0).events) == whole);
+  }
+
+  SUBCASE("the Kafka message form (events.fbs) carries every event back as it was") {
+    for (const Partition p : {p0, p1}) {
+      for (const ChangeEvent& e : read_all(*node, p).events) {
+        const std::vector<uint8_t> bytes = encode_event(e);
+        Result<ChangeEvent> back = decode_event(bytes);
+        REQUIRE(back.ok());
+        CHECK(back->position == e.position);
+        CHECK(back->timestamp == e.timestamp);
+        CHECK(back->command == e.command);
+        CHECK(back->outcome == e.outcome);
+        CHECK(back->balances == e.balances);
+        REQUIRE(back->transfer.has_value() == e.transfer.has_value());
+        if (e.transfer) {
+          CHECK(static_cast<const TransferFields&>(*back->transfer) == static_cast<const TransferFields&>(*e.transfer));
+          CHECK(back->transfer->state == e.transfer->state);
+        }
+        CHECK(event_key(e) == u128_to_string(routing_account(e.command).value()));
+        std::vector<uint8_t> damaged = bytes;
+        damaged[damaged.size() / 2] ^= 0xFF;
+        damaged.resize(damaged.size() - 3);
+        CHECK_FALSE(decode_event(damaged).ok());
+      }
+    }
+    CHECK_FALSE(decode_event(std::vector<uint8_t>(16, 0)).ok());
   }
 
   SUBCASE("a cursor past its record's commands is refused") {

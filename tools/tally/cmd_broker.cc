@@ -68,12 +68,15 @@ int broker_main(const Args& args) {
   uint32_t partitions = 8;
   int brokers = 1;
   std::string topic = "tally.commands";
+  std::string events_topic = "tally.events";
   po::options_description desc(
       "tally broker: librdkafka's mock Kafka cluster, in memory, about 5 MiB kept per\n"
       "partition; for development and tests only. Prints its bootstrap address.\nOptions");
   desc.add_options()("help,h", "this help")
       ("partitions", po::value(&partitions)->default_value(8), "partitions of the topic")
       ("topic", po::value(&topic)->default_value("tally.commands"), "topic to create")
+      ("events-topic", po::value(&events_topic)->default_value("tally.events"),
+       "a second topic with the same partitions, for tally serve --events-topic (\"\": none)")
       ("brokers", po::value(&brokers)->default_value(1), "mock brokers in the cluster");
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
@@ -90,10 +93,11 @@ int broker_main(const Args& args) {
   if (rk == nullptr) throw Failure(std::string("creating the mock cluster's handle: ") + err);
   rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(rk, brokers);
   if (mc == nullptr) throw Failure("creating the mock cluster failed");
-  const rd_kafka_resp_err_t e =
-      rd_kafka_mock_topic_create(mc, topic.c_str(), static_cast<int>(partitions), 1);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw Failure("creating topic " + topic + ": " + rd_kafka_err2str(e));
+  std::vector<std::string> topics{topic};
+  if (!events_topic.empty() && events_topic != topic) topics.push_back(events_topic);
+  for (const std::string& t : topics) {
+    const rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(mc, t.c_str(), static_cast<int>(partitions), 1);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) throw Failure("creating topic " + t + ": " + rd_kafka_err2str(e));
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

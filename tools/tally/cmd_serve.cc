@@ -13,6 +13,8 @@
 #include "engine/core/logging.h"
 #include "engine/http/node_backend.h"
 #include "engine/http/server.h"
+#include "engine/log/kafka_log.h"
+#include "engine/node/event_publisher.h"
 #include "engine/node/node.h"
 #include "engine/node/scrubber.h"
 #include "tools/tally/cli.h"
@@ -67,7 +69,26 @@ struct StoreFlags {
   uint64_t admission_window = NodeOptions{}.admission_window;
   uint64_t scrub_interval_s = 86400;  // the background scrub (engine/node/scrubber.h); 0: off
   double scrub_rate_mib = 4;          // its pace, MiB/s
+  // With --kafka: the topic the change stream is published to (empty: not
+  // published; docs/events.md "On Kafka").
+  std::string events_topic;
 };
+
+// The change stream's publisher on the events topic, when one is named.
+std::unique_ptr<EventPublisher> open_publisher(const LogOptions& log_options, const StoreFlags& flags, Node& node) {
+  if (flags.events_topic.empty()) return nullptr;
+  KafkaLogOptions o = kafka_log_options(log_options);
+  o.topic = flags.events_topic;
+  std::unique_ptr<Log> events = check(open_kafka_log(o), "opening the events topic " + flags.events_topic);
+  if (events->partition_count() != node.partition_count()) {
+    throw Failure("the events topic " + flags.events_topic + " has " + std::to_string(events->partition_count()) +
+                  " partitions, the command log " + std::to_string(node.partition_count()) +
+                  ": create it with the same count (event partition P carries command partition P's events)");
+  }
+  auto publisher = std::make_unique<EventPublisher>(node, std::move(events));
+  publisher->start();
+  return publisher;
+}
 
 struct GroupFlags {
   std::string group;      // empty: own every partition
@@ -116,10 +137,23 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
                     {.interval = std::chrono::seconds(store_flags.scrub_interval_s),
                      .bytes_per_second = static_cast<uint64_t>(store_flags.scrub_rate_mib * (1u << 20))});
   scrubber.start();
+  //    The change stream on Kafka, from each partition's stored progress.
+  std::unique_ptr<EventPublisher> publisher = open_publisher(log_options, store_flags, *node);
+  if (publisher) logging::info("serve", "publishing the change stream to topic {}", store_flags.events_topic);
   // 3. The HTTP/JSON API.
   ServeGroup group(*node);
   http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{}, security.checkpoint_root);
   backend.add_health([&scrubber] { return scrubber.health(); });
+  if (publisher) {
+    EventPublisher* pub = publisher.get();
+    backend.add_health([pub] {
+      const EventPublisherStats s = pub->stats();
+      return ComponentHealth{.name = "events", .critical = false, .ok = s.last_error.empty(),
+                             .detail = s.last_error.empty() ? std::to_string(s.published) + " events published"
+                                                            : "publishing failed (retrying): " + s.last_error};
+    });
+    backend.add_metrics([pub] { return pub->metrics_text(); });
+  }
   http::Router router(backend);
   const std::string auth_line = auth_summary(security, server_options.guard);
   std::shared_ptr<http::KeyRing> keys = server_options.guard.keys;
@@ -151,6 +185,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   server->stop();  // no new requests; those in progress finish
   logging::info("serve", "shutdown 2/3: the HTTP server stopped");
   scrubber.stop();  // a pass in progress gives up at its next read
+  if (publisher) publisher->stop();  // an append in progress finishes first
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
   logging::info("serve", "shutdown 3/3: pipelines committed and stores flushed; exiting");
   return 0;
@@ -212,7 +247,11 @@ int serve_main(const Args& args) {
        "the stores, and the embedded log's records, with checksums verified; damage shows in /health "
        "(0: off; docs/operations.md \"When the disk fails\")")
       ("scrub-rate", po::value(&store_flags.scrub_rate_mib)->default_value(4),
-       "MiB/s the background scrub reads at most (0: unpaced)");
+       "MiB/s the background scrub reads at most (0: unpaced)")
+      ("events-topic", po::value(&store_flags.events_topic),
+       "with --kafka: publish the change stream (one FlatBuffers event per applied command, "
+       "engine/schema/events.fbs) to this topic, which must exist with the command log's partition "
+       "count (docs/events.md \"On Kafka\"; tally broker creates tally.events)");
   add_log_options(desc, log_options);
   add_security_options(desc, security);
   const po::variables_map vm = parse_options(args, desc);
@@ -224,6 +263,9 @@ int serve_main(const Args& args) {
     throw UsageError("--data DIR is required (the projection lives in DIR/partitions)");
   }
   configure_logging(log_level, log_format);
+  if (!store_flags.events_topic.empty() && log_options.kafka.empty()) {
+    throw UsageError("--events-topic needs --kafka (over the embedded log, read GET /v1/events)");
+  }
   if (store_flags.breaker_open_ms < 1 || store_flags.breaker_open_ms > 600'000) {
     throw UsageError("--breaker-open-ms must be in 1..600000, got " + std::to_string(store_flags.breaker_open_ms));
   }
