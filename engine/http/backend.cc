@@ -9,6 +9,17 @@ Result<EventPage> Backend::events(Partition, EventCursor, size_t, std::chrono::m
       "the change stream reads the log beside the stores; ask tally serve with --http");
 }
 
+namespace {
+Status no_webhooks() {
+  return Status::FailedPrecondition(
+      "webhooks are delivered by tally serve owning every partition (not over read-only stores, not with --group)");
+}
+}  // namespace
+
+Result<WebhookEndpoint> Backend::add_webhook(const WebhookRequest&) { return no_webhooks(); }
+Status Backend::remove_webhook(const std::string&) { return no_webhooks(); }
+Result<std::vector<WebhookEndpoint>> Backend::webhooks() { return no_webhooks(); }
+
 PartitionOwner Backend::owner(Partition) { return PartitionOwner{}; }
 
 Result<std::vector<StuckOperation>> Backend::stuck(size_t) {

@@ -14,6 +14,7 @@
 
 #include "engine/core/command.h"
 #include "engine/core/status.h"
+#include "engine/http/webhook_service.h"
 #include "engine/node/event_feed.h"
 #include "engine/node/node.h"
 #include "projections/list_queries.h"
@@ -109,6 +110,12 @@ class Backend {
   // may take long: it holds a handler thread meanwhile.
   virtual Result<RebuildReport> rebuild(Partition p);
   virtual Result<CheckpointReport> checkpoint(const std::string& dir);
+
+  // Webhook endpoints (engine/http/webhook_service.h): only a serve that
+  // delivers them; by default failed_precondition.
+  virtual Result<WebhookEndpoint> add_webhook(const WebhookRequest& request);
+  virtual Status remove_webhook(const std::string& id);
+  virtual Result<std::vector<WebhookEndpoint>> webhooks();
 };
 
 

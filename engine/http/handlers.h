@@ -4,6 +4,8 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <initializer_list>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,6 +48,11 @@ std::optional<Response> misdirected(Backend& backend, Scope scope,
 // their owners.
 Response elsewhere(Backend& backend, Scope scope, Response answered);
 
+// The body as a JSON object with exactly the fields `known` allows;
+// invalid_argument showing `example` otherwise (handlers_admin.cc).
+Result<boost::json::object> parse_body_object(const std::string& body, std::initializer_list<std::string_view> known,
+                                              std::string_view example);
+
 Response post_commands(Backend& backend, const RouteArgs& args);
 Response get_account(Backend& backend, const RouteArgs& args);
 Response get_transfer(Backend& backend, const RouteArgs& args);
@@ -62,6 +69,10 @@ Response get_health(Backend& backend, const RouteArgs& args);
 Response get_stuck(Backend& backend, const RouteArgs& args);
 Response post_rebuild(Backend& backend, const RouteArgs& args);
 Response post_checkpoint(Backend& backend, const RouteArgs& args);
+// Webhook endpoints (handlers_webhooks.cc; docs/webhooks.md).
+Response post_webhook(Backend& backend, const RouteArgs& args);
+Response get_webhooks(Backend& backend, const RouteArgs& args);
+Response delete_webhook(Backend& backend, const RouteArgs& args);
 Response get_saga(Backend& backend, const RouteArgs& args);
 // A transfer's JSON; for the debit side of a cross-partition transfer also
 // "saga":{"state":..,"result":..} (its saga, where the backend has it).

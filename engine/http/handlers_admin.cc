@@ -13,25 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-// The body as a JSON object with exactly the fields `known` allows.
-Result<json::object> parse_object(const std::string& body, std::initializer_list<std::string_view> known,
-                                  std::string_view example) {
-  Result<json::value> parsed = parse_json_strict(body);
-  if (!parsed.ok() || !parsed->is_object()) {
-    return Status::InvalidArgument("the body must be a JSON object like " + std::string(example) +
-                                   (parsed.ok() ? "" : " (" + parsed.status().message() + ")"));
-  }
-  json::value& v = *parsed;
-  std::string names;
-  for (std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-  for (const auto& kv : v.as_object()) {
-    if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end()) {
-      return Status::InvalidArgument("unknown field \"" + std::string(kv.key()) + "\" (known: " + names + ")");
-    }
-  }
-  return std::move(v.as_object());
-}
-
 // {"partition": P} → {P}; {"partition": "all"} → every partition this
 // backend serves (a consumer group member: those it owns).
 Result<std::vector<Partition>> rebuild_targets(Backend& backend, const json::object& o) {
@@ -79,9 +60,28 @@ std::string refused(const RebuildReport& r) {
 
 }  // namespace
 
+Result<json::object> parse_body_object(const std::string& body, std::initializer_list<std::string_view> known,
+                                  std::string_view example) {
+  Result<json::value> parsed = parse_json_strict(body);
+  if (!parsed.ok() || !parsed->is_object()) {
+    return Status::InvalidArgument("the body must be a JSON object like " + std::string(example) +
+                                   (parsed.ok() ? "" : " (" + parsed.status().message() + ")"));
+  }
+  json::value& v = *parsed;
+  std::string names;
+  for (std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+  for (const auto& kv : v.as_object()) {
+    if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end()) {
+      return Status::InvalidArgument("unknown field \"" + std::string(kv.key()) + "\" (known: " + names + ")");
+    }
+  }
+  return std::move(v.as_object());
+}
+
+
 Response post_rebuild(Backend& backend, const RouteArgs& args) {
   if (auto q = QueryParams::make(args.query, {}); !q.ok()) return error_response(q.status());
-  Result<json::object> body = parse_object(args.body, {"partition"}, R"({"partition": 3} or {"partition": "all"})");
+  Result<json::object> body = parse_body_object(args.body, {"partition"}, R"({"partition": 3} or {"partition": "all"})");
   if (!body.ok()) return error_response(body.status());
   Result<std::vector<Partition>> targets = rebuild_targets(backend, *body);
   if (!targets.ok()) return error_response(targets.status());
@@ -107,7 +107,7 @@ Response post_rebuild(Backend& backend, const RouteArgs& args) {
 
 Response post_checkpoint(Backend& backend, const RouteArgs& args) {
   if (auto q = QueryParams::make(args.query, {}); !q.ok()) return error_response(q.status());
-  Result<json::object> body = parse_object(args.body, {"dir"}, R"({"dir": "/backups/tally-2024-06-01"})");
+  Result<json::object> body = parse_body_object(args.body, {"dir"}, R"({"dir": "/backups/tally-2024-06-01"})");
   if (!body.ok()) return error_response(body.status());
   const json::value* dir = body->if_contains("dir");
   if (dir == nullptr || !dir->is_string()) {

@@ -1,5 +1,7 @@
 #include "engine/http/key_ring.h"
 
+#include "engine/http/hmac.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -22,16 +24,6 @@ constexpr struct {
   std::string_view name;
   Scope bit;
 } kScopeNames[] = {{"read", kScopeRead}, {"write", kScopeWrite}, {"admin", kScopeAdmin}};
-
-std::string to_hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = kDigits[p[i] >> 4];
-    out[2 * i + 1] = kDigits[p[i] & 15];
-  }
-  return out;
-}
 
 bool is_hex(std::string_view s, size_t digits) {
   if (s.size() != digits) return false;
@@ -61,12 +53,7 @@ Result<std::string> random_hex(size_t bytes) {
 // HMAC-SHA-256(salt, key) as raw bytes.
 std::vector<unsigned char> keyed_hash(std::string_view salt_hex, std::string_view key) {
   const std::vector<unsigned char> salt = from_hex(salt_hex);
-  std::vector<unsigned char> out(EVP_MAX_MD_SIZE);
-  unsigned int n = 0;
-  HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
-       reinterpret_cast<const unsigned char*>(key.data()), key.size(), out.data(), &n);
-  out.resize(n);
-  return out;
+  return hmac_sha256(salt, key);
 }
 
 // The id in "tally_<id>_<secret>", or "" when the text is not of that form.

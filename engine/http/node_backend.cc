@@ -185,4 +185,17 @@ std::string NodeBackend::metrics_text() {
   return out;
 }
 
+Result<WebhookEndpoint> NodeBackend::add_webhook(const WebhookRequest& request) {
+  if (webhooks_ == nullptr) return Backend::add_webhook(request);
+  return webhooks_->add(request);
+}
+Status NodeBackend::remove_webhook(const std::string& id) {
+  if (webhooks_ == nullptr) return Backend::remove_webhook(id);
+  return webhooks_->remove(id);
+}
+Result<std::vector<WebhookEndpoint>> NodeBackend::webhooks() {
+  if (webhooks_ == nullptr) return Backend::webhooks();
+  return webhooks_->list();
+}
+
 }  // namespace tally::http

@@ -34,6 +34,12 @@ class NodeBackend final : public Backend {
   // Adds Prometheus lines after the node's (e.g. the event publisher's).
   // Call before the server starts.
   void add_metrics(std::function<std::string()> text) { extra_metrics_.push_back(std::move(text)); }
+  // The webhook deliveries the admin routes manage (null: none). Call
+  // before the server starts.
+  void set_webhooks(WebhookService* webhooks) { webhooks_ = webhooks; }
+  Result<WebhookEndpoint> add_webhook(const WebhookRequest& request) override;
+  Status remove_webhook(const std::string& id) override;
+  Result<std::vector<WebhookEndpoint>> webhooks() override;
 
   uint32_t partition_count() const override { return node_.partition_count(); }
   Result<std::vector<Placement>> append(std::span<const Command> commands,
@@ -77,6 +83,7 @@ class NodeBackend final : public Backend {
   const Membership membership_;
   std::vector<std::function<ComponentHealth()>> extra_health_;
   std::vector<std::function<std::string()>> extra_metrics_;
+  WebhookService* webhooks_ = nullptr;
   const std::string checkpoint_root_;
 };
 

@@ -36,6 +36,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/transit", get_transit, Scope::every},
     {"POST", "/v1/admin/rebuild", post_rebuild},
     {"POST", "/v1/admin/checkpoint", post_checkpoint},
+    // Webhook endpoints (handlers_webhooks.cc).
+    {"POST", "/v1/admin/webhooks", post_webhook},
+    {"GET", "/v1/admin/webhooks", get_webhooks},
+    {"DELETE", "/v1/admin/webhooks/{id}", delete_webhook},
     {"GET", "/health", get_health},
     {"GET", "/metrics", nullptr},
 };

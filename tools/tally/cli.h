@@ -49,6 +49,7 @@ int bench_replay_main(const Args& args);     // tally bench replay
 int broker_main(const Args& args);
 int demo_main(const Args& args);
 int keys_main(const Args& args);  // tally keys add|list|revoke
+int webhooks_main(const Args& args);  // tally webhooks add|list|remove
 int produce_main(const Args& args);
 int query_main(const Args& args);
 int reconcile_main(const Args& args);

@@ -13,6 +13,7 @@
 #include "engine/core/logging.h"
 #include "engine/http/node_backend.h"
 #include "engine/http/server.h"
+#include "engine/http/webhook_service.h"
 #include "engine/log/kafka_log.h"
 #include "engine/node/event_publisher.h"
 #include "engine/node/node.h"
@@ -72,7 +73,26 @@ struct StoreFlags {
   // With --kafka: the topic the change stream is published to (empty: not
   // published; docs/events.md "On Kafka").
   std::string events_topic;
+  // Webhook deliveries (docs/webhooks.md); tests shorten the waits.
+  uint64_t webhook_timeout_ms = 5000;
+  uint64_t webhook_retry_max_ms = 60000;
+  uint32_t webhook_failing_after = 8;
 };
+
+// The webhook deliveries of DATA/webhooks.json; none for a group member
+// (its partitions move, the cursors would not follow).
+std::unique_ptr<http::WebhookService> open_webhooks(const LogOptions& log_options, const StoreFlags& flags,
+                                                    bool grouped, Node& node) {
+  if (grouped) return nullptr;
+  http::WebhookPolicy policy;
+  policy.request_timeout = std::chrono::milliseconds(flags.webhook_timeout_ms);
+  policy.max_retry = std::chrono::milliseconds(flags.webhook_retry_max_ms);
+  policy.failing_after = flags.webhook_failing_after;
+  std::unique_ptr<http::WebhookService> w =
+      check(http::WebhookService::open(node, log_options.data_dir + "/webhooks.json", policy), "opening the webhooks");
+  w->start();
+  return w;
+}
 
 // The change stream's publisher on the events topic, when one is named.
 std::unique_ptr<EventPublisher> open_publisher(const LogOptions& log_options, const StoreFlags& flags, Node& node) {
@@ -144,6 +164,13 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   ServeGroup group(*node);
   http::NodeBackend backend(*node, grouped ? group.membership() : http::Membership{}, security.checkpoint_root);
   backend.add_health([&scrubber] { return scrubber.health(); });
+  std::unique_ptr<http::WebhookService> webhooks = open_webhooks(log_options, store_flags, grouped, *node);
+  if (webhooks) {
+    http::WebhookService* w = webhooks.get();
+    backend.set_webhooks(w);
+    backend.add_health([w] { return w->health(); });
+    backend.add_metrics([w] { return w->metrics_text(); });
+  }
   if (publisher) {
     EventPublisher* pub = publisher.get();
     backend.add_health([pub] {
@@ -186,6 +213,7 @@ int serve(const LogOptions& log_options, const StoreFlags& store_flags, const Gr
   logging::info("serve", "shutdown 2/3: the HTTP server stopped");
   scrubber.stop();  // a pass in progress gives up at its next read
   if (publisher) publisher->stop();  // an append in progress finishes first
+  if (webhooks) webhooks->stop();    // a delivery in progress finishes first (at most its timeout)
   node->stop();    // scheduler and relay stop; pipelines commit what they applied and flush
   logging::info("serve", "shutdown 3/3: pipelines committed and stores flushed; exiting");
   return 0;
@@ -248,6 +276,12 @@ int serve_main(const Args& args) {
        "(0: off; docs/operations.md \"When the disk fails\")")
       ("scrub-rate", po::value(&store_flags.scrub_rate_mib)->default_value(4),
        "MiB/s the background scrub reads at most (0: unpaced)")
+      ("webhook-timeout-ms", po::value(&store_flags.webhook_timeout_ms)->default_value(5000),
+       "how long a webhook delivery waits for its answer before it counts as failed; 1..600000")
+      ("webhook-retry-max-ms", po::value(&store_flags.webhook_retry_max_ms)->default_value(60000),
+       "the ceiling of the webhooks' retry backoff (doubling from 250 ms, jittered); 250..3600000")
+      ("webhook-failing-after", po::value(&store_flags.webhook_failing_after)->default_value(8),
+       "failed deliveries in a row that mark a webhook endpoint failing (/health, /metrics); 1..1000")
       ("events-topic", po::value(&store_flags.events_topic),
        "with --kafka: publish the change stream (one FlatBuffers event per applied command, "
        "engine/schema/events.fbs) to this topic, which must exist with the command log's partition "
@@ -263,6 +297,16 @@ int serve_main(const Args& args) {
     throw UsageError("--data DIR is required (the projection lives in DIR/partitions)");
   }
   configure_logging(log_level, log_format);
+  if (store_flags.webhook_timeout_ms < 1 || store_flags.webhook_timeout_ms > 600'000) {
+    throw UsageError("--webhook-timeout-ms must be in 1..600000, got " + std::to_string(store_flags.webhook_timeout_ms));
+  }
+  if (store_flags.webhook_retry_max_ms < 250 || store_flags.webhook_retry_max_ms > 3'600'000) {
+    throw UsageError("--webhook-retry-max-ms must be in 250..3600000, got " +
+                     std::to_string(store_flags.webhook_retry_max_ms));
+  }
+  if (store_flags.webhook_failing_after < 1 || store_flags.webhook_failing_after > 1000) {
+    throw UsageError("--webhook-failing-after must be in 1..1000, got " + std::to_string(store_flags.webhook_failing_after));
+  }
   if (!store_flags.events_topic.empty() && log_options.kafka.empty()) {
     throw UsageError("--events-topic needs --kafka (over the embedded log, read GET /v1/events)");
   }

@@ -37,6 +37,8 @@ const Subcommand kSubcommands[] = {
      tally::cli::broker_main},
     {"keys", "manage the API keys of tally serve --auth: add, list, revoke",
      tally::cli::keys_main},
+    {"webhooks", "manage the webhook endpoints of a running tally serve: add, list, remove",
+     tally::cli::webhooks_main},
     {"bench", "measure: tally bench transfers | log | replay | reconcile | expire",
      tally::cli::bench_main},
 };
