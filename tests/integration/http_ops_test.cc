@@ -24,7 +24,7 @@ TEST_CASE("/health reports ok with every pipeline as a component") {
     names += str(c, "name") + " ";
     CHECK(c.at("ok").as_bool());
   }
-  CHECK(names == "pipeline/0 pipeline/1 pipeline/2 pipeline/3 log scheduler relay sagas ownership scrub ");
+  CHECK(names == "pipeline/0 pipeline/1 pipeline/2 pipeline/3 log scheduler relay sagas ownership scrub webhooks ");
 }
 
 TEST_CASE("/metrics counts applied commands by outcome, applied offsets and HTTP requests") {
