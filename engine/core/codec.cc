@@ -3,27 +3,23 @@
 #include <array>
 #include <cassert>
 
-#include "engine/schema/tally_generated.h"
+#include "engine/core/wire.h"
 #include "flatbuffers/flatbuffers.h"
 
 namespace tally {
 namespace {
 
 using wire::Kind;
+// The u128 conversions of wire.h beside this file's overloads for commands.
+using tally::from_wire;
+using tally::to_wire;
 
-wire::U128 to_wire(u128 v) { return wire::U128(u128_lo(v), u128_hi(v)); }
-u128 from_wire(const wire::U128& v) { return make_u128(v.hi(), v.lo()); }
 
 wire::Account to_wire(const CreateAccount& a) {
   return wire::Account(to_wire(a.id.value()), to_wire(a.user_data_128), a.user_data_64,
                        a.user_data_32, a.ledger, a.code, a.flags, a.reserved);
 }
-wire::Transfer to_wire(const CreateTransfer& t) {
-  return wire::Transfer(to_wire(t.id.value()), to_wire(t.debit_account_id.value()),
-                        to_wire(t.credit_account_id.value()), to_wire(t.amount.value()),
-                        to_wire(t.pending_id.value()), to_wire(t.user_data_128), t.user_data_64,
-                        t.user_data_32, t.timeout_seconds, t.ledger, t.code, t.flags);
-}
+wire::Transfer to_wire(const CreateTransfer& t) { return transfer_to_wire(t); }
 wire::ExpirePending to_wire(const ExpirePending& e) {
   return wire::ExpirePending(to_wire(e.pending_id.value()), to_wire(e.debit_account_id.value()));
 }
@@ -49,20 +45,7 @@ CreateAccount from_wire(const wire::Account& a) {
   return CreateAccount{AccountId(from_wire(a.id())), from_wire(a.user_data_128()), a.user_data_64(),
                        a.user_data_32(), a.ledger(), a.code(), a.flags(), a.reserved()};
 }
-CreateTransfer from_wire(const wire::Transfer& t) {
-  return CreateTransfer{TransferId(from_wire(t.id())),
-                        AccountId(from_wire(t.debit_account_id())),
-                        AccountId(from_wire(t.credit_account_id())),
-                        Amount(from_wire(t.amount())),
-                        TransferId(from_wire(t.pending_id())),
-                        from_wire(t.user_data_128()),
-                        t.user_data_64(),
-                        t.user_data_32(),
-                        t.timeout(),
-                        t.ledger(),
-                        t.code(),
-                        t.flags()};
-}
+CreateTransfer from_wire(const wire::Transfer& t) { return CreateTransfer{transfer_from_wire(t)}; }
 ExpirePending from_wire(const wire::ExpirePending& e) {
   return ExpirePending{TransferId(from_wire(e.pending_id())), AccountId(from_wire(e.debit_account_id()))};
 }

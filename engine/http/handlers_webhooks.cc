@@ -11,17 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-json::object endpoint_to_json(const WebhookEndpoint& e) {
-  json::array events, cursors;
-  for (const std::string& n : e.events) events.emplace_back(n);
-  for (const EventCursor& c : e.cursors) cursors.emplace_back(cursor_to_string(c));
-  json::object o{{"id", e.id},         {"url", e.url},           {"events", std::move(events)},
-                 {"cursors", std::move(cursors)}, {"delivered", e.delivered}, {"failures", e.failures},
-                 {"failing", e.failing}};
-  if (!e.last_error.empty()) o["last_error"] = e.last_error;
-  return o;
-}
-
 Result<WebhookRequest> webhook_request(const json::object& o) {
   WebhookRequest r;
   const json::value* url = o.if_contains("url");
@@ -61,7 +50,7 @@ Response post_webhook(Backend& backend, const RouteArgs& args) {
   if (!request.ok()) return error_response(request.status());
   Result<WebhookEndpoint> added = backend.add_webhook(*request);
   if (!added.ok()) return error_response(added.status());
-  return json_response(201, endpoint_to_json(*added));
+  return json_response(201, webhook_to_json(*added, false));
 }
 
 Response get_webhooks(Backend& backend, const RouteArgs& args) {
@@ -69,7 +58,7 @@ Response get_webhooks(Backend& backend, const RouteArgs& args) {
   Result<std::vector<WebhookEndpoint>> all = backend.webhooks();
   if (!all.ok()) return error_response(all.status());
   json::array list;
-  for (const WebhookEndpoint& e : *all) list.push_back(endpoint_to_json(e));
+  for (const WebhookEndpoint& e : *all) list.push_back(webhook_to_json(e, false));
   return json_response(200, json::object{{"webhooks", std::move(list)}});
 }
 

@@ -17,21 +17,26 @@ namespace json = boost::json;
 
 namespace {
 
-json::object to_json(const WebhookEndpoint& e) {
+}  // namespace
+
+json::object webhook_to_json(const WebhookEndpoint& e, bool with_secret) {
   json::array events, cursors;
   for (const std::string& n : e.events) events.emplace_back(n);
   for (const EventCursor& c : e.cursors) cursors.emplace_back(cursor_to_string(c));
-  return json::object{{"id", e.id},
-                      {"url", e.url},
-                      {"events", std::move(events)},
-                      {"secret", e.secret},
-                      {"cursors", std::move(cursors)},
-                      {"delivered", e.delivered},
-                      {"failures", e.failures},
-                      {"consecutive_failures", e.consecutive_failures},
-                      {"failing", e.failing},
-                      {"last_error", e.last_error}};
+  json::object o{{"id", e.id},
+                 {"url", e.url},
+                 {"events", std::move(events)},
+                 {"cursors", std::move(cursors)},
+                 {"delivered", e.delivered},
+                 {"failures", e.failures},
+                 {"consecutive_failures", e.consecutive_failures},
+                 {"failing", e.failing},
+                 {"last_error", e.last_error}};
+  if (with_secret) o["secret"] = e.secret;
+  return o;
 }
+
+namespace {
 
 Result<WebhookEndpoint> from_json(const json::value& v, uint32_t partitions) {
   WebhookEndpoint e;
@@ -92,7 +97,7 @@ Result<std::vector<WebhookEndpoint>> load_webhooks(const std::string& path, uint
 
 Status save_webhooks(const std::string& path, const std::vector<WebhookEndpoint>& endpoints) {
   json::array list;
-  for (const WebhookEndpoint& e : endpoints) list.push_back(to_json(e));
+  for (const WebhookEndpoint& e : endpoints) list.push_back(webhook_to_json(e, true));
   const std::string text = json_text::serialize(json::object{{"version", 1}, {"endpoints", std::move(list)}}) + "\n";
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

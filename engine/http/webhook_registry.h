@@ -5,6 +5,7 @@
 // the signing secrets). Not thread-safe: the WebhookService serializes.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct WebhookEndpoint {
 
   bool wants(std::string_view event) const;
 };
+
+// An endpoint as JSON: the file's form (with the secret) and the admin
+// routes' (without).
+boost::json::object webhook_to_json(const WebhookEndpoint& e, bool with_secret);
 
 // The endpoints in `path`; none when the file does not exist. corruption
 // naming the file's problem otherwise; failed_precondition when it was

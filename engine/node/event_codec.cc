@@ -1,6 +1,7 @@
 #include "engine/node/event_codec.h"
 
 #include "engine/core/codec.h"
+#include "engine/core/wire.h"
 #include "engine/schema/events_generated.h"
 #include "flatbuffers/flatbuffers.h"
 
@@ -9,29 +10,11 @@ namespace {
 
 namespace ev = tally::events;
 
-wire::U128 w(u128 v) { return wire::U128(u128_lo(v), u128_hi(v)); }
-u128 u(const wire::U128& v) { return make_u128(v.hi(), v.lo()); }
-
-wire::Transfer transfer_to_wire(const Transfer& t) {
-  return wire::Transfer(w(t.id.value()), w(t.debit_account_id.value()), w(t.credit_account_id.value()),
-                        w(t.amount.value()), w(t.pending_id.value()), w(t.user_data_128), t.user_data_64,
-                        t.user_data_32, t.timeout_seconds, t.ledger, t.code, t.flags);
-}
-
-Transfer transfer_from_wire(const wire::Transfer& x, Timestamp ts, uint8_t state) {
+// The created transfer as it travels: its producer's fields, with the
+// timestamp and state the event gives it back.
+Transfer transfer_from_event(const wire::Transfer& x, Timestamp ts, uint8_t state) {
   Transfer t;
-  t.id = TransferId(u(x.id()));
-  t.debit_account_id = AccountId(u(x.debit_account_id()));
-  t.credit_account_id = AccountId(u(x.credit_account_id()));
-  t.amount = Amount(u(x.amount()));
-  t.pending_id = TransferId(u(x.pending_id()));
-  t.user_data_128 = u(x.user_data_128());
-  t.user_data_64 = x.user_data_64();
-  t.user_data_32 = x.user_data_32();
-  t.timeout_seconds = x.timeout();
-  t.ledger = x.ledger();
-  t.code = x.code();
-  t.flags = x.flags();
+  static_cast<TransferFields&>(t) = transfer_from_wire(x);
   t.timestamp = ts;
   t.state = static_cast<PendingState>(state);
   return t;
@@ -57,8 +40,8 @@ std::vector<uint8_t> encode_event(const ChangeEvent& e) {
     command = fbb.CreateVector(one);
     std::vector<ev::Balances> list;
     for (const EventBalances& b : e.balances) {
-      list.emplace_back(w(b.account.value()), w(b.balances.debits_pending), w(b.balances.debits_posted),
-                        w(b.balances.credits_pending), w(b.balances.credits_posted));
+      list.emplace_back(to_wire(b.account.value()), to_wire(b.balances.debits_pending), to_wire(b.balances.debits_posted),
+                        to_wire(b.balances.credits_pending), to_wire(b.balances.credits_posted));
     }
     balances = fbb.CreateVectorOfStructs(list);
   }
@@ -111,12 +94,12 @@ Result<ChangeEvent> decode_event(std::span<const uint8_t> bytes) {
   e.command = commands[0];
   if (!outcome_known(m->result_code())) return bad("unknown outcome code " + std::to_string(m->result_code()));
   e.outcome = static_cast<Outcome>(m->result_code());
-  if (m->transfer() != nullptr) e.transfer = transfer_from_wire(*m->transfer(), e.timestamp, m->transfer_state());
+  if (m->transfer() != nullptr) e.transfer = transfer_from_event(*m->transfer(), e.timestamp, m->transfer_state());
   if (m->balances() != nullptr) {
     for (const ev::Balances* b : *m->balances()) {
-      e.balances.push_back(EventBalances{AccountId(u(b->account_id())),
-                                         Balances{u(b->debits_pending()), u(b->debits_posted()),
-                                                  u(b->credits_pending()), u(b->credits_posted())}});
+      e.balances.push_back(EventBalances{AccountId(from_wire(b->account_id())),
+                                         Balances{from_wire(b->debits_pending()), from_wire(b->debits_posted()),
+                                                  from_wire(b->credits_pending()), from_wire(b->credits_posted())}});
     }
   }
   return e;
