@@ -178,7 +178,9 @@ bool WebhookService::deliver(WebhookEndpoint& e, Runtime& rt) {
     Result<EventPage> page = read_events(node_.log(), *node_.store_ref(p), node_.pipeline(p).applied(),
                                          e.cursors[i], kEventsPerPage);
     if (!page.ok()) {
+      // Not the endpoint's fault: no failure counted; tried again in a second.
       logging::warn("webhooks", "reading partition {}'s events for {}: {}", i, e.id, page.status().message());
+      rt.next_try = std::chrono::steady_clock::now() + std::chrono::seconds(1);
       return false;
     }
     for (size_t k = 0; k < page->events.size(); k++) {
