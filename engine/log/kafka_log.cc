@@ -258,6 +258,10 @@ class KafkaLog final : public Log {
                                                 {"auto.offset.reset", "error"},
                                                 {"enable.partition.eof", "false"},
                                                 {"fetch.wait.max.ms", "10"},
+                                                // What the consumer prefetches, bounded
+                                                // (librdkafka's default is 64 MiB a reader):
+                                                // 16 MiB is 16 full records ahead.
+                                                {"queued.max.messages.kbytes", "16384"},
                                                 {"group.id", "tally-reader"}}));
     char err[512];
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);

@@ -92,9 +92,13 @@ Result<size_t> PartitionPipeline::step(std::chrono::milliseconds wait) {
     reader_stale_ = false;
   }
   const uint64_t room = limit_.end.value - meta_.next_offset.value;
-  const size_t max = static_cast<size_t>(std::min<uint64_t>(options_.max_records_per_step, room));
+  const size_t fit = std::max<size_t>(1, options_.max_bytes_per_step / std::max<size_t>(record_bytes_, 1));
+  const size_t max = static_cast<size_t>(std::min<uint64_t>(std::min(options_.max_records_per_step, fit), room));
   TALLY_ASSIGN_OR_RETURN(std::vector<LogRecord> records, reader_->next(max, wait));
   if (records.empty()) return size_t{0};
+  size_t bytes = 0;
+  for (const LogRecord& r : records) bytes = std::max(bytes, r.value.size());
+  record_bytes_ = bytes;  // the largest of this step's: the next step's unit
   TALLY_RETURN_IF_ERROR(apply_records(records));
   return records.size();
 }

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <stop_token>
 
+#include "engine/core/codec.h"
 #include "engine/core/thread_annotations.h"
 #include "engine/log/log.h"
 #include "engine/node/metrics.h"
@@ -55,6 +56,11 @@ struct ApplyLimit {
 
 struct PipelineOptions {
   size_t max_records_per_step = 64;       // records applied per RocksDB commit, at most
+  // The bytes of records read per step, about: a step reads as many
+  // records as fit at the size of the last step's (at least one), so what
+  // a lagging partition holds in read and decoded records stays near
+  // 2.5 times this, whatever its backlog (docs/operations.md "Memory").
+  size_t max_bytes_per_step = 8u << 20;
   size_t max_cached_transfers = 1u << 16; // cached transfers kept between steps
   std::chrono::milliseconds poll_wait{100};
   // run() flushes the store's memtables (without waiting) once this long
@@ -202,6 +208,9 @@ class PartitionPipeline {
   ApplyLimit limit_;
   bool time_limit_reached_ = false;  // a step stopped before a record past limit_.until
   bool reader_stale_ = false;        // the reader read past what was applied
+  // The size the next step reads at (the largest record of the last
+  // step); before any, the largest a record may be.
+  size_t record_bytes_ = kMaxRecordBytes;
   bool needs_recover_ = false;       // a commit failed on the disk; state_ is ahead of the store
   std::chrono::steady_clock::time_point last_probe_{};
   std::chrono::steady_clock::time_point last_delivery_{};  // records read, or the log was caught up
