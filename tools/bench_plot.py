@@ -71,6 +71,8 @@ def load(files):
                     raise Refused(f"{where}: not a JSON object")
                 for h in HEADER:
                     field(run, [h], where)
+                if not isinstance(run["options"], dict):
+                    raise Refused(f"{where}: field \"options\" is not an object")
                 runs.append((where + f" (mode {run['mode']})", run))
     if not runs:
         raise Refused("no runs in " + ", ".join(files))
@@ -138,7 +140,7 @@ def charts(runs, out_dir, tmp):
         if "settle" in run and "log_time_p50_ms" in run["settle"]:
             settle.append((label(run), *(number(run, ["settle", f"log_time_{p}_ms"], where)
                                          for p in ("p50", "p99", "p100"))))
-        rate = run["options"].get("rate") if mode == "transfers" else None
+        rate = number(run, ["options", "rate"], where) if mode == "transfers" and "rate" in run["options"] else 0
         if rate:
             latency = number(run, ["record_latency_ms", "p99"], where)
             s = number(run, ["settle", "log_time_p99_ms"], where) if "settle" in run else float("nan")
