@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tools/bench_plot.py on saved `tally bench --json` runs (runs.jsonl, kept
-from a `tools/dev bench record`): the charts appear and are PNG images of
+from a `tools/dev bench record`, plus a small reconcile and expire run, whose
+figures expire nests): the charts appear and are PNG images of
 the promised size; a run missing a field is refused with a message naming
 the file, the line, the mode and the field, and draws nothing; no field of
 a saved run, removed or of the wrong type, gets a traceback.
