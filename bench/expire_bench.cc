@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bench/data_dir.h"
 #include "bench/figures.h"
 #include "bench/run_json.h"
 #include "engine/core/bytes.h"
@@ -267,6 +268,9 @@ int expire_bench_main(const std::vector<std::string>& args) {
       return 1;
     }
     o.dir = *made;
+  } else if (Status made = create_data_dir(o.dir); !made.ok()) {
+    std::fprintf(stderr, "tally bench expire: %s\n", made.to_string().c_str());
+    return 1;
   }
   boost::json::object out = run_header("expire", args, vm);
   const JsonStdout json_out(o.json);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "bench/data_dir.h"
 #include "bench/figures.h"
 #include "bench/ledger_figures.h"
 #include "bench/lookup_bench.h"
@@ -273,6 +274,9 @@ int run(const Options& o, TransferFigures& figures) {
     Result<std::string> made = make_temp_dir("tally-bench");
     if (!made.ok()) { std::fprintf(stderr, "tally bench transfers: %s\n", made.status().to_string().c_str()); return 1; }
     dir = *made;
+  } else if (Status made = create_data_dir(dir); !made.ok()) {
+    std::fprintf(stderr, "tally bench transfers: %s\n", made.to_string().c_str());
+    return 1;
   }
   std::unique_ptr<Node> node = start_node(dir, o.partitions, o.admission_window);
   if (!node) return 1;

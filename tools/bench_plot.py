@@ -7,7 +7,8 @@
 Each FILE holds one JSON object per line, as `tally bench MODE --json`
 prints them. Charts written to OUT_DIR (only those the runs have data for):
 
-    throughput.png  operations per second of each run, by mode
+    throughput.png  operations per second of each run, by mode (expire: of
+                    its expiries; reconcile: transfers checked)
     cpu.png         CPU time per operation of each run
     lookups.png     balance lookup latency percentiles, idle and under load
     settle.png      saga settle latency percentiles (log time)
@@ -22,12 +23,15 @@ import subprocess
 import sys
 import tempfile
 
-# Per mode: the throughput field and the CPU-per-operation field.
+# Per mode: the path of its throughput field and of its CPU-per-operation
+# field (None: the mode has none). expire nests its figures under "expire"
+# (a run with --skip-expire has no such object and no throughput).
 MODES = {
-    "transfers": ("transfers_per_second", "cpu_us_per_transfer"),
-    "replay": ("commands_per_second", "cpu_us_per_command"),
-    "log": ("commands_per_second", None),
-    "expire": ("expiries_per_second", "cpu_us_per_expiry"),
+    "transfers": (["transfers_per_second"], ["cpu_us_per_transfer"]),
+    "replay": (["commands_per_second"], ["cpu_us_per_command"]),
+    "reconcile": (["transfers_per_second"], None),
+    "log": (["commands_per_second"], None),
+    "expire": (["expire", "expiries_per_second"], ["expire", "cpu_us_per_expiry"]),
 }
 HEADER = ("mode", "commit", "cpu_model", "cores", "options")
 
@@ -71,6 +75,8 @@ def load(files):
                     raise Refused(f"{where}: not a JSON object")
                 for h in HEADER:
                     field(run, [h], where)
+                if not isinstance(run["options"], dict):
+                    raise Refused(f"{where}: field \"options\" is not an object")
                 runs.append((where + f" (mode {run['mode']})", run))
     if not runs:
         raise Refused("no runs in " + ", ".join(files))
@@ -128,9 +134,12 @@ def charts(runs, out_dir, tmp):
         if mode not in MODES:
             continue
         tput, cpu_field = MODES[mode]
-        through.append((label(run), number(run, [tput], where)))
+        if mode == "expire" and run["options"].get("skip-expire") is True:
+            tput = cpu_field = None
+        if tput:
+            through.append((label(run), number(run, tput, where)))
         if cpu_field:
-            cpu.append((label(run), number(run, [cpu_field], where)))
+            cpu.append((label(run), number(run, cpu_field, where)))
         for kind in ("lookups_idle", "lookups_under_load"):
             if kind in run:
                 lookups.append((label(run) + " " + kind.split("_", 1)[1].replace("_", " "),
@@ -138,7 +147,7 @@ def charts(runs, out_dir, tmp):
         if "settle" in run and "log_time_p50_ms" in run["settle"]:
             settle.append((label(run), *(number(run, ["settle", f"log_time_{p}_ms"], where)
                                          for p in ("p50", "p99", "p100"))))
-        rate = run["options"].get("rate") if mode == "transfers" else None
+        rate = number(run, ["options", "rate"], where) if mode == "transfers" and "rate" in run["options"] else 0
         if rate:
             latency = number(run, ["record_latency_ms", "p99"], where)
             s = number(run, ["settle", "log_time_p99_ms"], where) if "settle" in run else float("nan")
@@ -176,7 +185,7 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             scripts = charts(runs, out_dir, tmp)
             if not scripts:
-                raise Refused("none of the runs is of a mode with charts (" + ", ".join(MODES) + ")")
+                raise Refused("none of the runs has figures these charts draw (modes: " + ", ".join(MODES) + ")")
             for script in scripts:
                 done = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
                 if done.returncode != 0:

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """tools/bench_plot.py on saved `tally bench --json` runs (runs.jsonl, kept
-from a `tools/dev bench record`): the charts appear and are PNG images of
+from a `tools/dev bench record`, plus a small reconcile and expire run, whose
+figures expire nests): the charts appear and are PNG images of
 the promised size; a run missing a field is refused with a message naming
-the file, the line, the mode and the field, and draws nothing.
+the file, the line, the mode and the field, and draws nothing; no field of
+a saved run, removed or of the wrong type, gets a traceback.
 
 Usage: bench_plot_test.py SOURCE_ROOT. Exits 77 (skipped) only when
 gnuplot is not installed (tools/dev setup installs gnuplot-nox).
@@ -72,6 +74,49 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(json.dumps(nested) + "\n")
     done = subprocess.run([sys.executable, script, out2, broken], capture_output=True, text=True)
     check("field \"lookups_idle.p99_us\" is missing" in done.stderr, f"nested fields are named: {done.stderr!r}")
+
+# Every field of every saved run, removed or made a string in turn: the
+# script either draws or refuses with a message; it never raises anything
+# else (a traceback). In-process, gnuplot is not run for this sweep.
+sys.path.insert(0, os.path.join(root, "tools"))
+import bench_plot  # noqa: E402
+
+
+def paths(value, prefix=()):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield prefix + (key,)
+            yield from paths(inner, prefix + (key,))
+
+
+def mutated(run, path, how):
+    copy = json.loads(json.dumps(run))
+    parent = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    if how == "removed":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = "x"
+    return copy
+
+
+escaped = []
+with tempfile.TemporaryDirectory() as tmp:
+    one = os.path.join(tmp, "one.jsonl")
+    for line in open(runs, encoding="utf-8").read().splitlines():
+        run = json.loads(line)
+        for path in paths(run):
+            for how in ("removed", "a string"):
+                with open(one, "w", encoding="utf-8") as f:
+                    f.write(json.dumps(mutated(run, path, how)) + "\n")
+                try:
+                    bench_plot.charts(bench_plot.load([one]), tmp, tmp)
+                except bench_plot.Refused:
+                    pass
+                except Exception as e:  # what the script would show as a traceback
+                    escaped.append(f"{run['mode']} {'.'.join(path)} {how}: {type(e).__name__}: {e}")
+check(not escaped, f"every bad field is refused with a message, not a traceback: {escaped[:5]}")
 
 total = checks["passed"] + checks["failed"]
 print(f"[doctest] test cases: 1 | {1 if checks['failed'] == 0 else 0} passed | {1 if checks['failed'] else 0} failed")

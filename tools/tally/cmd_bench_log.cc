@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "bench/data_dir.h"
 #include "bench/log_bench.h"
 #include "bench/run_json.h"
 #include "engine/core/codec.h"
@@ -111,6 +112,8 @@ int bench_log_main(const Args& args) {
     if (dir.empty()) {
       scratch = std::make_unique<ScratchDir>();
       dir = scratch->path();
+    } else {
+      check(bench::create_data_dir(dir));
     }
     auto log = check(open_embedded_log({.dir = dir + "/log", .partitions = partitions}));
     const auto r = check(bench::run_log_bench(*log, bench), "embedded log");

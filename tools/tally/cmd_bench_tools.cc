@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "bench/data_dir.h"
 #include "bench/run_json.h"
 #include "bench/workload_log.h"
 #include "engine/core/codec.h"
@@ -69,12 +70,16 @@ std::optional<ToolBench> parse(std::string_view mode, const Args& args, const st
   return b;
 }
 
-// The data directory for a run: --data, or a temporary one removed after.
+// The data directory for a run: --data (created when missing), or a
+// temporary one removed after.
 class DataDir {
  public:
   explicit DataDir(const std::string& given) : path_(given), temporary_(given.empty()) {
-    if (temporary_) path_ = check(make_temp_dir("tally-bench"));
-    std::filesystem::create_directories(path_);
+    if (temporary_) {
+      path_ = check(make_temp_dir("tally-bench"));
+    } else {
+      check(bench::create_data_dir(path_));
+    }
   }
   ~DataDir() {
     std::error_code ec;
