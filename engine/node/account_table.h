@@ -9,7 +9,7 @@
 // The words are std::atomic<uint64_t> (relaxed), so a torn copy is a retry,
 // never a data race.
 //
-// Memory is bounded: `slots` slots of sizeof(Slot) bytes each (~144 B),
+// Memory is bounded: `slots` slots of 168 bytes each (bytes()),
 // fixed at construction. An id goes to one of kProbe slots from its hash;
 // when all are taken by other ids it is not published, and lookups of it
 // miss (the caller reads the store). Slots are never freed one by one:

@@ -76,8 +76,8 @@ struct PipelineOptions {
   // it counted in flight, recovery/in_flight.h).
   std::function<void()> on_commit;
   // Slots of the table of latest committed accounts that balance lookups
-  // read without locks (account_table.h): about 160 bytes each, so the
-  // default 65536 is ~10 MiB per partition. Accounts that do not fit are
+  // read without locks (account_table.h): 168 bytes each, so the default
+  // 65536 is 10.5 MiB per partition. Accounts that do not fit are
   // read from the store. 0: no table, every lookup reads the store.
   size_t account_table_slots = 1u << 16;
 };
