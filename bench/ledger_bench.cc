@@ -49,6 +49,7 @@ struct Options {
   uint64_t admission_window = NodeOptions{}.admission_window;
   double rate = 0;  // open loop: transfers/s offered at a steady pace (0: closed loop, as fast as admitted)
   bool json = false;  // one JSON object per run on stdout (bench/run_json.h)
+  std::string lookup_path = "table";  // "table": the pipelines' account tables; "store": RocksDB only
 };
 
 // Prints run `name`'s object (header, its figures, "ok") when --json asked for it.
@@ -231,7 +232,8 @@ Status validate(Node& node, const Workload& w, const std::vector<std::array<u128
   return Status::Ok();
 }
 
-std::unique_ptr<Node> start_node(const std::string& dir, uint32_t partitions, uint64_t admission_window) {
+std::unique_ptr<Node> start_node(const std::string& dir, uint32_t partitions, uint64_t admission_window,
+                                 const std::string& lookup_path) {
   auto log = open_embedded_log({.dir = dir + "/log", .partitions = partitions});
   if (!log.ok()) {
     std::fprintf(stderr, "%s\n", log.status().to_string().c_str());
@@ -239,6 +241,7 @@ std::unique_ptr<Node> start_node(const std::string& dir, uint32_t partitions, ui
   }
   NodeOptions options{.data_dir = dir};
   options.admission_window = admission_window;
+  if (lookup_path == "store") options.pipeline.account_table_slots = 0;
   auto node = Node::open(std::move(log).value(), options);
   if (!node.ok()) {
     std::fprintf(stderr, "%s\n", node.status().to_string().c_str());
@@ -278,7 +281,7 @@ int run(const Options& o, TransferFigures& figures) {
     std::fprintf(stderr, "tally bench transfers: %s\n", made.to_string().c_str());
     return 1;
   }
-  std::unique_ptr<Node> node = start_node(dir, o.partitions, o.admission_window);
+  std::unique_ptr<Node> node = start_node(dir, o.partitions, o.admission_window, o.lookup_path);
   if (!node) return 1;
   std::printf("tally bench transfers: %llu accounts (groups of %llu), %llu transfers, batch %zu, %s, %u partitions, embedded log at %s\n",
               (unsigned long long)o.workload.accounts, (unsigned long long)o.workload.group_size,
@@ -298,7 +301,7 @@ int run(const Options& o, TransferFigures& figures) {
     node.reset();
     if (!append_untimed(dir, o.partitions, records)) return 1;
     std::printf("appended %zu records untimed; now timing the apply alone\n", records.size());
-    node = start_node(dir, o.partitions, o.admission_window);
+    node = start_node(dir, o.partitions, o.admission_window, o.lookup_path);
     if (!node) return 1;
   }
   Node& n = *node;
@@ -448,6 +451,7 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("workload", po::value(&o.workload_name)->default_value("groups"), "groups (transfers inside a group; --cross F sends F across) or wallets (any account pays any other, each its own group)")
       ("rate", po::value(&o.rate)->default_value(0), "open loop: transfers/s offered at a steady pace (0: closed loop)")
       ("admission-window", po::value(&o.admission_window)->default_value(NodeOptions{}.admission_window), "the node's admission window in commands (0: off)")
+      ("lookup-path", po::value(&o.lookup_path)->default_value("table"), "where balance lookups read: table (the account table each pipeline publishes on commit, RocksDB for misses) or store (RocksDB only)")
       ("json", po::bool_switch(&o.json), "one JSON object per run on stdout (the text goes to stderr)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -455,6 +459,10 @@ int ledger_bench_main(const std::vector<std::string>& args) {
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;
+  }
+  if (o.lookup_path != "table" && o.lookup_path != "store") {
+    std::fprintf(stderr, "tally bench: --lookup-path must be table or store, not %s\n", o.lookup_path.c_str());
+    return 2;
   }
   if (o.batch == 0 || o.batch > kMaxBatchCommands) {
     std::fprintf(stderr, "tally bench: --batch must be in 1..%zu\n", kMaxBatchCommands);

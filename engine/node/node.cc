@@ -337,8 +337,14 @@ Status Node::wait_caught_up(std::chrono::milliseconds timeout) {
 }
 
 Result<std::optional<Account>> Node::account(AccountId id) const {
-  TALLY_RETURN_IF_ERROR(require_owned(partition_of_account(id)));
-  return store_ref(partition_of_account(id))->account(id);
+  const Partition p = partition_of_account(id);
+  TALLY_RETURN_IF_ERROR(require_owned(p));
+  // The table holds accounts as committed; a miss (not changed since the
+  // pipeline recovered, or no room) reads the store.
+  if (const AccountTable* table = pipelines_.at(p.value)->account_table()) {
+    if (std::optional<Account> a = table->find(id)) return a;
+  }
+  return store_ref(p)->account(id);
 }
 
 // The stores of the partitions this node owns (nullptr for the others),

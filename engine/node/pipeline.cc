@@ -32,12 +32,15 @@ PartitionPipeline::PartitionPipeline(Partition partition, Log& log, PartitionSto
       store_(&store),
       extension_(extension),
       options_(std::move(options)),
-      state_(partition, log.partition_count()) {}
+      state_(partition, log.partition_count()) {
+  if (options_.account_table_slots > 0) table_ = std::make_unique<AccountTable>(options_.account_table_slots);
+}
 
 PartitionPipeline::~PartitionPipeline() = default;
 
 Status PartitionPipeline::recover() {
   state_.reset();
+  if (table_) table_->clear();  // what it held may be ahead of what the store is now
   reader_stale_ = false;
   {
     tally::MutexLock lock(mu_);
@@ -203,6 +206,7 @@ Status PartitionPipeline::apply_records(std::vector<LogRecord>& records) {
   assert(decoded.commands.size() == records.size());
   batch_.clear();
   rejected_.clear();
+  to_publish_.clear();
   uint64_t commands = 0;
   const bool effects = stage_records(records, decoded, commands);
   // The step commits exactly through its last record.
@@ -235,6 +239,7 @@ bool PartitionPipeline::stage_records(const std::vector<LogRecord>& records,
       batch_.stage_outcomes(r.offset, OffsetOutcomes{first, outcome_.outcomes});
       batch_.stage_changes(state_);
       digest_record(r, decoded.commands[i], outcome_);
+      if (table_) to_publish_.insert(to_publish_.end(), state_.changes().accounts.begin(), state_.changes().accounts.end());
       effects = effects || !state_.changes().outbox.empty() || !state_.changes().timers.empty();
       if (crash_points_armed()) saga_steps_.note(decoded.commands[i], outcome_.outcomes, state_.changes());
       state_.clear_changes();
@@ -282,6 +287,7 @@ Status PartitionPipeline::commit(size_t records, uint64_t commands, bool effects
   crash_point(effects ? "pipeline.after_commit.effects" : "pipeline.after_commit");
   saga_steps_.pass("after");
   saga_steps_ = {};
+  publish_accounts();
   if (state_.cached_transfers() > options_.max_cached_transfers) state_.forget_cached();
 
   metrics_.commands_applied += commands;
@@ -327,6 +333,16 @@ constexpr uint64_t kFlushAfterRecords = 4096;
 void PartitionPipeline::note_replay_end(Offset end) {
   replay_end_ = end.value;
   caught_up_ = end <= meta_.next_offset;  // nothing to replay: nothing to save
+}
+
+// After the commit, before applied() moves: a reader that waited for an
+// offset finds its accounts in the table as of that offset or later.
+void PartitionPipeline::publish_accounts() {
+  if (!table_) return;
+  for (AccountId id : to_publish_) {
+    if (const Account* a = state_.find_account(id)) table_->publish(*a);
+  }
+  to_publish_.clear();
 }
 
 void PartitionPipeline::flush_if_due(bool committed) {
@@ -487,6 +503,7 @@ Status PartitionPipeline::adopt(PartitionPipeline& rebuilt) {
   meta_ = rebuilt.meta_;
   reader_ = std::move(reader);
   batch_.clear();
+  if (table_) table_->clear();
   limit_ = ApplyLimit{};
   time_limit_reached_ = reader_stale_ = false;
   return Status::Ok();

@@ -38,6 +38,7 @@
 #include "engine/node/metrics.h"
 #include "engine/core/logging.h"
 #include "engine/node/saga_points.h"
+#include "engine/node/account_table.h"
 #include "projections/ledger.h"
 #include "projections/store.h"
 
@@ -80,6 +81,11 @@ struct PipelineOptions {
   // Called on the pipeline thread after every commit (the node retires what
   // it counted in flight, recovery/in_flight.h).
   std::function<void()> on_commit;
+  // Slots of the table of latest committed accounts that balance lookups
+  // read without locks (account_table.h): 168 bytes each, so the default
+  // 65536 is 10.5 MiB per partition. Accounts that do not fit are
+  // read from the store. 0: no table, every lookup reads the store.
+  size_t account_table_slots = 1u << 16;
 };
 
 class PartitionPipeline {
@@ -130,6 +136,9 @@ class PartitionPipeline {
   Status adopt(PartitionPipeline& rebuilt);
 
   Partition partition() const { return partition_; }
+  // The latest committed accounts, for lock-free lookups from any thread;
+  // null when options.account_table_slots is 0.
+  const AccountTable* account_table() const { return table_.get(); }
   // Records below this offset are applied and committed.
   Offset applied() const { return Offset{metrics_.applied_next_offset.load()}; }
   // Waits until `offset` is applied; false on timeout.
@@ -145,6 +154,8 @@ class PartitionPipeline {
  private:
   // The periodic flush (PipelineOptions::flush_interval); run() only.
   void flush_if_due(bool committed);
+  // Publishes to_publish_'s accounts to table_ (after a successful commit).
+  void publish_accounts();
   // After a step that read nothing: whether the log answers and delivers
   // (PipelineOptions::probe_interval); an error while it does not. run() only.
   // True when it probed and the reader is caught up with the log's end;
@@ -186,6 +197,8 @@ class PartitionPipeline {
   const Partition partition_;
   Log& log_;
   PartitionStore* store_;  // replaced only by adopt()
+  std::unique_ptr<AccountTable> table_;  // read side only: the apply path never reads it
+  std::vector<AccountId> to_publish_;    // accounts the step being applied changed
   CommandExtension* extension_;
   const PipelineOptions options_;
 
