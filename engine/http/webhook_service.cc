@@ -235,8 +235,7 @@ void WebhookService::record_failure(WebhookEndpoint& e, Runtime& rt, const std::
     logging::warn("webhooks", "{} ({}) is failing after {} failures in a row: {}", e.id, e.url,
                   e.consecutive_failures, why);
   }
-  const double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(jitter_);
-  rt.next_try = std::chrono::steady_clock::now() + retry_delay(e.consecutive_failures, jitter, policy_);
+  rt.next_try = std::chrono::steady_clock::now() + retry_delay(e.consecutive_failures, 1.0 - jitter_.next(), policy_);
 }
 
 void WebhookService::merge(const WebhookEndpoint& done) {

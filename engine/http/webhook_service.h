@@ -30,6 +30,7 @@
 #include "engine/http/client.h"
 #include "engine/http/webhook_registry.h"
 #include "engine/node/node.h"
+#include "recovery/backoff.h"
 
 namespace tally::http {
 
@@ -90,7 +91,7 @@ class WebhookService {
   bool stopping_ GUARDED_BY(mu_) = false;
   std::condition_variable wake_;
   std::map<std::string, Runtime> runtime_;  // the delivery thread's own
-  std::mt19937_64 jitter_{std::random_device{}()};  // the delivery thread's own
+  Jitter jitter_;  // the delivery thread's own
   std::thread thread_;
 };
 

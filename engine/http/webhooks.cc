@@ -1,6 +1,7 @@
 #include "engine/http/webhooks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <boost/json.hpp>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "engine/http/hmac.h"
 #include "engine/json/event_json.h"
 #include "engine/json/text.h"
+#include "recovery/backoff.h"
 
 namespace tally::http {
 
@@ -81,11 +83,15 @@ std::string webhook_signature(std::string_view secret, std::string_view timestam
 }
 
 std::chrono::milliseconds retry_delay(uint32_t failures, double jitter, const WebhookPolicy& policy) {
-  const uint32_t doublings = std::min<uint32_t>(failures > 0 ? failures - 1 : 0, 30);
-  const int64_t base = policy.first_retry.count() << std::min<uint32_t>(doublings, 20);
-  const int64_t capped = std::min<int64_t>(base, policy.max_retry.count());
-  const double scale = 0.5 + std::clamp(jitter, 0.0, 1.0) / 2;
-  return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(capped) * scale));
+  // The recovery's one backoff (recovery/backoff.h): its draw u takes off
+  // up to half the delay, so jitter 1 is the whole delay and 0 half of it.
+  const BackoffPolicy backoff{.initial = policy.first_retry,
+                              .max = policy.max_retry,
+                              .multiplier = 2.0,
+                              .jitter = 0.5,
+                              .max_attempts = std::max<uint32_t>(policy.failing_after, 1)};
+  const double u = std::min(1.0 - std::clamp(jitter, 0.0, 1.0), std::nextafter(1.0, 0.0));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(backoff_delay(backoff, std::max<uint32_t>(failures, 1), u));
 }
 
 }  // namespace tally::http

@@ -58,9 +58,10 @@ struct WebhookPolicy {
 };
 
 // The wait before the next try after `failures` consecutive failures
-// (>= 1): first_retry doubled per failure, capped at max_retry, scaled by
-// 0.5 + jitter / 2 (jitter in [0, 1]) so endpoints that failed together
-// do not come back together.
+// (>= 1), by the recovery's backoff (recovery/backoff.h): first_retry
+// doubled per failure, capped at max_retry (and at max_retry from
+// failing_after failures on), scaled by 0.5 + jitter / 2 (jitter in [0, 1])
+// so endpoints that failed together do not come back together.
 std::chrono::milliseconds retry_delay(uint32_t failures, double jitter, const WebhookPolicy& policy);
 
 }  // namespace tally::http
