@@ -21,6 +21,7 @@
 #include "engine/core/bytes.h"
 #include "engine/core/thread_annotations.h"
 #include "engine/storage/rocks_support.h"
+#include "engine/storage/sorted_batch.h"
 #include "projections/list_index.h"
 #include "projections/store_index.h"
 
@@ -371,6 +372,8 @@ struct PartitionStore::Impl {
   // prefetch of new transfers (usually all of a record's, since producers
   // make ids grow) skips the MultiGet.
   u128 max_transfer GUARDED_BY(mu) = 0;
+  // Puts each commit's keys in order before the memtable sees them.
+  BatchSorter sorter GUARDED_BY(mu);
 };
 
 namespace {
@@ -580,7 +583,11 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   wo.disableWAL = !logged;
   // Raised before the write: an upper bound may be too high, never too low.
   impl_->max_transfer = std::max(impl_->max_transfer, batch.impl_->max_transfer);
-  const rocksdb::Status w = impl_->db->Write(wo, &batch.impl_->wb);
+  rocksdb::WriteBatch* ordered = nullptr;
+  const rocksdb::Status sorted = impl_->sorter.sort(batch.impl_->wb, ordered);
+  // StoreBatch writes only puts and deletes, which always sort.
+  assert(sorted.ok());
+  const rocksdb::Status w = impl_->db->Write(wo, sorted.ok() ? ordered : &batch.impl_->wb);
   if (is_disk_write_failure(w)) {
     if (impl_->disk_error.ok()) log_disk_failure(role, options_.dir, w);
     impl_->disk_error = w;

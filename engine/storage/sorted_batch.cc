@@ -1,0 +1,69 @@
+#include "engine/storage/sorted_batch.h"
+
+#include <algorithm>
+#include <cassert>
+#include <string>
+
+namespace tally {
+namespace {
+
+// Collects a batch's entries as slices into its own buffer.
+template <class Entry>
+class Collector final : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit Collector(std::vector<Entry>& out) : out_(out) {}
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
+    out_.push_back(Entry{key, value, false});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
+    out_.push_back(Entry{key, rocksdb::Slice(), true});
+    return rocksdb::Status::OK();
+  }
+  // Everything else is refused (the Handler's defaults would skip a merge
+  // or a single delete in the default column family, silently).
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return refuse("merge");
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override { return refuse("single delete"); }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return refuse("delete range");
+  }
+  rocksdb::Status PutEntityCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return refuse("entity");
+  }
+  void LogData(const rocksdb::Slice&) override { log_data_ = true; }
+  bool saw_log_data() const { return log_data_; }
+
+ private:
+  static rocksdb::Status refuse(const char* what) {
+    return rocksdb::Status::InvalidArgument(std::string("sorted batch: cannot reorder a ") + what);
+  }
+  std::vector<Entry>& out_;
+  bool log_data_ = false;
+};
+
+}  // namespace
+
+rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out) {
+  entries_.clear();
+  Collector<Entry> collect(entries_);
+  const rocksdb::Status s = in.Iterate(&collect);
+  if (!s.ok()) return s;
+  if (collect.saw_log_data()) return rocksdb::Status::InvalidArgument("sorted batch: cannot reorder log data");
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [](const Entry& a, const Entry& b) { return a.key.compare(b.key) < 0; });
+  sorted_.Clear();
+  for (const Entry& e : entries_) {
+    const rocksdb::Status w = e.remove ? sorted_.Delete(e.key) : sorted_.Put(e.key, e.value);
+    if (!w.ok()) return w;
+  }
+  assert(sorted_.Count() == in.Count());
+  assert(sorted_.GetDataSize() == in.GetDataSize());
+  out = &sorted_;
+  return rocksdb::Status::OK();
+}
+
+}  // namespace tally
