@@ -8,18 +8,25 @@ namespace tally {
 namespace {
 
 // Collects a batch's entries as slices into its own buffer.
+uint64_t key_prefix(const rocksdb::Slice& key) {
+  uint64_t p = 0;
+  const size_t n = key.size() < 8 ? key.size() : 8;
+  for (size_t i = 0; i < n; i++) p |= uint64_t{static_cast<uint8_t>(key[i])} << (56 - 8 * i);
+  return p;
+}
+
 template <class Entry>
 class Collector final : public rocksdb::WriteBatch::Handler {
  public:
   explicit Collector(std::vector<Entry>& out) : out_(out) {}
   rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
     if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
-    out_.push_back(Entry{key, value, false});
+    out_.push_back(Entry{key_prefix(key), next(), false, key, value});
     return rocksdb::Status::OK();
   }
   rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
     if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
-    out_.push_back(Entry{key, rocksdb::Slice(), true});
+    out_.push_back(Entry{key_prefix(key), next(), true, key, rocksdb::Slice()});
     return rocksdb::Status::OK();
   }
   // Everything else is refused (the Handler's defaults would skip a merge
@@ -38,6 +45,7 @@ class Collector final : public rocksdb::WriteBatch::Handler {
   bool saw_log_data() const { return log_data_; }
 
  private:
+  uint32_t next() const { return static_cast<uint32_t>(out_.size()); }
   static rocksdb::Status refuse(const char* what) {
     return rocksdb::Status::InvalidArgument(std::string("sorted batch: cannot reorder a ") + what);
   }
@@ -53,8 +61,13 @@ rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteB
   const rocksdb::Status s = in.Iterate(&collect);
   if (!s.ok()) return s;
   if (collect.saw_log_data()) return rocksdb::Status::InvalidArgument("sorted batch: cannot reorder log data");
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const Entry& a, const Entry& b) { return a.key.compare(b.key) < 0; });
+  // (key, index) is unique, so an unstable sort gives the one order that
+  // keeps each key's writes in sequence.
+  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    if (const int c = a.key.compare(b.key); c != 0) return c < 0;
+    return a.index < b.index;
+  });
   sorted_.Clear();
   for (const Entry& e : entries_) {
     const rocksdb::Status w = e.remove ? sorted_.Delete(e.key) : sorted_.Put(e.key, e.value);

@@ -11,8 +11,8 @@
 // searches (docs/benchmarks.md "Sorted commits").
 //
 // Ordering changes nothing RocksDB stores: a batch is atomic, entries for
-// different keys commute, and the sort is stable, so a key written twice in
-// one batch (a put then a delete) keeps its order.
+// different keys commute, and the writes of one key keep their order (a put
+// then a delete of one key in one batch stays a put then a delete).
 //
 // Not thread-safe; one per writer (its buffers are reused across calls).
 #pragma once
@@ -36,9 +36,11 @@ class BatchSorter {
 
  private:
   struct Entry {
+    uint64_t prefix;  // the key's first 8 bytes, big-endian, zero-padded: most compares end here
+    uint32_t index;   // position in `in`: orders a key's writes (the sort need not be stable)
+    bool remove;
     rocksdb::Slice key;
     rocksdb::Slice value;
-    bool remove;
   };
   std::vector<Entry> entries_;
   rocksdb::WriteBatch sorted_;
