@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "engine/core/command.h"
 #include "engine/core/types.h"
@@ -118,6 +119,16 @@ struct SagaLeg {
   Timestamp timestamp;
   bool operator==(const SagaLeg&) const = default;
 };
+
+// A credited leg is stored as its credit transfer alone: the transfer says
+// everything the leg would (credited, created, the same timestamp), so the
+// store writes no 'L' key for it (docs/design.md "Transfers across
+// partitions"; 'L' keys remain for rejected and cancelled legs, and for
+// credited legs of stores written before 2026-12-07). The leg that `t`
+// stands for, when `t` is the credit transfer of a saga from `source`: a
+// saga's id routes to its source partition (its debit account's), so the
+// id tells the source. nullopt otherwise.
+std::optional<SagaLeg> credited_leg(const Transfer& t, Partition source, uint32_t partition_count);
 
 // A timer: at `deadline` (log time) the scheduler appends a command for it.
 // Frozen values.

@@ -13,7 +13,9 @@
 //   'S' id(16)                          Saga (source side)
 //   'F' id(16)                          retired (an in-flight index, until 2026-12):
 //                                       no longer written; removed when a store opens
-//   'L' source(4) id(16)                SagaLeg (destination side)
+//   'L' source(4) id(16)                SagaLeg (destination side), rejected or cancelled;
+//                                       a credited leg is its 'T' credit transfer
+//                                       (model.h credited_leg; 'L' until 2026-12-07)
 //   'W' deadline(8) kind(1) id(16)      routing account(16): the timer index
 //   'Q' seq(8)                          OutboxEntry awaiting the relay
 //   'E' offset(8)                       QuarantinedRecord

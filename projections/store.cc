@@ -275,7 +275,15 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     wb.Put(keys::saga(id), encode(*s));
   }
   for (const auto& [source, id] : c.legs) {
-    if (const SagaLeg* l = state.find_leg(source, id)) wb.Put(keys::leg(source, id), encode(*l));
+    const SagaLeg* l = state.find_leg(source, id);
+    if (l == nullptr) continue;
+    if (l->decision == LegDecision::credited) {
+      // Its credit transfer, written by this commit too, stands for it (model.h credited_leg).
+      assert(state.find_transfer(id) != nullptr &&
+             credited_leg(*state.find_transfer(id), source, state.partition_count()) == *l);
+      continue;
+    }
+    wb.Put(keys::leg(source, id), encode(*l));
   }
   // History: each account's entries arrive in time order (records apply in
   // order, a record's entries in order), so they go to its bucket, and a
@@ -546,11 +554,25 @@ Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, Tran
   }
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  return multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
+  TALLY_RETURN_IF_ERROR(multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
     TALLY_ASSIGN_OR_RETURN(SagaLeg l, decode_leg(v));
     state.load_leg(l);
     return Status::Ok();
-  });
+  }));
+  // A credited leg has no 'L' key: its credit transfer stands for it.
+  std::vector<TransferId> credits;
+  for (const auto& [source, id] : ids) {
+    if (state.find_leg(source, id) == nullptr) credits.push_back(id);
+  }
+  if (credits.empty()) return Status::Ok();
+  TALLY_RETURN_IF_ERROR(prefetch_transfers(credits, state));
+  for (const auto& [source, id] : ids) {
+    if (state.find_leg(source, id) != nullptr) continue;
+    const Transfer* t = state.find_transfer(id);
+    if (t == nullptr) continue;
+    if (auto leg = credited_leg(*t, source, options_.partition_count)) state.load_leg(*leg);
+  }
+  return Status::Ok();
 }
 
 void PartitionStore::outbox_delivered_below(uint64_t seq) {
@@ -649,7 +671,12 @@ Result<std::optional<Saga>> PartitionStore::saga(TransferId id) const {
   return get_decoded<Saga>(*this, keys::saga(id), decode_saga);
 }
 Result<std::optional<SagaLeg>> PartitionStore::leg(Partition source, TransferId id) const {
-  return get_decoded<SagaLeg>(*this, keys::leg(source, id), decode_leg);
+  TALLY_ASSIGN_OR_RETURN(std::optional<SagaLeg> leg, get_decoded<SagaLeg>(*this, keys::leg(source, id), decode_leg));
+  if (leg) return leg;
+  // A credited leg has no 'L' key: its credit transfer stands for it.
+  TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, transfer(id));
+  if (!t) return std::optional<SagaLeg>();
+  return credited_leg(*t, source, options_.partition_count);
 }
 Result<std::optional<OffsetOutcomes>> PartitionStore::outcomes(Offset offset) const {
   return get_decoded<OffsetOutcomes>(*this, keys::outcomes(offset), decode_outcomes);

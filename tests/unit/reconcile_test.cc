@@ -85,7 +85,13 @@ TEST_CASE("a completed saga whose destination lost its decision is a mismatch wh
     auto leg = s.leg(source, ids.saga_completed);
     REQUIRE(leg.ok());
     REQUIRE(leg->has_value());
-    b.remove(keys::leg(source, ids.saga_completed));
+    CHECK((*leg)->decision == LegDecision::credited);
+    // A credited leg is stored as its credit transfer alone (model.h credited_leg): losing
+    // the decision is losing that transfer.
+    auto stored = s.get(keys::leg(source, ids.saga_completed));
+    REQUIRE(stored.ok());
+    CHECK_FALSE(stored->has_value());
+    b.remove(keys::transfer(ids.saga_completed));
   });
   const reconcile::Report r = check(dir.sub("data"));
   INFO(reconcile::render_text(r));

@@ -1,6 +1,7 @@
 // One partition's store: opening it, the records the other checks start
 // from (offsets, accounts, sagas, legs), and the order of the checks.
 #include <algorithm>
+#include <set>
 
 #include "engine/core/bytes.h"
 #include "recovery/transit.h"
@@ -134,7 +135,7 @@ Status PartitionChecker::load_sagas() {
 }
 
 Status PartitionChecker::load_legs() {
-  return store_->scan("L", "M", false, 0, [&](std::string_view k, std::string_view v) {
+  TALLY_RETURN_IF_ERROR(store_->scan("L", "M", false, 0, [&](std::string_view k, std::string_view v) {
     auto l = decode_leg(v);
     if (!l.ok()) {
       unreadable(k, l.status());
@@ -142,7 +143,17 @@ Status PartitionChecker::load_legs() {
     }
     facts_->legs.push_back({l->source, l->saga_id, l->decision, l->timestamp});
     return true;
-  }).status();
+  }).status());
+  // A credited leg has no 'L' key (stores written since 2026-12-07): its
+  // credit transfer, which scan_transfers listed, stands for it.
+  std::set<std::pair<uint32_t, TransferId>> stored;
+  for (const LegFacts& l : facts_->legs) stored.insert({l.source.value, l.id});
+  for (const CreditFacts& c : facts_->credits) {
+    if (c.source && stored.count({c.source->value, c.id}) == 0) {
+      facts_->legs.push_back({*c.source, c.id, LegDecision::credited, c.timestamp});
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace tally::reconcile::detail
