@@ -24,6 +24,7 @@
 #include "engine/storage/sorted_batch.h"
 #include "projections/list_index.h"
 #include "projections/store_index.h"
+#include "projections/transfer_bounds.h"
 
 namespace tally {
 namespace {
@@ -179,7 +180,11 @@ struct StoreBatch::Impl {
   // The greatest transfer id this batch writes (0: none); see
   // PartitionStore::Impl::max_transfer.
   u128 max_transfer = 0;
-  void note_transfer(u128 id) { max_transfer = std::max(max_transfer, id); }
+  std::vector<TransferId> transfers;  // every 'T' key this batch writes, for TransferBounds
+  void note_transfer(u128 id) {
+    max_transfer = std::max(max_transfer, id);
+    transfers.push_back(TransferId(id));
+  }
   uint64_t outbox_floor = 0;  // see set_outbox_floor
 };
 
@@ -197,6 +202,7 @@ size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count())
 void StoreBatch::clear() {
   impl_->wb.Clear();
   impl_->max_transfer = 0;
+  impl_->transfers.clear();
   impl_->accounts.clear();
   impl_->account_seen.clear();
   for (size_t i = 0; i < impl_->history_used; i++) impl_->history[i].block.entries.clear();
@@ -382,6 +388,10 @@ struct PartitionStore::Impl {
   u128 max_transfer GUARDED_BY(mu) = 0;
   // Puts each commit's keys in order before the memtable sees them.
   BatchSorter sorter GUARDED_BY(mu);
+  // Per id group, the greatest stored transfer (projections/transfer_bounds.h).
+  TransferBounds bounds GUARDED_BY(mu);
+  // Teaches `bounds` the groups of `ids` it does not know, one seek each.
+  Status learn_groups(const std::vector<TransferId>& ids, const std::string& dir) REQUIRES(mu);
 };
 
 namespace {
@@ -511,15 +521,25 @@ Status multi_get(rocksdb::DB& db, const std::vector<std::string>& keys, const st
 
 Status PartitionStore::prefetch_transfers(const std::vector<TransferId>& ids,
                                           PartitionState& state) const {
-  u128 max_stored;
+  std::vector<std::string> wanted;
   {
     tally::MutexLock lock(impl_->mu);
-    max_stored = impl_->max_transfer;
-  }
-  std::vector<std::string> wanted;
-  for (TransferId id : ids) {
-    if (!id.is_zero() && id.value() <= max_stored && state.find_transfer(id) == nullptr) {
-      wanted.push_back(keys::transfer(id));
+    std::vector<TransferId> unknown;  // in a group the bounds do not know yet
+    for (TransferId id : ids) {
+      if (id.is_zero() || id.value() > impl_->max_transfer || state.find_transfer(id) != nullptr) continue;
+      const std::optional<bool> absent = impl_->bounds.known_absent(id);
+      if (!absent) {
+        unknown.push_back(id);
+      } else if (!*absent) {
+        wanted.push_back(keys::transfer(id));
+      }
+    }
+    if (!unknown.empty()) {
+      TALLY_RETURN_IF_ERROR(impl_->learn_groups(unknown, options_.dir));
+      for (TransferId id : unknown) {
+        const std::optional<bool> absent = impl_->bounds.known_absent(id);
+        if (!absent || !*absent) wanted.push_back(keys::transfer(id));
+      }
     }
   }
   std::sort(wanted.begin(), wanted.end());
@@ -529,6 +549,27 @@ Status PartitionStore::prefetch_transfers(const std::vector<TransferId>& ids,
     state.load_transfer(t);
     return Status::Ok();
   });
+}
+
+Status PartitionStore::Impl::learn_groups(const std::vector<TransferId>& ids, const std::string& dir) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::optional<uint64_t> last;
+  for (TransferId id : ids) {
+    const uint64_t group = id.hi();
+    if (last == group || bounds.known_absent(id)) continue;
+    last = group;
+    // The group's last 'T' key: 'T', group (8, BE), n (8, BE).
+    keys::KeyBuf k = keys::tagged('T', make_u128(group, ~uint64_t{0}));
+    it->SeekForPrev(rocksdb::Slice(k.data, k.size));
+    TALLY_RETURN_IF_ERROR(from_rocks(it->status(), "reading " + dir));
+    std::optional<uint64_t> max_n;
+    if (it->Valid() && it->key().size() == 17 && it->key()[0] == 'T') {
+      const u128 found = get_be128(it->key().data() + 1);
+      if (u128_hi(found) == group) max_n = u128_lo(found);
+    }
+    bounds.learn(group, max_n);
+  }
+  return Status::Ok();
 }
 
 Status PartitionStore::prefetch_sagas(const std::vector<TransferId>& ids,
@@ -605,6 +646,7 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   wo.disableWAL = !logged;
   // Raised before the write: an upper bound may be too high, never too low.
   impl_->max_transfer = std::max(impl_->max_transfer, batch.impl_->max_transfer);
+  for (TransferId id : batch.impl_->transfers) impl_->bounds.raise(id);
   rocksdb::WriteBatch* ordered = nullptr;
   const rocksdb::Status sorted = impl_->sorter.sort(batch.impl_->wb, ordered);
   // StoreBatch writes only puts and deletes, which always sort.
