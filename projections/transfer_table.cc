@@ -6,7 +6,15 @@ namespace tally {
 
 TransferTable::Entry* TransferTable::entry(TransferId id) {
   auto it = index_.find(id);
-  return it == index_.end() ? nullptr : &entries_[it->second];
+  return it == index_.end() ? nullptr : &at(it->second);
+}
+
+TransferTable::Entry& TransferTable::push_back(Entry e) {
+  if (size_ == blocks_.size() * kBlockEntries) blocks_.push_back(std::make_unique<Entry[]>(kBlockEntries));
+  Entry& slot = at(static_cast<uint32_t>(size_));
+  slot = std::move(e);
+  size_++;
+  return slot;
 }
 
 Transfer* TransferTable::find(TransferId id) {
@@ -15,11 +23,10 @@ Transfer* TransferTable::find(TransferId id) {
 }
 
 Transfer& TransferTable::insert(const Transfer& t, bool marked) {
-  const bool fresh = index_.emplace(t.id, static_cast<uint32_t>(entries_.size())).second;
+  const bool fresh = index_.emplace(t.id, static_cast<uint32_t>(size_)).second;
   assert(fresh);  // REQUIRES: absent
   (void)fresh;
-  entries_.push_back(Entry{t, marked});
-  return entries_.back().value;
+  return push_back(Entry{t, marked}).value;
 }
 
 void TransferTable::insert_or_assign(const Transfer& t) {
@@ -36,17 +43,17 @@ void TransferTable::erase(TransferId id) {
   const uint32_t gone = it->second;
   index_.erase(it);
   // Move the last entry into the hole and repoint its index.
-  const auto last = static_cast<uint32_t>(entries_.size() - 1);
+  const auto last = static_cast<uint32_t>(size_ - 1);
   if (gone != last) {
-    entries_[gone] = std::move(entries_[last]);
-    index_[entries_[gone].value.id] = gone;
+    at(gone) = std::move(at(last));
+    index_[at(gone).value.id] = gone;
   }
-  entries_.pop_back();
-  assert(index_.size() == entries_.size());
+  size_--;
+  assert(index_.size() == size_);
 }
 
 void TransferTable::clear() {
-  entries_.clear();
+  size_ = 0;  // the blocks stay, for the next entries
   index_.clear();
 }
 

@@ -1,14 +1,17 @@
 // TransferTable: the partition state's cache of transfers: entries kept in
-// a deque, found through boost::unordered_flat_map from id to entry index
-// (docs/design.md "Libraries": it replaced a hand-written open-addressing
-// table; bench/transfer_table_bench.cc measured boost's 4-15 ns against
-// 67-93 ns for the lookup that misses, which every new transfer's exists
-// check is, and inserts and hits alike). Inserting allocates nothing per
-// transfer beyond the deque's blocks.
+// fixed blocks, found through boost::unordered_flat_map from id to entry
+// index (docs/design.md "Libraries": it replaced a hand-written
+// open-addressing table; bench/transfer_table_bench.cc measured boost's 4-15
+// ns against 67-93 ns for the lookup that misses, which every new
+// transfer's exists check is, and inserts and hits alike). Inserting
+// allocates nothing per transfer: blocks of kBlockEntries are allocated once
+// and clear() keeps them for reuse (the pipeline clears the cache every
+// 65,536 transfers; a deque freed and allocated its blocks again each time,
+// 4% of a transfer's CPU in allocation and page faults).
 //
 // References returned by find()/insert() stay valid until that entry is
-// erased or the table is cleared (the deque never moves its elements on
-// push_back; erase moves the last entry into the hole).
+// erased or the table is cleared (blocks never move; erase moves the last
+// entry into the hole).
 //
 // Not thread-safe. Nothing iterates it in an order that could leak into
 // results: there is no iteration at all.
@@ -17,8 +20,9 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "projections/model.h"
 
@@ -36,7 +40,7 @@ class TransferTable {
   // No-op when absent.
   void erase(TransferId id);
   void clear();
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return size_; }
 
   // A per-entry mark the state uses to list changed transfers once.
   // REQUIRES: present. mark() returns whether it was unmarked before.
@@ -48,10 +52,14 @@ class TransferTable {
     Transfer value;
     bool marked = false;
   };
+  static constexpr size_t kBlockEntries = 1024;
   Entry* entry(TransferId id);
+  Entry& at(uint32_t i) { return blocks_[i / kBlockEntries][i % kBlockEntries]; }
+  Entry& push_back(Entry e);
 
-  boost::unordered_flat_map<TransferId, uint32_t, std::hash<TransferId>> index_;  // id -> entries_ index
-  std::deque<Entry> entries_;
+  boost::unordered_flat_map<TransferId, uint32_t, std::hash<TransferId>> index_;  // id -> entry index
+  std::vector<std::unique_ptr<Entry[]>> blocks_;  // kept by clear()
+  size_t size_ = 0;
 };
 
 }  // namespace tally
