@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 
 #include "engine/core/bytes.h"
 #include "engine/core/thread_annotations.h"
 #include "engine/log/embedded_format.h"
+#include "engine/log/segment_log.h"
 #include "engine/storage/rocks_support.h"
 
 namespace tally {
@@ -394,6 +396,9 @@ Result<std::unique_ptr<rocksdb::DB>> open_db(const EmbeddedLogOptions& options,
   return std::unique_ptr<rocksdb::DB>(raw);
 }
 
+// Opens or creates the log in RocksDB.
+Result<std::unique_ptr<Log>> open_rocksdb_log(const EmbeddedLogOptions& options);
+
 }  // namespace
 
 namespace embedded {
@@ -416,11 +421,30 @@ Result<std::vector<uint64_t>> load_ends(rocksdb::DB& db, uint32_t partitions) {
 
 }  // namespace embedded
 
+std::optional<EmbeddedFormat> embedded_format_of(const std::string& dir) {
+  if (segment::is_segment_dir(dir)) return EmbeddedFormat::segments;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec) || std::filesystem::is_empty(dir, ec)) {
+    return std::nullopt;
+  }
+  return EmbeddedFormat::rocksdb;
+}
+
 Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options) {
   if (options.partitions > 4096) {
     return Status::InvalidArgument("partition count " + std::to_string(options.partitions) +
                                    " is over the limit of 4096");
   }
+  const std::optional<EmbeddedFormat> held = embedded_format_of(options.dir);
+  if (held.value_or(options.create_format) == EmbeddedFormat::segments) {
+    return segment::open_segment_log(options);
+  }
+  return open_rocksdb_log(options);
+}
+
+namespace {
+
+Result<std::unique_ptr<Log>> open_rocksdb_log(const EmbeddedLogOptions& options) {
   auto errors = std::make_shared<DiskErrorListener>();
   TALLY_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, open_db(options, errors));
 
@@ -455,5 +479,7 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
   return std::unique_ptr<Log>(
       new EmbeddedLog(std::move(db), effective, std::move(ends), std::move(errors)));
 }
+
+}  // namespace
 
 }  // namespace tally
