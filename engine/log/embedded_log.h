@@ -76,7 +76,7 @@ struct EmbeddedLogOptions {
   bool read_only = false;
   // The format a directory that holds no log yet is created in. A
   // directory holding a log keeps its format, whatever this says.
-  EmbeddedFormat create_format = EmbeddedFormat::rocksdb;
+  EmbeddedFormat create_format = EmbeddedFormat::segments;
   // Segments: a new segment starts when a group would take the active
   // one past this many bytes (a group larger than this gets one alone).
   uint64_t segment_bytes = 256u << 20;

@@ -4,7 +4,6 @@
 #include "engine/log/segment_log.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -111,6 +110,7 @@ class SegmentLog final : public Log {
  private:
   struct Writer {
     std::span<const AppendRequest> records;
+    std::vector<uint32_t> crcs;  // of each record's key and value, computed by its appender
     std::vector<Offset> offsets;
     Status status;
     bool done = false;
@@ -160,6 +160,12 @@ Result<std::vector<Offset>> SegmentLog::append(std::span<const AppendRequest> re
   TALLY_RETURN_IF_ERROR(check_append(*this, records));
   Writer w;
   w.records = records;
+  // Checksums before queueing: appenders compute theirs in parallel, not
+  // the leader for all of them.
+  w.crcs.reserve(records.size());
+  for (const AppendRequest& r : records) {
+    w.crcs.push_back(crc32c(r.value.data(), r.value.size(), crc32c(r.key.data(), r.key.size())));
+  }
   tally::UniqueLock lock(mu_);
   writers_.push_back(&w);
   while (!w.done && &w != writers_.front()) w.cv.wait(lock.native());
@@ -220,14 +226,15 @@ Status SegmentLog::write_group(std::vector<Writer*>& group) {
   char* h = headers.data();
   for (Writer* x : group) {
     x->offsets.clear();
-    for (const AppendRequest& r : x->records) {
+    for (size_t i = 0; i < x->records.size(); i++) {
+      const AppendRequest& r = x->records[i];
       FrameHeader fh;
       fh.key_len = static_cast<uint16_t>(r.key.size());
       fh.value_len = static_cast<uint32_t>(r.value.size());
       fh.partition = r.partition.value;
       fh.offset = next[r.partition.value]++;
       fh.append_time = now;
-      fh.body_crc = crc32c(r.value.data(), r.value.size(), crc32c(r.key.data(), r.key.size()));
+      fh.body_crc = x->crcs[i];
       encode_header(fh, h);
       iov.push_back({h, kFrameHeader});
       if (!r.key.empty()) iov.push_back({const_cast<uint8_t*>(r.key.data()), r.key.size()});
@@ -274,11 +281,11 @@ Status SegmentLog::roll() {
   int err = 0;
   Result<int> fd = create_segment(options_.dir, path, &err);
   mu_.lock();
-  if (!fd.ok() && is_disk_refusal(err)) {
-    ::unlink(path.c_str());
-    return note_refusal(err, "creating " + path);
+  if (!fd.ok()) {
+    ::unlink(path.c_str());  // tried again with the next group
+    if (is_disk_refusal(err)) return note_refusal(err, "creating " + path);
+    return fd.status();
   }
-  if (!fd.ok()) return fd.status();
   segments_.push_back(std::make_shared<Segment>(number, path, *fd));
   active_end_ = 0;
   return Status::Ok();
@@ -442,15 +449,20 @@ Result<std::vector<LogRecord>> SegmentReader::next(size_t max_records,
   return r;
 }
 
-// Takes the writer's lock on `dir`; returns its descriptor.
+// Takes the writer's lock on `dir` (an open-file-description lock on LOCK,
+// as RocksDB takes its own, so tools can see it held: F_OFD_GETLK);
+// returns its descriptor.
 Result<int> lock_dir(const std::string& dir) {
   const std::string path = dir + "/" + kLockFile;
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IoError("opening " + path + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
     const int err = errno;
     ::close(fd);
-    if (err == EWOULDBLOCK) {
+    if (err == EAGAIN || err == EACCES) {
       return Status::IoError("the embedded log at " + dir + " is in use by another process (lock " +
                              path + ")");
     }
@@ -472,11 +484,22 @@ Status create_log(const std::string& dir, uint32_t partitions) {
 
 bool is_segment_dir(const std::string& dir) {
   std::error_code ec;
-  return fs::exists(dir + "/" + kMetaFile, ec);
+  if (fs::exists(dir + "/" + kMetaFile, ec)) return true;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (parse_segment_name(e.path().filename().string())) return true;
+  }
+  return false;
 }
 
 Result<std::unique_ptr<Log>> open_segment_log(const EmbeddedLogOptions& options) {
   EmbeddedLogOptions effective = options;
+  std::error_code ec;
+  if (!fs::exists(options.dir + "/" + kMetaFile, ec) && is_segment_dir(options.dir)) {
+    return Status::Corruption("the embedded log at " + options.dir + " holds segment files but "
+                              "not its meta file " + kMetaFile + " (which fixes the partition "
+                              "count). Restore the data directory from a checkpoint "
+                              "(docs/operations.md, \"When the disk fails\")");
+  }
   if (!is_segment_dir(options.dir)) {
     if (options.read_only) {
       return Status::NotFound("no embedded log at " + options.dir + " (no partition count stored)");

@@ -11,7 +11,7 @@
 
 namespace tally::segment {
 
-// Whether `dir` holds a segment log (its meta file).
+// Whether `dir` holds a segment log (its meta file, or segment files).
 bool is_segment_dir(const std::string& dir);
 
 // Opens the segment log at options.dir, creating it when it holds none

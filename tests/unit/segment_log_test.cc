@@ -116,6 +116,22 @@ TEST_CASE("segment log: a new directory gets the meta file and segment 0; reopen
   }
 }
 
+TEST_CASE("segment log: segment files without the meta file refuse to open; no new log is made over them") {
+  TempDir dir;
+  const std::string d = dir.sub("log");
+  {
+    auto log = open_embedded_log(segments(d));
+    REQUIRE(log.ok());
+    append_records(**log, 0, 3);
+  }
+  fs::remove(d + "/tally-log.meta");
+  auto log = open_embedded_log(segments(d));
+  REQUIRE_FALSE(log.ok());
+  CHECK(log.status().code() == StatusCode::corruption);
+  CHECK(has(log.status().message(), "not its meta file"));
+  CHECK_FALSE(fs::exists(d + "/tally-log.meta"));
+}
+
 TEST_CASE("segment log: a second writer is refused while the first holds the directory") {
   TempDir dir;
   auto first = open_embedded_log(segments(dir.sub("log")));
