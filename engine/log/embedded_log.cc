@@ -5,6 +5,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <cassert>
 #include <charconv>
 #include <chrono>
@@ -75,6 +76,7 @@ class EmbeddedLog final : public Log {
   std::string describe() const override { return "embedded log at " + options_.dir; }
   Status checkpoint(const std::string& dir) override;
   Status append_condition() override;
+  uint64_t group_commits() const override { return commits_.load(std::memory_order_relaxed); }
 
   Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
   Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
@@ -133,6 +135,7 @@ class EmbeddedLog final : public Log {
   rocksdb::Status disk_error_ GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point last_resume_ GUARDED_BY(mu_) = {};
   std::condition_variable appended_;  // signalled after each commit
+  std::atomic<uint64_t> commits_{0};
 };
 
 // Consistent with every acknowledged append before the call: those are in
@@ -258,6 +261,7 @@ Status EmbeddedLog::write_group(std::vector<Writer*>& group) {
   if (is_disk_write_failure(s)) return note_disk_failure(s);
   if (!s.ok()) return from_rocks(s, "appending to " + describe());
   ends_ = std::move(next);
+  commits_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -90,6 +91,7 @@ class SegmentLog final : public Log {
   std::string describe() const override { return "embedded log at " + options_.dir; }
   Status checkpoint(const std::string& dir) override;
   Status append_condition() override;
+  uint64_t group_commits() const override { return commits_.load(std::memory_order_relaxed); }
   Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
   Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
     if (p.value >= options_.partitions) {
@@ -151,6 +153,7 @@ class SegmentLog final : public Log {
   rocksdb::Status disk_error_ GUARDED_BY(mu_);  // the last refusal, until a write succeeds
   std::chrono::steady_clock::time_point last_resume_ GUARDED_BY(mu_) = {};
   std::condition_variable appended_;
+  std::atomic<uint64_t> commits_{0};
 };
 
 Result<std::vector<Offset>> SegmentLog::append(std::span<const AppendRequest> records) {
@@ -267,6 +270,7 @@ Status SegmentLog::write_group(std::vector<Writer*>& group) {
   }
   for (const Placed& x : placed) index_[x.partition].push_back(x.entry);
   active_end_ = pos;
+  commits_.fetch_add(1, std::memory_order_relaxed);
   if (!disk_error_.ok()) {
     std::fprintf(stderr, "tally: the embedded log at %s takes appends again\n", options_.dir.c_str());
     disk_error_ = rocksdb::Status::OK();
