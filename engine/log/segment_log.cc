@@ -83,7 +83,9 @@ class SegmentLog final : public Log {
   void adopt(std::vector<std::shared_ptr<Segment>> segments, ScanResult scan) NO_THREAD_SAFETY_ANALYSIS {
     segments_ = std::move(segments);
     index_ = std::move(scan.index);
-    active_end_ = scan.last_end;
+    for (const auto& entries : index_) assigned_.push_back(entries.size());
+    active_end_ = write_end_ = scan.last_end;
+    durable_segment_ = segments_.empty() ? 0 : static_cast<uint32_t>(segments_.size() - 1);
   }
 
   uint32_t partition_count() const override { return options_.partitions; }
@@ -123,9 +125,24 @@ class SegmentLog final : public Log {
     uint32_t partition;
     IndexEntry entry;
   };
+  // A group written into the page cache, not yet fsync'd or published.
+  struct Written {
+    std::shared_ptr<Segment> segment;
+    uint32_t segment_index = 0;
+    uint64_t start = 0, end = 0;
+    std::vector<uint64_t> first;  // each partition's next offset before the group
+    std::vector<Placed> placed;
+  };
 
-  // REQUIRES: mu_ held; released around the file system's calls.
-  Status write_group(std::vector<Writer*>& group) REQUIRES(mu_);
+  // REQUIRES: mu_ held; released around the write. The one thread that
+  // writes now (writing_) assigns the group its offsets and writes it.
+  Status write_group(std::vector<Writer*>& group, Written& out) REQUIRES(mu_);
+  // REQUIRES: mu_ held; released around the fdatasync, which may overlap
+  // the next group's write.
+  Status sync_group(const Written& w) REQUIRES(mu_);
+  // REQUIRES: mu_ held, every earlier group published. Makes the group's
+  // records readable and its end the durable end.
+  void publish(const Written& w) REQUIRES(mu_);
   // REQUIRES: mu_ held. Starts a new active segment (the leader only).
   Status roll() REQUIRES(mu_);
   // REQUIRES: mu_ held. After a refused write: probes the disk (at most
@@ -146,9 +163,19 @@ class SegmentLog final : public Log {
 
   tally::Mutex mu_;
   std::vector<std::shared_ptr<Segment>> segments_ GUARDED_BY(mu_);  // the last is active
-  std::vector<std::vector<IndexEntry>> index_ GUARDED_BY(mu_);     // committed records
-  uint64_t active_end_ GUARDED_BY(mu_) = 0;  // durable end of the active segment
-  std::deque<Writer*> writers_ GUARDED_BY(mu_);  // the front one leads
+  std::vector<std::vector<IndexEntry>> index_ GUARDED_BY(mu_);     // published records
+  // Group commits are pipelined: while one group's fdatasync runs, the next
+  // group may be written (one thread at a time writes). Groups publish in
+  // the order they were written.
+  std::vector<uint64_t> assigned_ GUARDED_BY(mu_);  // next offset per partition, written groups included
+  uint64_t write_end_ GUARDED_BY(mu_) = 0;   // end of what was written to the last segment
+  uint32_t durable_segment_ GUARDED_BY(mu_) = 0;  // the segment of the last published group
+  uint64_t active_end_ GUARDED_BY(mu_) = 0;  // its end in that segment: the durable end
+  bool writing_ GUARDED_BY(mu_) = false;     // a thread is writing a group
+  uint64_t next_seq_ GUARDED_BY(mu_) = 1;
+  uint64_t published_seq_ GUARDED_BY(mu_) = 0;
+  std::condition_variable published_cv_;
+  std::deque<Writer*> writers_ GUARDED_BY(mu_);  // waiting to be written; the front one writes next
   Status sticky_error_ GUARDED_BY(mu_);
   rocksdb::Status disk_error_ GUARDED_BY(mu_);  // the last refusal, until a write succeeds
   std::chrono::steady_clock::time_point last_resume_ GUARDED_BY(mu_) = {};
@@ -171,11 +198,12 @@ Result<std::vector<Offset>> SegmentLog::append(std::span<const AppendRequest> re
   }
   tally::UniqueLock lock(mu_);
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock.native());
+  while (!w.done && (&w != writers_.front() || writing_)) w.cv.wait(lock.native());
   if (w.done) {
     if (!w.status.ok()) return w.status;
     return std::move(w.offsets);
   }
+  // This thread writes the next group: the queue's front, up to a byte budget.
   std::vector<Writer*> group;
   size_t bytes = 0;
   for (Writer* x : writers_) {
@@ -185,24 +213,35 @@ Result<std::vector<Offset>> SegmentLog::append(std::span<const AppendRequest> re
     group.push_back(x);
     bytes += b;
   }
+  writers_.erase(writers_.begin(), writers_.begin() + static_cast<ptrdiff_t>(group.size()));
+  writing_ = true;
+  const uint64_t seq = next_seq_++;
   Status status = sticky_error_;
   if (status.ok() && !disk_error_.ok()) status = try_resume();
-  if (status.ok()) status = write_group(group);
+  Written written;
+  if (status.ok()) status = write_group(group, written);
+  writing_ = false;
+  if (!writers_.empty()) writers_.front()->cv.notify_one();  // the next group may be written now
+  if (status.ok()) status = sync_group(written);
+  while (published_seq_ != seq - 1) published_cv_.wait(lock.native());
+  // An earlier group whose sync failed leaves a hole before this one.
+  if (status.ok() && !sticky_error_.ok()) status = sticky_error_;
+  if (status.ok()) publish(written);
+  published_seq_ = seq;
+  published_cv_.notify_all();
   for (Writer* x : group) {
-    writers_.pop_front();
     if (x != &w) {
       x->status = status;
       x->done = true;
       x->cv.notify_one();
     }
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
   appended_.notify_all();
   if (!status.ok()) return status;
   return std::move(w.offsets);
 }
 
-Status SegmentLog::write_group(std::vector<Writer*>& group) {
+Status SegmentLog::write_group(std::vector<Writer*>& group, Written& out) {
   size_t bytes = 0, pieces = 0;
   for (Writer* x : group) {
     for (const AppendRequest& r : x->records) {
@@ -210,22 +249,21 @@ Status SegmentLog::write_group(std::vector<Writer*>& group) {
       pieces += 3;
     }
   }
-  if (active_end_ > 0 && active_end_ + bytes > options_.segment_bytes) TALLY_RETURN_IF_ERROR(roll());
-  const std::shared_ptr<Segment> active = segments_.back();
-  const uint32_t active_index = static_cast<uint32_t>(segments_.size() - 1);
-  const uint64_t start = active_end_;
-  std::vector<uint64_t> next(options_.partitions);
-  for (uint32_t p = 0; p < options_.partitions; p++) next[p] = index_[p].size();
+  if (write_end_ > 0 && write_end_ + bytes > options_.segment_bytes) TALLY_RETURN_IF_ERROR(roll());
+  out.segment = segments_.back();
+  out.segment_index = static_cast<uint32_t>(segments_.size() - 1);
+  out.start = write_end_;
+  out.first = assigned_;
+  std::vector<uint64_t> next = assigned_;
   mu_.unlock();
 
-  // Frames are built outside the lock; the leader alone touches the files.
+  // Frames are built outside the lock; only this thread writes now.
   std::vector<char> headers(pieces / 3 * kFrameHeader);
   std::vector<iovec> iov;
   iov.reserve(pieces);
-  std::vector<Placed> placed;
-  placed.reserve(pieces / 3);
+  out.placed.reserve(pieces / 3);
   const uint64_t now = wall_clock_ns();
-  uint64_t pos = start;
+  uint64_t pos = out.start;
   char* h = headers.data();
   for (Writer* x : group) {
     x->offsets.clear();
@@ -242,40 +280,61 @@ Status SegmentLog::write_group(std::vector<Writer*>& group) {
       iov.push_back({h, kFrameHeader});
       if (!r.key.empty()) iov.push_back({const_cast<uint8_t*>(r.key.data()), r.key.size()});
       if (!r.value.empty()) iov.push_back({const_cast<uint8_t*>(r.value.data()), r.value.size()});
-      placed.push_back({fh.partition, {active_index, static_cast<uint32_t>(fh.frame_bytes()), pos}});
+      out.placed.push_back(
+          {fh.partition, {out.segment_index, static_cast<uint32_t>(fh.frame_bytes()), pos}});
       x->offsets.push_back(Offset{fh.offset});
       pos += fh.frame_bytes();
       h += kFrameHeader;
     }
   }
   int err = 0;
-  bool ok = write_all(active->fd, iov, start, &err);
-  const char* step = "writing";
-  if (ok && options_.sync && ::fdatasync(active->fd) != 0) {
-    ok = false;
-    err = errno;
-    step = "syncing";
-  }
+  const bool ok = write_all(out.segment->fd, iov, out.start, &err);
   mu_.lock();
-  if (!ok && is_disk_refusal(err)) {
-    return note_refusal(err, std::string(step) + " " + active->path);
-  }
+  if (!ok && is_disk_refusal(err)) return note_refusal(err, "writing " + out.segment->path);
   if (!ok) {
-    // After a failed fsync the file's state is unknown: every later append
-    // fails until the log is reopened (which scans what is really there).
-    sticky_error_ = Status::IoError("appending to " + describe() + ": " + step + " " +
-                                    fs::path(active->path).filename().string() + ": " +
+    sticky_error_ = Status::IoError("appending to " + describe() + ": writing " +
+                                    fs::path(out.segment->path).filename().string() + ": " +
                                     std::strerror(err) + "; reopen the log");
     return sticky_error_;
   }
-  for (const Placed& x : placed) index_[x.partition].push_back(x.entry);
-  active_end_ = pos;
+  out.end = pos;
+  write_end_ = pos;
+  assigned_ = std::move(next);
+  return Status::Ok();
+}
+
+Status SegmentLog::sync_group(const Written& w) {
+  if (!options_.sync) return Status::Ok();
+  mu_.unlock();
+  const int r = ::fdatasync(w.segment->fd);
+  const int err = r == 0 ? 0 : errno;
+  mu_.lock();
+  if (r == 0) return Status::Ok();
+  // If nothing was written after it, a refused sync takes the group back as
+  // a refused write would.
+  const bool last = !writing_ && write_end_ == w.end && segments_.back() == w.segment;
+  if (is_disk_refusal(err) && last) {
+    write_end_ = w.start;
+    assigned_ = w.first;
+    return note_refusal(err, "syncing " + w.segment->path);
+  }
+  // After a failed fsync the file's state is unknown: every later append
+  // fails until the log is reopened (which scans what is really there).
+  sticky_error_ = Status::IoError("appending to " + describe() + ": syncing " +
+                                  fs::path(w.segment->path).filename().string() + ": " +
+                                  std::strerror(err) + "; reopen the log");
+  return sticky_error_;
+}
+
+void SegmentLog::publish(const Written& w) {
+  for (const Placed& x : w.placed) index_[x.partition].push_back(x.entry);
+  durable_segment_ = w.segment_index;
+  active_end_ = w.end;
   commits_.fetch_add(1, std::memory_order_relaxed);
   if (!disk_error_.ok()) {
     std::fprintf(stderr, "tally: the embedded log at %s takes appends again\n", options_.dir.c_str());
     disk_error_ = rocksdb::Status::OK();
   }
-  return Status::Ok();
 }
 
 Status SegmentLog::roll() {
@@ -291,7 +350,7 @@ Status SegmentLog::roll() {
     return fd.status();
   }
   segments_.push_back(std::make_shared<Segment>(number, path, *fd));
-  active_end_ = 0;
+  write_end_ = 0;
   return Status::Ok();
 }
 
@@ -300,8 +359,9 @@ Status SegmentLog::note_refusal(int err, const std::string& what) {
   if (disk_error_.ok()) log_disk_failure("the embedded log", options_.dir, s);
   disk_error_ = s;
   // Nothing of the group stays: it was never acknowledged, and its bytes
-  // must not sit in front of the next group.
-  if (::ftruncate(segments_.back()->fd, static_cast<off_t>(active_end_)) != 0) {
+  // must not sit in front of the next group. (Groups before it, written and
+  // maybe still syncing, end at write_end_.)
+  if (::ftruncate(segments_.back()->fd, static_cast<off_t>(write_end_)) != 0) {
     sticky_error_ = Status::IoError("appending to " + describe() +
                                     ": cutting back a refused write failed: " +
                                     std::strerror(errno) + "; reopen the log");
@@ -318,7 +378,7 @@ Status SegmentLog::try_resume() {
   // Room for the next group: reserve some past the end (the file's size
   // stays). File systems without fallocate let the next write tell.
   const int fd = segments_.back()->fd;
-  const off_t end = static_cast<off_t>(active_end_);
+  const off_t end = static_cast<off_t>(write_end_);
   mu_.unlock();
   const int r = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, end, kProbeBytes);
   const int err = r == 0 ? 0 : errno;
@@ -331,7 +391,7 @@ Status SegmentLog::append_condition() {
   tally::UniqueLock lock(mu_);
   if (!sticky_error_.ok()) return sticky_error_;
   if (disk_error_.ok()) return Status::Ok();
-  if (!writers_.empty()) return refused();
+  if (!writers_.empty() || writing_) return refused();
   TALLY_RETURN_IF_ERROR(try_resume());
   std::fprintf(stderr, "tally: the embedded log at %s takes appends again\n", options_.dir.c_str());
   disk_error_ = rocksdb::Status::OK();
@@ -343,10 +403,12 @@ Status SegmentLog::append_condition() {
 Status SegmentLog::checkpoint(const std::string& dir) {
   std::vector<std::shared_ptr<Segment>> segments;
   uint64_t end;
+  size_t durable;
   {
     tally::MutexLock lock(mu_);
     segments = segments_;
     end = active_end_;
+    durable = durable_segment_;
   }
   std::error_code ec;
   if (!fs::create_directory(dir, ec) || ec) {
@@ -356,9 +418,10 @@ Status SegmentLog::checkpoint(const std::string& dir) {
   TALLY_RETURN_IF_ERROR(write_meta(dir, options_.partitions));
   for (size_t i = 0; i < segments.size(); i++) {
     const std::string to = dir + "/" + segment_name(segments[i]->number);
-    const bool sealed = i + 1 < segments.size();
+    // Before the durable segment: sealed, whole. After it: nothing durable yet.
+    const bool sealed = i < durable;
     if (sealed && ::link(segments[i]->path.c_str(), to.c_str()) == 0) continue;
-    uint64_t bytes = end;
+    uint64_t bytes = i == durable ? end : 0;
     if (sealed) {
       const off_t size = ::lseek(segments[i]->fd, 0, SEEK_END);
       if (size < 0) return Status::IoError("checkpointing " + describe() + ": " + std::strerror(errno));
