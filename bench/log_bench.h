@@ -63,18 +63,23 @@ struct LogBenchResult {
 // The disk's own fsync'd sequential bandwidth, measured beside a log run:
 // one thread appends `group_bytes` (the log's mean group in that run) to a
 // fresh file with write(), then fdatasync()s, over and over, for
-// `duration`; the file is removed after.
+// `duration`; the file is removed after. Also with several such threads at
+// once: a disk with a queue takes more that way (one writer leaves it idle
+// while it copies the next group into the page cache), which is what the
+// log's pipelined group commit uses.
 // What a log that writes each byte once, one fsync per group commit, can
 // reach at best on that disk.
 struct DiskBandwidth {
   uint64_t bytes = 0;
   uint64_t syncs = 0;
   size_t group_bytes = 0;
+  size_t writers = 1;
   std::chrono::nanoseconds elapsed{0};
   double seconds() const { return std::chrono::duration<double>(elapsed).count(); }
   double megabytes_per_second() const { return static_cast<double>(bytes) / 1e6 / seconds(); }
   // Adds another measurement's figures (the group size becomes the mean).
   void add(const DiskBandwidth& o) {
+    writers = o.writers;
     group_bytes = (bytes + o.bytes) / std::max<uint64_t>(syncs + o.syncs, 1);
     bytes += o.bytes;
     syncs += o.syncs;
@@ -92,8 +97,10 @@ class DiskProbe {
   ~DiskProbe();
   DiskProbe(const DiskProbe&) = delete;
   DiskProbe& operator=(const DiskProbe&) = delete;
-  // Appends groups of `group_bytes` for `duration`. REQUIRES: group_bytes >= 1.
-  Result<DiskBandwidth> run(size_t group_bytes, std::chrono::nanoseconds duration);
+  // Appends groups of `group_bytes` for `duration`, from `writers` threads
+  // at once (each: write a group, fdatasync, again). REQUIRES: group_bytes >= 1.
+  Result<DiskBandwidth> run(size_t group_bytes, std::chrono::nanoseconds duration,
+                            size_t writers = 1);
 
  private:
   std::string path_;
@@ -101,9 +108,13 @@ class DiskProbe {
   std::vector<char> group_;
 };
 
-// "log: 812.3 MB/s = 88% of the disk's fsync'd sequential bandwidth, 921.0 MB/s
-// (write + fdatasync of 1981840 bytes, the log's mean group, 1406 times)"
-std::string disk_share(const LogBenchResult& log, const DiskBandwidth& disk);
+// The disk's figure: the better of one writer and several at once.
+double disk_megabytes_per_second(const DiskBandwidth& one, const DiskBandwidth& many);
+
+// "log: 812.3 MB/s = 88% of the disk's fsync'd sequential bandwidth, 921.0
+// MB/s (the better of one writer, 610.4 MB/s, and 4 writers at once, 921.0
+// MB/s; each write + fdatasync of 1091465 bytes, the log's mean group)"
+std::string disk_share(const LogBenchResult& log, const DiskBandwidth& one, const DiskBandwidth& many);
 
 // Runs the benchmark against `log`. Stops at the first failed append and
 // returns its error. REQUIRES: commands_per_record <= kMaxBatchCommands,

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -161,6 +162,10 @@ TEST_CASE("tally bench log --format both --json: the old and the new format, eac
     const double log_mb = number(at(runs[i], "megabytes_per_second"));
     const double disk_mb = number(at(runs[i], "disk_fsync_megabytes_per_second"));
     CHECK(disk_mb > 0);
+    // The disk's figure is the better of one writer and several at once.
+    CHECK(number(at(runs[i], "disk_fsync_concurrent_writers")) == 2);
+    CHECK(disk_mb == std::max(number(at(runs[i], "disk_fsync_one_writer_megabytes_per_second")),
+                              number(at(runs[i], "disk_fsync_concurrent_megabytes_per_second"))));
     CHECK(number(at(runs[i], "disk_fsyncs")) > 0);
     CHECK(number(at(runs[i], "log_group_commits")) > 0);
     // The group the disk was measured with is the log's mean group.

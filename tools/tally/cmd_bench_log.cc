@@ -6,8 +6,9 @@
 //     the storage: segments (the default for new logs), rocksdb (the format
 //     before it) or both, one after the other. After each log run, in the
 //     same directory, the disk's own fsync'd sequential bandwidth
-//     (bench::measure_disk_bandwidth: groups of the run's mean group size,
-//     as long as the run), and the log's share of it.
+//     (bench::DiskProbe: groups of the run's mean group size, one writer
+//     and --threads writers at once, as long as the run in all), and the
+//     log's share of each.
 //   kafka: KafkaLog (idempotent, acks=all) to --kafka BOOTSTRAP, or to a
 //     `tally broker` started for the run (in memory; it keeps ~5 MiB per
 //     partition, which an append-only benchmark does not mind).
@@ -56,21 +57,27 @@ class ScratchDir {
 
 // Prints a target's line; under --json also its object: `header`, "run"
 // (embedded or kafka), "target" (the text's label) and the figures.
-// `disk`: the disk's bandwidth the run is compared with (embedded only).
+// `disk`, `many`: the disk's bandwidth the run is compared with, one writer
+// and --threads writers at once (embedded only).
 void report(const std::string& target, const bench::LogBenchResult& r, const bench::JsonStdout& out,
             boost::json::object header, const char* run,
-            const bench::DiskBandwidth* disk = nullptr, const char* format = nullptr) {
+            const bench::DiskBandwidth* disk = nullptr, const bench::DiskBandwidth* many = nullptr,
+            const char* format = nullptr) {
   std::cout << target << ": " << r.summary() << "\n";
-  if (disk != nullptr) std::cout << "  " << bench::disk_share(r, *disk) << "\n";
+  if (disk != nullptr && many != nullptr) std::cout << "  " << bench::disk_share(r, *disk, *many) << "\n";
   std::cout.flush();
   if (!out.enabled()) return;
   if (format != nullptr) header["format"] = format;
-  if (disk != nullptr) {
-    header["disk_fsync_megabytes_per_second"] = disk->megabytes_per_second();
+  if (disk != nullptr && many != nullptr) {
+    const double best = bench::disk_megabytes_per_second(*disk, *many);
+    header["disk_fsync_megabytes_per_second"] = best;
+    header["disk_fsync_one_writer_megabytes_per_second"] = disk->megabytes_per_second();
+    header["disk_fsync_concurrent_megabytes_per_second"] = many->megabytes_per_second();
+    header["disk_fsync_concurrent_writers"] = many->writers;
     header["disk_fsync_group_bytes"] = disk->group_bytes;
-    header["disk_fsyncs"] = disk->syncs;
+    header["disk_fsyncs"] = disk->syncs + many->syncs;
     header["log_group_commits"] = r.group_commits;
-    header["share_of_disk_bandwidth"] = r.megabytes_per_second() / disk->megabytes_per_second();
+    header["share_of_disk_bandwidth"] = r.megabytes_per_second() / best;
   }
   auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
   header["run"] = run;
@@ -158,6 +165,7 @@ int bench_log_main(const Args& args) {
       bench::LogBenchResult result;
       std::string label;
       bench::DiskBandwidth disk;
+      bench::DiskBandwidth disk_many;
     };
     std::vector<Run> runs;
     for (const char* f : {"rocksdb", "segments"}) {
@@ -173,15 +181,18 @@ int bench_log_main(const Args& args) {
       // The disk in the same directory, in slices between the log's (ten
       // of each, as long as the run together), each writing the log's mean
       // group so far: both see the same moments of a shared disk.
-      bench::DiskBandwidth disk;
+      bench::DiskBandwidth disk, disk_many;
       bench::DiskProbe disk_probe(dir);
       auto probe = [&](const bench::LogBenchResult& so_far) -> Status {
         const uint64_t each = so_far.bytes / std::max<uint64_t>(so_far.records, 1);
-        const size_t group = so_far.mean_group_bytes() != 0 ? so_far.mean_group_bytes()
-                                                            : bench.threads * each;
-        TALLY_ASSIGN_OR_RETURN(bench::DiskBandwidth d,
-                               disk_probe.run(std::max<size_t>(group, 1), bench.duration / kSlices));
-        disk.add(d);
+        const size_t group = std::max<size_t>(
+            so_far.mean_group_bytes() != 0 ? so_far.mean_group_bytes() : bench.threads * each, 1);
+        // Half the slice one writer, half `threads` writers at once.
+        const auto half = bench.duration / kSlices / 2;
+        TALLY_ASSIGN_OR_RETURN(bench::DiskBandwidth one, disk_probe.run(group, half));
+        TALLY_ASSIGN_OR_RETURN(bench::DiskBandwidth many, disk_probe.run(group, half, bench.threads));
+        disk.add(one);
+        disk_many.add(many);
         return Status::Ok();
       };
       bench::LogBenchOptions sliced = bench;
@@ -194,9 +205,11 @@ int bench_log_main(const Args& args) {
       const std::string which = format == "both" ? " (" + std::string(actual) + ")" : "";
       if (format != "both") std::cout << "embedded log format: " << actual << "\n";
       runs.push_back({actual, r, "embedded" + which + ", " + std::to_string(partitions) +
-                                     " partitions, fsync'd", disk});
+                                     " partitions, fsync'd", disk, disk_many});
     }
-    for (const Run& run : runs) report(run.label, run.result, out, header, "embedded", &run.disk, run.format);
+    for (const Run& run : runs) {
+      report(run.label, run.result, out, header, "embedded", &run.disk, &run.disk_many, run.format);
+    }
   }
   if (target != "embedded") {
     header["started"] = bench::utc_now_iso();
