@@ -26,7 +26,9 @@
 // Durability: appends are group-committed. Concurrent appenders queue up;
 // one of them writes everyone's records (segments: one pwritev of the
 // frames and one fdatasync; RocksDB: one WriteBatch with the WAL fsync'd),
-// then wakes the rest. An append returns only after that fsync, so every
+// then wakes the rest. Segments pipeline this: the next group is written
+// while the previous one's fdatasync runs, and groups are acknowledged and
+// become readable in the order they were written. An append returns only after that fsync, so every
 // acknowledged record survives kill -9 and power loss; a group fails or
 // succeeds as a whole. A new segment file and its directory are fsync'd
 // when it is created. After a failed write every later append fails with
