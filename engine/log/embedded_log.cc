@@ -5,6 +5,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <cassert>
 #include <charconv>
 #include <chrono>
@@ -12,11 +13,13 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 
 #include "engine/core/bytes.h"
 #include "engine/core/thread_annotations.h"
 #include "engine/log/embedded_format.h"
+#include "engine/log/segment_log.h"
 #include "engine/storage/rocks_support.h"
 
 namespace tally {
@@ -73,6 +76,7 @@ class EmbeddedLog final : public Log {
   std::string describe() const override { return "embedded log at " + options_.dir; }
   Status checkpoint(const std::string& dir) override;
   Status append_condition() override;
+  uint64_t group_commits() const override { return commits_.load(std::memory_order_relaxed); }
 
   Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
   Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
@@ -131,6 +135,7 @@ class EmbeddedLog final : public Log {
   rocksdb::Status disk_error_ GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point last_resume_ GUARDED_BY(mu_) = {};
   std::condition_variable appended_;  // signalled after each commit
+  std::atomic<uint64_t> commits_{0};
 };
 
 // Consistent with every acknowledged append before the call: those are in
@@ -256,6 +261,7 @@ Status EmbeddedLog::write_group(std::vector<Writer*>& group) {
   if (is_disk_write_failure(s)) return note_disk_failure(s);
   if (!s.ok()) return from_rocks(s, "appending to " + describe());
   ends_ = std::move(next);
+  commits_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 
@@ -394,6 +400,9 @@ Result<std::unique_ptr<rocksdb::DB>> open_db(const EmbeddedLogOptions& options,
   return std::unique_ptr<rocksdb::DB>(raw);
 }
 
+// Opens or creates the log in RocksDB.
+Result<std::unique_ptr<Log>> open_rocksdb_log(const EmbeddedLogOptions& options);
+
 }  // namespace
 
 namespace embedded {
@@ -416,11 +425,30 @@ Result<std::vector<uint64_t>> load_ends(rocksdb::DB& db, uint32_t partitions) {
 
 }  // namespace embedded
 
+std::optional<EmbeddedFormat> embedded_format_of(const std::string& dir) {
+  if (segment::is_segment_dir(dir)) return EmbeddedFormat::segments;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec) || std::filesystem::is_empty(dir, ec)) {
+    return std::nullopt;
+  }
+  return EmbeddedFormat::rocksdb;
+}
+
 Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options) {
   if (options.partitions > 4096) {
     return Status::InvalidArgument("partition count " + std::to_string(options.partitions) +
                                    " is over the limit of 4096");
   }
+  const std::optional<EmbeddedFormat> held = embedded_format_of(options.dir);
+  if (held.value_or(options.create_format) == EmbeddedFormat::segments) {
+    return segment::open_segment_log(options);
+  }
+  return open_rocksdb_log(options);
+}
+
+namespace {
+
+Result<std::unique_ptr<Log>> open_rocksdb_log(const EmbeddedLogOptions& options) {
   auto errors = std::make_shared<DiskErrorListener>();
   TALLY_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, open_db(options, errors));
 
@@ -455,5 +483,7 @@ Result<std::unique_ptr<Log>> open_embedded_log(const EmbeddedLogOptions& options
   return std::unique_ptr<Log>(
       new EmbeddedLog(std::move(db), effective, std::move(ends), std::move(errors)));
 }
+
+}  // namespace
 
 }  // namespace tally

@@ -106,6 +106,12 @@ class Log {
   // default. REQUIRES: `dir` does not exist; its parent does.
   virtual Status checkpoint(const std::string& dir);
 
+  // How many group commits (each one write and one fsync of everything
+  // queued) this log has made since it was opened; 0 where it does not
+  // count them (Kafka). For benchmarks: bytes appended / commits is the
+  // mean group.
+  virtual uint64_t group_commits() const { return 0; }
+
   // Why appends are refused at this moment, when the log knows it without
   // trying one (the embedded log's disk is full or read-only; appends
   // resume by themselves once it is not); ok otherwise. For /health.

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -143,4 +144,35 @@ TEST_CASE("tally bench reconcile and expire --json: one object each") {
   CHECK(number(expire.at("expired_outcomes")) == 2000);
   CHECK(number(expire.at("expiries_per_second")) > 0);
   CHECK(number(at(e[0], "idle").as_object().at("keys_read_per_partition_tick")) == doctest::Approx(1.0));
+}
+
+TEST_CASE("tally bench log --format both --json: the old and the new format, each beside the disk's fsync'd bandwidth measured in the same run") {
+  const Captured c = run_captured({tally_bin(), "bench", "log", "--target", "embedded", "--format", "both",
+                                   "--seconds", "0.5", "--commands", "500", "--threads", "2", "--json"},
+                                  "", std::chrono::seconds(60));
+  CAPTURE(c.out);
+  CAPTURE(c.err);
+  REQUIRE(c.exit_code == 0);
+  const std::vector<json::object> runs = json_lines(c.out);
+  REQUIRE(runs.size() == 2);
+  const char* formats[] = {"rocksdb", "segments"};
+  for (size_t i = 0; i < 2; i++) {
+    check_header(runs[i], "log", "both");
+    CHECK(at(runs[i], "format").as_string() == formats[i]);
+    const double log_mb = number(at(runs[i], "megabytes_per_second"));
+    const double disk_mb = number(at(runs[i], "disk_fsync_megabytes_per_second"));
+    CHECK(disk_mb > 0);
+    // The disk's figure is the better of one writer and several at once.
+    CHECK(number(at(runs[i], "disk_fsync_concurrent_writers")) == 2);
+    CHECK(disk_mb == std::max(number(at(runs[i], "disk_fsync_one_writer_megabytes_per_second")),
+                              number(at(runs[i], "disk_fsync_concurrent_megabytes_per_second"))));
+    CHECK(number(at(runs[i], "disk_fsyncs")) > 0);
+    CHECK(number(at(runs[i], "log_group_commits")) > 0);
+    // The group the disk was measured with is the log's mean group.
+    CHECK(number(at(runs[i], "disk_fsync_group_bytes")) ==
+          doctest::Approx(number(at(runs[i], "bytes")) / number(at(runs[i], "log_group_commits"))).epsilon(0.3));
+    CHECK(number(at(runs[i], "share_of_disk_bandwidth")) == doctest::Approx(log_mb / disk_mb));
+  }
+  CHECK(c.err.find("embedded (segments), 8 partitions, fsync'd: ") != std::string::npos);
+  CHECK(c.err.find("% of the disk's fsync'd sequential bandwidth, ") != std::string::npos);
 }

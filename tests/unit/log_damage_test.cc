@@ -1,6 +1,8 @@
 // Storage faults under the embedded log (issue 16, items 1 and 7): a bit
-// flipped in its WAL or in a table file, a torn last record, a missing
-// CURRENT file. Each case states what must happen: refuse with a named
+// flipped in its WAL or segment file or in a table file, a torn last
+// record, a missing CURRENT file. The WAL cases run against both formats
+// (segment files are named *.log too); RocksDB's own files only against
+// a log kept in RocksDB (directories created before the segment log). Each case states what must happen: refuse with a named
 // error, or drop only what was never acknowledged. Never a silent loss.
 #include <doctest/doctest.h>
 
@@ -27,9 +29,9 @@ std::vector<uint8_t> value_of(int i) {
 }
 
 // Appends kRecords records round-robin over the partitions, one append
-// each (so one WAL entry each), and closes the log.
-void write_log(const std::string& dir) {
-  auto log = open_embedded_log({.dir = dir, .partitions = kPartitions});
+// each (so one WAL entry or frame each), and closes the log.
+void write_log(const std::string& dir, EmbeddedFormat format = EmbeddedFormat::segments) {
+  auto log = open_embedded_log({.dir = dir, .partitions = kPartitions, .create_format = format});
   REQUIRE(log.ok());
   for (int i = 0; i < kRecords; i++) {
     REQUIRE((*log)->append_one(Partition{static_cast<uint32_t>(i % kPartitions)}, value_of(i)).ok());
@@ -59,12 +61,19 @@ bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+// Both formats, one SUBCASE each.
+#define FOR_EACH_FORMAT(format)                                        \
+  EmbeddedFormat format = EmbeddedFormat::segments;                    \
+  SUBCASE("segment files") { format = EmbeddedFormat::segments; }      \
+  SUBCASE("rocksdb") { format = EmbeddedFormat::rocksdb; }
+
 }  // namespace
 
 TEST_CASE("a bit flipped at 75% of the embedded log's WAL refuses the open, naming the file and the offsets at stake") {
+  FOR_EACH_FORMAT(format);
   TempDir dir;
   const std::string log_dir = dir.sub("log");
-  write_log(log_dir);
+  write_log(log_dir, format);
   const std::string wal = largest_file(log_dir, ".log");
   REQUIRE(!wal.empty());
   flip_bit(wal, 0.75);
@@ -87,9 +96,10 @@ TEST_CASE("a bit flipped at 75% of the embedded log's WAL refuses the open, nami
 }
 
 TEST_CASE("a torn last record of the embedded log's WAL (never acknowledged) is dropped; the rest opens") {
+  FOR_EACH_FORMAT(format);
   TempDir dir;
   const std::string log_dir = dir.sub("log");
-  write_log(log_dir);
+  write_log(log_dir, format);
   cut_tail(largest_file(log_dir, ".log"), 20);  // the last append, half written
 
   auto log = open_embedded_log({.dir = log_dir});
@@ -111,7 +121,7 @@ TEST_CASE("a torn last record of the embedded log's WAL (never acknowledged) is 
 TEST_CASE("a bit flipped at 75% of the embedded log's table file is a named error where it is read, never a skip") {
   TempDir dir;
   const std::string log_dir = dir.sub("log");
-  write_log(log_dir);
+  write_log(log_dir, EmbeddedFormat::rocksdb);
   flush_rocksdb(log_dir);
   const std::string table = largest_file(log_dir, ".sst");
   REQUIRE(!table.empty());
@@ -130,7 +140,7 @@ TEST_CASE("a bit flipped at 75% of the embedded log's table file is a named erro
 TEST_CASE("an embedded log whose CURRENT file is missing refuses to open and says so; nothing is created") {
   TempDir dir;
   const std::string log_dir = dir.sub("log");
-  write_log(log_dir);
+  write_log(log_dir, EmbeddedFormat::rocksdb);
   flush_rocksdb(log_dir);  // the records now live in table files; a new empty log would hide them
   std::filesystem::remove(log_dir + "/CURRENT");
 

@@ -209,6 +209,12 @@ void garbage_records(LogFixture&, std::unique_ptr<Log>& log) {
     REQUIRE(log->partition_count() == 4);         \
     fn(*fixture, log);                            \
   }                                               \
+  TEST_CASE("embedded log kept in RocksDB (directories from before the segment files): " title) { \
+    auto fixture = make_embedded_fixture(4, EmbeddedFormat::rocksdb); \
+    auto log = fixture->open();                   \
+    REQUIRE(log->partition_count() == 4);         \
+    fn(*fixture, log);                            \
+  }                                               \
   TEST_CASE("kafka log (tally broker): " title) { \
     auto fixture = make_kafka_fixture(4);         \
     auto log = fixture->open();                   \
