@@ -307,8 +307,10 @@ int run_ledger(const LedgerOptions& o, TransferFigures& figures) {
               (unsigned long long)o.workload.transfers, o.batch,
               o.workload.zipf > 0 ? ("zipf " + std::to_string(o.workload.zipf)).c_str() : "uniform",
               o.partitions, dir.c_str());
+  const auto ta = Clock::now();
   Status s = create_accounts(*node, w);
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
+  std::printf("created %llu accounts in %.1f s (not timed)\n", (unsigned long long)w.account_count(), seconds_since(ta));
   std::vector<std::array<u128, 2>> expected(w.account_count(), {0, 0});
   const auto tp = Clock::now();
   const std::vector<PreparedRecord> records = prepare(w, o.partitions, o.batch, expected);
