@@ -48,8 +48,8 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
 // an account's hint was used about once per memtable, while RocksDB keeps
 // one hint per prefix in a map beside the memtable: with 10,000,000
 // accounts, a map entry made and looked up for nearly every history key
-// (4% of a profile of that apply; 0.1% without it, docs/benchmarks.md
-// "Scaling").
+// (8% of a pipeline thread's samples in that apply; 0.2% without it,
+// docs/benchmarks.md "Scaling").
 class HintPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "tally.HintPrefix"; }
