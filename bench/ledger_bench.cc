@@ -45,8 +45,8 @@ struct PreparedRecord {
   size_t commands;
 };
 
-// "CPU by thread: ..." of the timed part; sets what exited threads used
-// (the process's `cpu` less the live threads').
+// "CPU by thread: ..." and "waited for a CPU: ..." of the timed part;
+// sets what exited threads used (the process's `cpu` less the live threads').
 void print_thread_cpu(TransferFigures& f, double cpu) {
   double live = 0;
   std::string line;
@@ -59,6 +59,14 @@ void print_thread_cpu(TransferFigures& f, double cpu) {
   }
   f.cpu_exited_threads = std::max(0.0, cpu - live);
   std::printf("CPU by thread: %s, exited threads %.2f s\n", line.c_str(), f.cpu_exited_threads);
+  line.clear();
+  for (const auto& [name, seconds] : f.cpu_wait_by_thread) {
+    if (seconds < 0.005) continue;
+    char part[96];
+    std::snprintf(part, sizeof part, "%s%s %.2f s", line.empty() ? "" : ", ", name.c_str(), seconds);
+    line += part;
+  }
+  std::printf("waited for a CPU (runnable, not running): %s\n", line.empty() ? "none" : line.c_str());
 }
 
 // RocksDB keys all of `node`'s stores wrote so far (PartitionStore::keys_written).
@@ -334,7 +342,7 @@ int run_ledger(const LedgerOptions& o, TransferFigures& figures) {
   if (o.rate > 0) std::printf("open loop: %.0f transfers/s offered\n", o.rate);
   std::fflush(stdout);
   LoadLookups load_lookups(n, w, expected, o.lookup_rate);
-  const std::map<std::string, double> threads0 = thread_cpu_by_name();
+  const std::map<std::string, ThreadTimes> threads0 = thread_times_by_name();
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
   const uint64_t keys0 = store_keys_written(n);
@@ -345,7 +353,10 @@ int run_ledger(const LedgerOptions& o, TransferFigures& figures) {
   if (s.ok() && sagas) s = wait_sagas_settled(n, std::chrono::minutes(10));  // done when every saga is
   const double secs = seconds_since(t0);
   const double cpu = cpu_seconds() - cpu0;
-  figures.cpu_by_thread = thread_cpu_delta(threads0, thread_cpu_by_name());
+  for (const auto& [name, t] : thread_times_delta(threads0, thread_times_by_name())) {
+    figures.cpu_by_thread[name] = t.cpu;
+    figures.cpu_wait_by_thread[name] = t.waited;
+  }
   Result<LookupFigures> under_load = load_lookups.finish();
   if (s.ok() && !under_load.ok()) s = under_load.status();
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }

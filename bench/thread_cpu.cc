@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -13,7 +13,7 @@ namespace {
 // One thread's name and CPU seconds from /proc/self/task/TID/stat: the
 // name is between the first '(' and the last ')', utime and stime are the
 // 12th and 13th fields after it.
-bool read_task(const std::filesystem::path& stat, std::string& name, double& seconds) {
+bool read_stat(const std::filesystem::path& stat, std::string& name, double& seconds) {
   std::ifstream in(stat);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const size_t open = text.find('('), close = text.rfind(')');
@@ -30,29 +30,40 @@ bool read_task(const std::filesystem::path& stat, std::string& name, double& sec
   return true;
 }
 
+// Seconds the thread waited on a run queue: schedstat's second field (ns); 0 without it.
+double read_waited(const std::filesystem::path& schedstat) {
+  std::ifstream in(schedstat);
+  unsigned long long run_ns = 0, wait_ns = 0;
+  if (!(in >> run_ns >> wait_ns)) return 0;
+  return static_cast<double>(wait_ns) / 1e9;
+}
+
 }  // namespace
 
-std::map<std::string, double> thread_cpu_by_name() {
-  std::map<std::string, double> out;
+std::map<std::string, ThreadTimes> thread_times_by_name() {
+  std::map<std::string, ThreadTimes> out;
   std::error_code ec;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
     std::string name;
     double seconds = 0;
-    if (!read_task(task.path() / "stat", name, seconds)) continue;
+    if (!read_stat(task.path() / "stat", name, seconds)) continue;
     while (!name.empty() && (std::isdigit(static_cast<unsigned char>(name.back())) || name.back() == ' ')) {
       name.pop_back();
     }
-    out[name] += seconds;
+    ThreadTimes& t = out[name];
+    t.cpu += seconds;
+    t.waited += read_waited(task.path() / "schedstat");
   }
   return out;
 }
 
-std::map<std::string, double> thread_cpu_delta(const std::map<std::string, double>& before,
-                                               const std::map<std::string, double>& after) {
-  std::map<std::string, double> out;
-  for (const auto& [name, seconds] : after) {
+std::map<std::string, ThreadTimes> thread_times_delta(const std::map<std::string, ThreadTimes>& before,
+                                                      const std::map<std::string, ThreadTimes>& after) {
+  std::map<std::string, ThreadTimes> out;
+  for (const auto& [name, t] : after) {
     const auto it = before.find(name);
-    out[name] = seconds - (it == before.end() ? 0.0 : it->second);
+    const ThreadTimes b = it == before.end() ? ThreadTimes{} : it->second;
+    out[name] = ThreadTimes{t.cpu - b.cpu, t.waited - b.waited};
   }
   return out;
 }

@@ -2,7 +2,9 @@
 // runs (bench/scale_bench.h): which threads took the CPU that the
 // partitions' pipelines did not (RocksDB's flushes, "rocksdb:high", and
 // compactions, "rocksdb:low"; the pipelines are named "tally pipe N",
-// engine/node/pipeline.cc). Linux only (/proc/self/task); elsewhere, empty.
+// engine/node/pipeline.cc), and how long they were runnable but waited for
+// a CPU (the kernel's schedstat: on a shared machine, the other load).
+// Linux only (/proc/self/task); elsewhere, empty.
 #pragma once
 
 #include <map>
@@ -10,13 +12,18 @@
 
 namespace tally::bench {
 
-// Name → CPU seconds (user + system) of the threads alive now. Names are
-// grouped without their trailing partition number ("tally pipe 3" counts
-// as "tally pipe"). Threads that already exited are not in it.
-std::map<std::string, double> thread_cpu_by_name();
+struct ThreadTimes {
+  double cpu = 0;     // user + system seconds
+  double waited = 0;  // seconds runnable on a run queue, not running
+};
+
+// Name → times of the threads alive now. Names are grouped without their
+// trailing partition number ("tally pipe 3" counts as "tally pipe").
+// Threads that already exited are not in it.
+std::map<std::string, ThreadTimes> thread_times_by_name();
 
 // `after` − `before`, per name (names absent before count from 0).
-std::map<std::string, double> thread_cpu_delta(const std::map<std::string, double>& before,
-                                               const std::map<std::string, double>& after);
+std::map<std::string, ThreadTimes> thread_times_delta(const std::map<std::string, ThreadTimes>& before,
+                                                      const std::map<std::string, ThreadTimes>& after);
 
 }  // namespace tally::bench

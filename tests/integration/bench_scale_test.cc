@@ -62,6 +62,7 @@ TEST_CASE("--scale-partitions 1,2 --scale-rounds 2: four validated runs, each be
   CHECK(r.err.find("scale summary: partitions 1: best ") != std::string::npos);
   CHECK(r.err.find("scale summary: partitions 2: best ") != std::string::npos);
   CHECK(r.err.find("CPU by thread: ") != std::string::npos);
+  CHECK(r.err.find("waited for a CPU (runnable, not running): ") != std::string::npos);
 
   const std::vector<json::object> runs = json_lines(r.out);
   REQUIRE(runs.size() == 4);
@@ -85,6 +86,8 @@ TEST_CASE("--scale-partitions 1,2 --scale-rounds 2: four validated runs, each be
     CHECK(s.at("load_average_before").as_array().size() == 3);
     // The pipelines are named threads and did the work of the timed part.
     CHECK(number(o.at("cpu_seconds_by_thread").as_object(), "tally pipe") > 0);
+    // And how long they were runnable without a CPU (schedstat; 0 on an idle machine).
+    CHECK(number(o.at("cpu_wait_seconds_by_thread").as_object(), "tally pipe") >= 0);
     CHECK(o.contains("scale_summary") == (i == 3));
   }
   const json::array& rows = runs[3].at("scale_summary").as_object().at("values").as_array();
