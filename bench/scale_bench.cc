@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <thread>
 
 namespace tally::bench {
 namespace {
@@ -45,7 +46,10 @@ double median_tps(std::vector<double> v) {
 // of the best run.
 struct Summary {
   double best = 0, median = 0, cpu_us = 0;
+  double best_cpu_bound = 0;  // the best of cpu_bound_tps over the value's runs
 };
+
+double cpu_bound_tps(const TransferFigures& f);
 
 Summary summarize(const std::vector<ScaleRun>& runs, uint64_t value) {
   Summary s;
@@ -53,6 +57,7 @@ Summary summarize(const std::vector<ScaleRun>& runs, uint64_t value) {
   for (const ScaleRun& r : runs) {
     if (r.value != value) continue;
     tps.push_back(r.figures.tps);
+    s.best_cpu_bound = std::max(s.best_cpu_bound, cpu_bound_tps(r.figures));
     if (r.figures.tps > s.best) {
       s.best = r.figures.tps;
       s.cpu_us = r.figures.cpu_us_per_transfer;
@@ -60,6 +65,20 @@ Summary summarize(const std::vector<ScaleRun>& runs, uint64_t value) {
   }
   s.median = median_tps(tps);
   return s;
+}
+
+// What the run would have done with every core to itself, from its CPU
+// alone: the slower of its pipelines (each partition's pipeline is one
+// thread, their CPU assumed even) and all of its CPU spread over the cores.
+// On a shared machine, where a run gets what the other load leaves it,
+// this is the figure that holds (docs/benchmarks.md "Scaling").
+double cpu_bound_tps(const TransferFigures& f) {
+  const auto pipe = f.cpu_by_thread.find("tally pipe");
+  const size_t partitions = std::max<size_t>(1, f.digests.size());
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  const double per_pipeline = pipe == f.cpu_by_thread.end() ? 0 : pipe->second / static_cast<double>(partitions);
+  const double seconds = std::max(per_pipeline, f.cpu_seconds / cores);
+  return seconds > 0 ? static_cast<double>(f.transfers) / seconds : 0;
 }
 
 // The text line that puts a run beside its round's baseline run.
@@ -71,6 +90,9 @@ void print_beside(ScaleAxis axis, const ScaleRun& r, const ScaleRun& base) {
               r.figures.seconds > 0 ? r.figures.cpu_seconds / r.figures.seconds : 0.0, axis_name(axis),
               (unsigned long long)base.value, base.figures.tps, base.figures.cpu_us_per_transfer, ratio,
               r.load_before.at(0), r.load_after.at(0));
+  const double bound = cpu_bound_tps(r.figures), base_bound = cpu_bound_tps(base.figures);
+  std::printf("scale: from the CPU alone, with every core free: %.0f transfers/s, %.2fx the baseline's %.0f\n", bound,
+              base_bound > 0 ? bound / base_bound : 0.0, base_bound);
 }
 
 boost::json::object scale_json(ScaleAxis axis, const ScaleRun& r, const ScaleRun& base) {
@@ -83,6 +105,10 @@ boost::json::object scale_json(ScaleAxis axis, const ScaleRun& r, const ScaleRun
           {"cpu_ratio_to_baseline", base.figures.cpu_us_per_transfer > 0
                                         ? r.figures.cpu_us_per_transfer / base.figures.cpu_us_per_transfer
                                         : 0.0},
+          {"cpu_bound_transfers_per_second", cpu_bound_tps(r.figures)},
+          {"cpu_bound_ratio_to_baseline", cpu_bound_tps(base.figures) > 0
+                                              ? cpu_bound_tps(r.figures) / cpu_bound_tps(base.figures)
+                                              : 0.0},
           {"load_average_before", to_json(r.load_before)},
           {"load_average_after", to_json(r.load_after)}};
 }
@@ -94,13 +120,16 @@ boost::json::object print_summary(const ScaleOptions& s, const std::vector<Scale
   for (uint64_t v : s.values) {
     const Summary m = summarize(runs, v);
     const double ratio = base.best > 0 ? m.best / base.best : 0;
+    const double bound_ratio = base.best_cpu_bound > 0 ? m.best_cpu_bound / base.best_cpu_bound : 0;
     std::printf("scale summary: %s %llu: best %.0f transfers/s (median %.0f, %d round%s), %.2f µs CPU each; "
-                "%.2fx the best of %s %llu\n",
+                "%.2fx the best of %s %llu; from the CPU alone %.0f transfers/s, %.2fx\n",
                 axis_name(s.axis), (unsigned long long)v, m.best, m.median, s.rounds, s.rounds == 1 ? "" : "s",
-                m.cpu_us, ratio, axis_name(s.axis), (unsigned long long)s.values[0]);
+                m.cpu_us, ratio, axis_name(s.axis), (unsigned long long)s.values[0], m.best_cpu_bound, bound_ratio);
     rows.push_back({{"value", v}, {"best_transfers_per_second", m.best},
                     {"median_transfers_per_second", m.median}, {"cpu_us_per_transfer_of_best", m.cpu_us},
                     {"best_ratio_to_baseline", ratio},
+                    {"best_cpu_bound_transfers_per_second", m.best_cpu_bound},
+                    {"best_cpu_bound_ratio_to_baseline", bound_ratio},
                     {"median_ratio_to_baseline", base.median > 0 ? m.median / base.median : 0.0}});
   }
   return {{"axis", axis_name(s.axis)}, {"rounds", s.rounds}, {"values", std::move(rows)}};

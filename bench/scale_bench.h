@@ -4,12 +4,16 @@
 // and then a line beside the baseline: its transfers/s, the ratio of the
 // two, CPU per transfer, the load average before and after, and the CPU of
 // the run's threads by name (pipelines, RocksDB flushes and compactions,
-// the rest). --scale-rounds N runs the list N times, interleaved (1,2,1,2),
+// the rest), and what the run's CPU alone says it would have done with
+// every core free (its slowest pipeline, or all its CPU over the cores;
+// on a shared machine the figure that holds). --scale-rounds N runs the
+// list N times, interleaved (1,2,1,2),
 // so that the machine's other load falls on both alike; the summary takes
 // each value's best round (the run least disturbed) and its median.
 // With --json each run's object carries "scale" (axis, value, round,
-// baseline, ratio to the same round's baseline, load average, CPU by
-// thread) and the last one "scale_summary" (docs/benchmarks.md "Scaling").
+// baseline, ratio to the same round's baseline, the CPU-bound figure and
+// its ratio, load average) and the last one "scale_summary"
+// (docs/benchmarks.md "Scaling").
 #pragma once
 
 #include <boost/json/object.hpp>

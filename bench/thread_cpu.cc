@@ -30,12 +30,16 @@ bool read_stat(const std::filesystem::path& stat, std::string& name, double& sec
   return true;
 }
 
-// Seconds the thread waited on a run queue: schedstat's second field (ns); 0 without it.
-double read_waited(const std::filesystem::path& schedstat) {
+// The thread's seconds on a CPU and waiting on a run queue, from
+// schedstat (nanoseconds, so short runs are counted exactly, unlike stat's
+// clock ticks); false without it.
+bool read_schedstat(const std::filesystem::path& schedstat, ThreadTimes& t) {
   std::ifstream in(schedstat);
   unsigned long long run_ns = 0, wait_ns = 0;
-  if (!(in >> run_ns >> wait_ns)) return 0;
-  return static_cast<double>(wait_ns) / 1e9;
+  if (!(in >> run_ns >> wait_ns)) return false;
+  t.cpu = static_cast<double>(run_ns) / 1e9;
+  t.waited = static_cast<double>(wait_ns) / 1e9;
+  return true;
 }
 
 }  // namespace
@@ -50,9 +54,11 @@ std::map<std::string, ThreadTimes> thread_times_by_name() {
     while (!name.empty() && (std::isdigit(static_cast<unsigned char>(name.back())) || name.back() == ' ')) {
       name.pop_back();
     }
+    ThreadTimes one{seconds, 0};
+    read_schedstat(task.path() / "schedstat", one);
     ThreadTimes& t = out[name];
-    t.cpu += seconds;
-    t.waited += read_waited(task.path() / "schedstat");
+    t.cpu += one.cpu;
+    t.waited += one.waited;
   }
   return out;
 }

@@ -13,7 +13,7 @@
 namespace tally::bench {
 
 struct ThreadTimes {
-  double cpu = 0;     // user + system seconds
+  double cpu = 0;     // seconds on a CPU (schedstat; without it, stat's user + system)
   double waited = 0;  // seconds runnable on a run queue, not running
 };
 

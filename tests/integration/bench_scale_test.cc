@@ -59,6 +59,7 @@ TEST_CASE("--scale-partitions 1,2 --scale-rounds 2: four validated runs, each be
   CHECK(count(r.err, "1000 accounts (groups of 10), 20000 transfers, batch 1000, uniform, 1 partitions") == 2);
   CHECK(count(r.err, "1000 accounts (groups of 10), 20000 transfers, batch 1000, uniform, 2 partitions") == 2);
   CHECK(r.err.find("scale: partitions 2 (round 2): ") != std::string::npos);
+  CHECK(r.err.find("scale: from the CPU alone, with every core free: ") != std::string::npos);
   CHECK(r.err.find("scale summary: partitions 1: best ") != std::string::npos);
   CHECK(r.err.find("scale summary: partitions 2: best ") != std::string::npos);
   CHECK(r.err.find("CPU by thread: ") != std::string::npos);
@@ -84,6 +85,9 @@ TEST_CASE("--scale-partitions 1,2 --scale-rounds 2: four validated runs, each be
     CHECK(number(s, "baseline_transfers_per_second") == doctest::Approx(base));
     CHECK(number(s, "ratio_to_baseline") == doctest::Approx(number(o, "transfers_per_second") / base));
     CHECK(s.at("load_average_before").as_array().size() == 3);
+    // From the CPU: never below what the run measured (it had at most every core).
+    CHECK(number(s, "cpu_bound_transfers_per_second") >= number(o, "transfers_per_second") * 0.95);
+    CHECK(number(s, "cpu_bound_ratio_to_baseline") > 0);
     // The pipelines are named threads and did the work of the timed part.
     CHECK(number(o.at("cpu_seconds_by_thread").as_object(), "tally pipe") > 0);
     // And how long they were runnable without a CPU (schedstat; 0 on an idle machine).
