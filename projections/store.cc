@@ -125,12 +125,12 @@ rocksdb::Options make_options(const StoreOptions& o, std::shared_ptr<std::atomic
   ro.level0_slowdown_writes_trigger = 40;
   ro.level0_stop_writes_trigger = 64;
   // Every partition's store (and the embedded log) shares the process's
-  // background threads, so the pools grow with the cores (2 each at most
-  // 8 and 16 cores, as before). Fixed at 2 each, a 16-core node ran every
-  // partition's flushes and compactions on 4 threads: measured here,
-  // flushes take about a tenth and compactions a sixth of the CPU of a
-  // busy partition, so 2 compaction threads serve about 10 of them, and
-  // past that L0 grows until it slows every store's writes
+  // background threads, so the pools grow with the cores (2 each up to 8
+  // cores, as before; 16 cores: 2 and 4). Fixed at 2 each, a 16-core node
+  // ran every partition's flushes and compactions on 4 threads: measured
+  // here, flushes take about a tenth and compactions a sixth of the CPU of
+  // a busy partition, so 2 compaction threads serve about 10 of them, and
+  // past that L0 can grow until it slows every store's writes
   // (docs/benchmarks.md "Scaling").
   static const bool pools = [] {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
