@@ -1,5 +1,7 @@
 #include "bench/ledger_bench.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/json/object.hpp>
@@ -9,15 +11,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "bench/data_dir.h"
 #include "bench/figures.h"
 #include "bench/ledger_figures.h"
+#include "bench/ledger_run.h"
 #include "bench/lookup_bench.h"
 #include "bench/run_json.h"
 #include "bench/saga_settle.h"
+#include "bench/scale_bench.h"
+#include "bench/thread_cpu.h"
 #include "bench/workload.h"
 #include "engine/core/codec.h"
 #include "engine/core/digest.h"
@@ -32,41 +39,43 @@ using Clock = std::chrono::steady_clock;
 namespace tally::bench {
 namespace {
 
-struct Options {
-  WorkloadOptions workload;
-  uint32_t partitions = 8;
-  size_t batch = kMaxBatchCommands;
-  std::string dir;
-  bool validate = false;
-  bool keep = false;
-  bool apply_only = false;  // append everything first (untimed), then time applying it
-  int appenders = 4;
-  size_t window = 32;  // records appended but not yet applied, at most
-  bool compare = false;  // with --cross: first the same run with no cross-partition transfers
-  int64_t lookups = 1'000'000;  // balance lookups timed after the run (0: none)
-  double lookup_rate = 2'000;  // lookups/s by one reader while the transfers are applied (0: none)
-  std::string workload_name = "groups";  // or "wallets" (WorkloadOptions::wallets)
-  uint64_t admission_window = NodeOptions{}.admission_window;
-  double rate = 0;  // open loop: transfers/s offered at a steady pace (0: closed loop, as fast as admitted)
-  bool json = false;  // one JSON object per run on stdout (bench/run_json.h)
-  std::string lookup_path = "table";  // "table": the pipelines' account tables; "store": RocksDB only
-};
-
-// Prints run `name`'s object (header, its figures, "ok") when --json asked for it.
-void print_run(const JsonStdout& out, boost::json::object header, const char* name,
-               const TransferFigures& f, int rc) {
-  if (!out.enabled() || !f.complete) return;
-  header["run"] = name;
-  header["ok"] = rc == 0;
-  add_figures(header, f);
-  out.print(header);
-}
+using Options = LedgerOptions;
 
 struct PreparedRecord {
   Partition partition;
   std::vector<uint8_t> value;
   size_t commands;
 };
+
+// "name 1.23 s, name 0.45 s" of the entries of 5 ms or more.
+std::string seconds_list(const std::map<std::string, double>& by_name) {
+  std::string line;
+  for (const auto& [name, seconds] : by_name) {
+    if (seconds < 0.005) continue;
+    char part[96];
+    std::snprintf(part, sizeof part, "%s%s %.2f s", line.empty() ? "" : ", ", name.c_str(), seconds);
+    line += part;
+  }
+  return line;
+}
+
+// "CPU by thread: ..." and "waited for a CPU: ..." of the timed part;
+// sets what exited threads used (the process's `cpu` less the live threads').
+void print_thread_cpu(TransferFigures& f, double cpu) {
+  double live = 0;
+  for (const auto& [name, seconds] : f.cpu_by_thread) live += seconds;
+  f.cpu_exited_threads = std::max(0.0, cpu - live);
+  std::printf("CPU by thread: %s, exited threads %.2f s\n", seconds_list(f.cpu_by_thread).c_str(),
+              f.cpu_exited_threads);
+  const std::string waits = seconds_list(f.cpu_wait_by_thread);
+  std::printf("waited for a CPU (runnable, not running): %s\n", waits.empty() ? "none" : waits.c_str());
+}
+
+// Hands what a closed node freed back to the system. Its accounts were
+// allocated on its pipeline threads, in their malloc arenas; the next node
+// loads them on this thread, in another arena, so without this the freed
+// copy stayed resident beside the new one.
+void release_freed_memory() { malloc_trim(0); }
 
 // RocksDB keys all of `node`'s stores wrote so far (PartitionStore::keys_written).
 uint64_t store_keys_written(const Node& node) {
@@ -103,16 +112,40 @@ std::vector<PreparedRecord> prepare(const Workload& w, uint32_t partitions, size
   return out;
 }
 
-Status create_accounts(Node& node, const Workload& w) {
-  std::vector<Command> cmds;
-  for (uint64_t i = 0; i < w.account_count(); i++) cmds.push_back(w.account(i));
-  TALLY_ASSIGN_OR_RETURN(std::vector<Placement> placed, node.append(cmds));
-  TALLY_RETURN_IF_ERROR(node.wait_caught_up(std::chrono::minutes(5)));
-  for (const Placement& p : placed) {
-    TALLY_ASSIGN_OR_RETURN(Outcome o, node.outcome(p, std::chrono::seconds(10)));
-    if (o != Outcome::created) return Status::Internal("account creation: " + std::string(outcome_name(o)));
+// Accounts go in appends of at most kAccountChunk commands, so that what
+// the bench holds at once stays small whatever --accounts is (10,000,000
+// accounts in one append held 5.7 GiB), and each record's outcomes are read
+// once, not once per account.
+constexpr uint64_t kAccountChunk = 64 * kMaxBatchCommands;
+
+// Waits for the records `placed` names and checks that every account in
+// them was created.
+Status check_created(Node& node, const std::vector<Placement>& placed) {
+  std::set<std::pair<uint32_t, uint64_t>> records;
+  for (const Placement& p : placed) records.emplace(p.partition.value, p.offset.value);
+  for (const auto& [partition, offset] : records) {
+    if (!node.wait_applied(Partition{partition}, Offset{offset}, std::chrono::minutes(5))) {
+      return Status::Timeout("account creation: partition " + std::to_string(partition) + " did not apply offset " +
+                             std::to_string(offset) + " within 5 minutes");
+    }
+    TALLY_ASSIGN_OR_RETURN(std::optional<OffsetOutcomes> o, node.store(Partition{partition}).outcomes(Offset{offset}));
+    if (!o) return Status::Internal("account creation: a record was quarantined");
+    for (Outcome each : o->outcomes) {
+      if (each != Outcome::created) return Status::Internal("account creation: " + std::string(outcome_name(each)));
+    }
   }
   return Status::Ok();
+}
+
+Status create_accounts(Node& node, const Workload& w) {
+  std::vector<Command> cmds;
+  for (uint64_t first = 0; first < w.account_count(); first += kAccountChunk) {
+    cmds.clear();
+    for (uint64_t i = first; i < std::min(w.account_count(), first + kAccountChunk); i++) cmds.push_back(w.account(i));
+    TALLY_ASSIGN_OR_RETURN(std::vector<Placement> placed, node.append(cmds, Clock::now() + std::chrono::minutes(5)));
+    TALLY_RETURN_IF_ERROR(check_created(node, placed));
+  }
+  return node.wait_caught_up(std::chrono::minutes(5));
 }
 
 struct Latencies {
@@ -270,7 +303,9 @@ bool append_untimed(const std::string& dir, uint32_t partitions,
   return true;
 }
 
-int run(const Options& o, TransferFigures& figures) {
+}  // namespace
+
+int run_ledger(const LedgerOptions& o, TransferFigures& figures) {
   const Workload w(o.workload);
   std::string dir = o.dir;
   if (dir.empty()) {
@@ -288,8 +323,10 @@ int run(const Options& o, TransferFigures& figures) {
               (unsigned long long)o.workload.transfers, o.batch,
               o.workload.zipf > 0 ? ("zipf " + std::to_string(o.workload.zipf)).c_str() : "uniform",
               o.partitions, dir.c_str());
+  const auto ta = Clock::now();
   Status s = create_accounts(*node, w);
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
+  std::printf("created %llu accounts in %.1f s (not timed)\n", (unsigned long long)w.account_count(), seconds_since(ta));
   std::vector<std::array<u128, 2>> expected(w.account_count(), {0, 0});
   const auto tp = Clock::now();
   const std::vector<PreparedRecord> records = prepare(w, o.partitions, o.batch, expected);
@@ -299,6 +336,7 @@ int run(const Options& o, TransferFigures& figures) {
   if (o.apply_only) {
     // A fresh node over the same directory finds the records in its log.
     node.reset();
+    release_freed_memory();
     if (!append_untimed(dir, o.partitions, records)) return 1;
     std::printf("appended %zu records untimed; now timing the apply alone\n", records.size());
     node = start_node(dir, o.partitions, o.admission_window, o.lookup_path);
@@ -313,6 +351,7 @@ int run(const Options& o, TransferFigures& figures) {
   if (o.rate > 0) std::printf("open loop: %.0f transfers/s offered\n", o.rate);
   std::fflush(stdout);
   LoadLookups load_lookups(n, w, expected, o.lookup_rate);
+  const std::map<std::string, ThreadTimes> threads0 = thread_times_by_name();
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
   const uint64_t keys0 = store_keys_written(n);
@@ -323,6 +362,10 @@ int run(const Options& o, TransferFigures& figures) {
   if (s.ok() && sagas) s = wait_sagas_settled(n, std::chrono::minutes(10));  // done when every saga is
   const double secs = seconds_since(t0);
   const double cpu = cpu_seconds() - cpu0;
+  for (const auto& [name, t] : thread_times_delta(threads0, thread_times_by_name())) {
+    figures.cpu_by_thread[name] = t.cpu;
+    figures.cpu_wait_by_thread[name] = t.waited;
+  }
   Result<LookupFigures> under_load = load_lookups.finish();
   if (s.ok() && !under_load.ok()) s = under_load.status();
   if (!s.ok()) { std::fprintf(stderr, "%s\n", s.to_string().c_str()); return 1; }
@@ -335,6 +378,7 @@ int run(const Options& o, TransferFigures& figures) {
               (unsigned long long)n.in_flight().refused_total());
   std::printf("CPU: %.2f s over %.2f s wall (%.2f µs of CPU per transfer, %.1f cores busy)\n", cpu,
               secs, cpu * 1e6 / static_cast<double>(o.workload.transfers), cpu / secs);
+  print_thread_cpu(figures, cpu);
   const uint64_t keys = store_keys_written(n) - keys0;
   std::printf("store: %llu RocksDB keys written (puts and deletes), %.2f per transfer\n", (unsigned long long)keys,
               static_cast<double>(keys) / static_cast<double>(o.workload.transfers));
@@ -385,9 +429,21 @@ int run(const Options& o, TransferFigures& figures) {
   }
   n.stop();
   node.reset();
+  release_freed_memory();
   if (o.dir.empty() && !o.keep) std::filesystem::remove_all(dir);
   return s.ok() ? 0 : 1;
 }
+
+void print_ledger_run(const JsonStdout& out, boost::json::object header, const char* name,
+                      const TransferFigures& f, int rc) {
+  if (!out.enabled() || !f.complete) return;
+  header["run"] = name;
+  header["ok"] = rc == 0;
+  add_figures(header, f);
+  out.print(header);
+}
+
+namespace {
 
 // --compare: the same workload with no cross-partition transfers, then as
 // asked, in one process; a last line puts the two side by side.
@@ -400,8 +456,8 @@ int compare(const Options& o, const JsonStdout& out, const boost::json::object& 
   std::printf("== same partition only ==\n");
   boost::json::object h = header;
   h["started"] = utc_now_iso();
-  const int rc_a = run(same, a);
-  print_run(out, h, "same_partition", a, rc_a);
+  const int rc_a = run_ledger(same, a);
+  print_ledger_run(out, h, "same_partition", a, rc_a);
   if (rc_a != 0) return rc_a;
   if (o.workload.wallets) {
     std::printf("\n== wallets (any to any) ==\n");
@@ -409,8 +465,8 @@ int compare(const Options& o, const JsonStdout& out, const boost::json::object& 
     std::printf("\n== %.0f%% cross-partition ==\n", o.workload.cross * 100);
   }
   h["started"] = utc_now_iso();
-  const int rc_b = run(o, b);
-  print_run(out, h, o.workload.wallets ? "wallets" : "cross", b, rc_b);
+  const int rc_b = run_ledger(o, b);
+  print_ledger_run(out, h, o.workload.wallets ? "wallets" : "cross", b, rc_b);
   if (rc_b != 0) return rc_b;
   const std::string what = o.workload.wallets ? std::string("wallets") :
       std::to_string(static_cast<int>(o.workload.cross * 100)) + "% cross";
@@ -425,10 +481,48 @@ int compare(const Options& o, const JsonStdout& out, const boost::json::object& 
   return 0;
 }
 
+WorkloadOptions with_partitions(WorkloadOptions w, uint64_t partitions) {
+  w.partitions = static_cast<uint32_t>(partitions);
+  return w;
+}
+
+// Reads --scale-partitions / --scale-accounts into `scale`; 2 (after a
+// message naming the option) when a list or its combination is refused.
+int check_scale(const Options& o, const std::string& partitions, const std::string& accounts, ScaleOptions& scale) {
+  if (partitions.empty() && accounts.empty()) return 0;
+  const auto refuse = [](const std::string& why) {
+    std::fprintf(stderr, "tally bench: %s\n", why.c_str());
+    return 2;
+  };
+  if (!partitions.empty() && !accounts.empty()) return refuse("--scale-partitions and --scale-accounts are separate runs; give one");
+  if (o.compare || !o.dir.empty()) return refuse("--scale-* runs each value in a fresh directory of its own: no --compare, no --data");
+  if (scale.rounds < 1 || scale.rounds > 10) return refuse("--scale-rounds must be in 1..10");
+  scale.axis = partitions.empty() ? ScaleAxis::accounts : ScaleAxis::partitions;
+  Result<std::vector<uint64_t>> values = partitions.empty()
+      ? parse_scale_list("--scale-accounts", accounts, 100'000'000)
+      : parse_scale_list("--scale-partitions", partitions, 64);
+  if (!values.ok()) return refuse(values.status().message());
+  for (uint64_t v : *values) {
+    if (scale.axis == ScaleAxis::accounts && (v < 2 || v % o.workload.group_size != 0)) {
+      return refuse("--scale-accounts: " + std::to_string(v) + " is not a multiple of --group (" +
+                    std::to_string(o.workload.group_size) + ")");
+    }
+    if (scale.axis == ScaleAxis::partitions && o.workload.cross > 0 &&
+        !Workload(with_partitions(o.workload, v)).spans_partitions()) {
+      return refuse("--scale-partitions: --cross needs account groups in at least two partitions, and " +
+                    std::to_string(v) + " partition(s) have them in one");
+    }
+  }
+  scale.values = std::move(values).value();
+  return 0;
+}
+
 }  // namespace
 
 int ledger_bench_main(const std::vector<std::string>& args) {
   Options o;
+  std::string scale_partitions, scale_accounts;
+  ScaleOptions scale;
   po::options_description desc("tally bench transfers [options]\nOptions");
   desc.add_options()("help,h", "this help")
       ("accounts", po::value(&o.workload.accounts)->default_value(10'000), "accounts")
@@ -452,7 +546,10 @@ int ledger_bench_main(const std::vector<std::string>& args) {
       ("rate", po::value(&o.rate)->default_value(0), "open loop: transfers/s offered at a steady pace (0: closed loop)")
       ("admission-window", po::value(&o.admission_window)->default_value(NodeOptions{}.admission_window), "the node's admission window in commands (0: off)")
       ("lookup-path", po::value(&o.lookup_path)->default_value("table"), "where balance lookups read: table (the account table each pipeline publishes on commit, RocksDB for misses) or store (RocksDB only)")
-      ("json", po::bool_switch(&o.json), "one JSON object per run on stdout (the text goes to stderr)");
+      ("json", po::bool_switch(&o.json), "one JSON object per run on stdout (the text goes to stderr)")
+      ("scale-partitions", po::value(&scale_partitions), "LIST: one run per partition count, e.g. 1,2: each beside the first, with the ratio")
+      ("scale-accounts", po::value(&scale_accounts), "LIST: one run per account count, e.g. 10000,1000000: each beside the first, with the ratio")
+      ("scale-rounds", po::value(&scale.rounds)->default_value(1), "with --scale-*: run the list this many times, interleaved (1..10)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
@@ -503,12 +600,14 @@ int ledger_bench_main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "tally bench: --cross needs account groups in at least two partitions\n");
     return 2;
   }
+  if (int rc = check_scale(o, scale_partitions, scale_accounts, scale); rc != 0) return rc;
   const boost::json::object header = run_header("transfers", args, vm);
   const JsonStdout out(o.json);
+  if (!scale.values.empty()) return scale_main(o, scale, out, header);
   if (!o.compare || (o.workload.cross == 0 && !o.workload.wallets)) {
     TransferFigures f;
-    const int rc = run(o, f);
-    print_run(out, header, "single", f, rc);
+    const int rc = run_ledger(o, f);
+    print_ledger_run(out, header, "single", f, rc);
     return rc;
   }
   return compare(o, out, header);

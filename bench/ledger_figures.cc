@@ -42,6 +42,13 @@ void add_figures(boost::json::object& o, const TransferFigures& f) {
   o["cpu_seconds"] = f.cpu_seconds;
   o["cpu_us_per_transfer"] = f.cpu_us_per_transfer;
   o["cores_busy"] = f.seconds > 0 ? f.cpu_seconds / f.seconds : 0.0;
+  boost::json::object threads;
+  for (const auto& [name, seconds] : f.cpu_by_thread) threads[name] = seconds;
+  threads["(exited)"] = f.cpu_exited_threads;
+  o["cpu_seconds_by_thread"] = std::move(threads);
+  boost::json::object waits;
+  for (const auto& [name, seconds] : f.cpu_wait_by_thread) waits[name] = seconds;
+  o["cpu_wait_seconds_by_thread"] = std::move(waits);
   o["keys_written"] = f.keys_written;
   o["keys_per_transfer"] = f.keys_per_transfer;
   o["record_latency_ms"] = {{"p50", f.latency_p50_ms}, {"p99", f.latency_p99_ms}, {"p100", f.latency_p100_ms}};

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +26,11 @@ struct TransferFigures {
   double cpu_us_per_transfer = 0;
   uint64_t keys_written = 0;
   double keys_per_transfer = 0;  // RocksDB keys the stores wrote
+  // CPU seconds of the timed part by thread name, and seconds runnable but
+  // waiting for a CPU (bench/thread_cpu.h); what threads that exited
+  // meanwhile used (the process's CPU less the rest).
+  std::map<std::string, double> cpu_by_thread, cpu_wait_by_thread;
+  double cpu_exited_threads = 0;
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_p100_ms = 0;  // per record, append to applied
   uint64_t admission_window = 0, admitted = 0, refused = 0;
   bool sagas = false;

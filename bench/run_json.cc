@@ -34,6 +34,13 @@ boost::json::value option_value(const boost::any& v) {
 
 }  // namespace
 
+std::vector<double> load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::vector<double> v(3, 0.0);
+  in >> v[0] >> v[1] >> v[2];
+  return v;
+}
+
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -73,6 +80,8 @@ boost::json::object run_header(std::string_view mode, const std::vector<std::str
   o["cpu_model"] = cpu_model();
   o["cores"] = std::thread::hardware_concurrency();
   o["started"] = utc_now_iso();
+  const std::vector<double> load = load_average();
+  o["load_average"] = {load[0], load[1], load[2]};
   return o;
 }
 

@@ -4,8 +4,8 @@
 // arguments as given), "options" (every option's value, defaults included),
 // "commit" (tally::kCommit, as `tally --version` prints it), "cpu_model"
 // (/proc/cpuinfo "model name"; "unknown" without one), "cores"
-// (std::thread::hardware_concurrency) and "started" (UTC, ISO 8601, when
-// the mode began); the mode adds its figures, and print() adds
+// (std::thread::hardware_concurrency), "started" (UTC, ISO 8601, when
+// the mode began) and "load_average" (/proc/loadavg's 1, 5 and 15 minutes); the mode adds its figures, and print() adds
 // "peak_rss_bytes" (the process's resident high-water mark when printed). Objects are printed one per
 // line (JSON Lines) with json_text::serialize, so doubles are plain decimals.
 //
@@ -29,6 +29,9 @@ boost::json::object run_header(std::string_view mode, const std::vector<std::str
 
 // "model name" of the first processor in /proc/cpuinfo, or "unknown".
 std::string cpu_model();
+
+// The 1-, 5- and 15-minute load averages (/proc/loadavg); zeros without it.
+std::vector<double> load_average();
 
 // Now, UTC: "2026-12-07T07:03:55Z".
 std::string utc_now_iso();

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "engine/core/bytes.h"
@@ -41,15 +42,21 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
 }
 
 // Insertion hints for the memtable: keys that arrive in order within a
-// prefix (an account's history by time; transfer ids, which producers
-// usually make time-ordered) insert next to the previous one instead of
-// searching the skiplist from the top. Prefix: 'H' + account for history,
-// the tag byte for everything else.
+// prefix (transfer ids, which producers usually make time-ordered; an
+// index value's blocks) insert next to the previous one instead of
+// searching the skiplist from the top. Prefix: tag + field + value for
+// index keys, the tag byte for everything else. Not per account for
+// history: a commit writes one history block per account it touched, so
+// an account's hint was used about once per memtable, while RocksDB keeps
+// one hint per prefix in a map beside the memtable: with 10,000,000
+// accounts, a map entry made and looked up for nearly every history key
+// (8% of a pipeline thread's samples in that apply; 0.2% without it,
+// docs/benchmarks.md "Scaling").
 class HintPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "tally.HintPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    size_t n = (!key.empty() && key[0] == 'H' && key.size() >= 17) ? 17 : 1;
+    size_t n = 1;
     if (is_index_key(std::string_view(key.data(), key.size()))) n = 18;  // tag + field + value
     return rocksdb::Slice(key.data(), std::min(n, key.size()));
   }
@@ -119,10 +126,18 @@ rocksdb::Options make_options(const StoreOptions& o, std::shared_ptr<std::atomic
                               rocksdb::kLZ4Compression};
   ro.level0_slowdown_writes_trigger = 40;
   ro.level0_stop_writes_trigger = 64;
-  // Every partition's store shares the process's background threads.
+  // Every partition's store (and the embedded log) shares the process's
+  // background threads, so the pools grow with the cores (2 each up to 8
+  // cores, as before; 16 cores: 2 and 4). Fixed at 2 each, a 16-core node
+  // ran every partition's flushes and compactions on 4 threads: measured
+  // here, flushes take about a tenth and compactions a sixth of the CPU of
+  // a busy partition, so 2 compaction threads serve about 10 of them, and
+  // past that L0 can grow until it slows every store's writes
+  // (docs/benchmarks.md "Scaling").
   static const bool pools = [] {
-    rocksdb::Env::Default()->SetBackgroundThreads(2, rocksdb::Env::Priority::HIGH);
-    rocksdb::Env::Default()->SetBackgroundThreads(2, rocksdb::Env::Priority::LOW);
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    rocksdb::Env::Default()->SetBackgroundThreads(std::max(2, cores / 8), rocksdb::Env::Priority::HIGH);
+    rocksdb::Env::Default()->SetBackgroundThreads(std::max(2, cores / 4), rocksdb::Env::Priority::LOW);
     return true;
   }();
   (void)pools;

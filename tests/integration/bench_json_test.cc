@@ -59,6 +59,9 @@ void check_header(const json::object& o, const char* mode, const std::string& ar
   for (const json::value& a : at(o, "args").as_array()) given |= a.as_string() == arg;
   CHECK(given);
   CHECK(at(o, "options").as_object().at("json").as_bool());
+  const json::array& load = at(o, "load_average").as_array();  // /proc/loadavg: 1, 5, 15 minutes
+  REQUIRE(load.size() == 3);
+  for (const json::value& v : load) CHECK(number(v) >= 0);
 }
 
 }  // namespace
