@@ -80,14 +80,11 @@ class EmbeddedLog final : public Log {
 
   Result<std::vector<Offset>> append(std::span<const AppendRequest> records) override;
   Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
-    if (p.value >= options_.partitions) {
-      return Status::InvalidArgument("partition " + std::to_string(p.value) + " does not exist; " +
-                                     describe() + " has " + std::to_string(options_.partitions));
-    }
+    TALLY_RETURN_IF_ERROR(check_partition(*this, p));
     return std::unique_ptr<LogReader>(new EmbeddedReader(this, p, from));
   }
   Result<Offset> end_offset(Partition p) override {
-    if (p.value >= options_.partitions) return Status::InvalidArgument("no such partition");
+    TALLY_RETURN_IF_ERROR(check_partition(*this, p));
     tally::MutexLock lock(mu_);
     return Offset{ends_[p.value]};
   }

@@ -247,11 +247,7 @@ class KafkaLog final : public Log {
   }
 
   Result<std::unique_ptr<LogReader>> read(Partition p, Offset from) override {
-    if (p.value >= partitions_) {
-      return Status::InvalidArgument("partition " + std::to_string(p.value) +
-                                     " does not exist; " + describe() + " has " +
-                                     std::to_string(partitions_) + " partitions");
-    }
+    TALLY_RETURN_IF_ERROR(check_partition(*this, p));
     TALLY_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
                            make_conf(options_, {{"enable.auto.commit", "false"},
                                                 {"enable.auto.offset.store", "false"},

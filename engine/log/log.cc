@@ -17,13 +17,16 @@ Status Log::checkpoint(const std::string& dir) {
   return Status::FailedPrecondition(describe() + " is not kept on this machine; nothing copied to " + dir);
 }
 
+Status check_partition(const Log& log, Partition partition) {
+  if (partition.value < log.partition_count()) return Status::Ok();
+  return Status::InvalidArgument("partition " + std::to_string(partition.value) + " does not exist; " +
+                                 log.describe() + " has " + std::to_string(log.partition_count()) +
+                                 " partitions");
+}
+
 Status check_append(const Log& log, std::span<const AppendRequest> records) {
   for (const AppendRequest& r : records) {
-    if (r.partition.value >= log.partition_count()) {
-      return Status::InvalidArgument("partition " + std::to_string(r.partition.value) +
-                                     " does not exist; " + log.describe() + " has " +
-                                     std::to_string(log.partition_count()) + " partitions");
-    }
+    TALLY_RETURN_IF_ERROR(check_partition(log, r.partition));
     if (r.key.size() > kMaxKeyBytes) {
       return Status::InvalidArgument("record key of " + std::to_string(r.key.size()) +
                                      " bytes is over the limit of " + std::to_string(kMaxKeyBytes));

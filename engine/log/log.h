@@ -122,4 +122,8 @@ class Log {
 // names the partition or size that is out of range.
 Status check_append(const Log& log, std::span<const AppendRequest> records);
 
+// ok when `partition` is one of the log's; otherwise an error naming it and
+// the log's partition count.
+Status check_partition(const Log& log, Partition partition);
+
 }  // namespace tally
