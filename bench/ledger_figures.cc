@@ -41,6 +41,7 @@ void add_figures(boost::json::object& o, const TransferFigures& f) {
   o["transfers_per_second"] = f.tps;
   o["cpu_seconds"] = f.cpu_seconds;
   o["cpu_us_per_transfer"] = f.cpu_us_per_transfer;
+  if (f.sagas) o["observer_cpu_seconds"] = f.observer_cpu_seconds;
   o["cores_busy"] = f.seconds > 0 ? f.cpu_seconds / f.seconds : 0.0;
   boost::json::object threads;
   for (const auto& [name, seconds] : f.cpu_by_thread) threads[name] = seconds;

@@ -24,6 +24,9 @@ struct TransferFigures {
   double seconds = 0, cpu_seconds = 0;
   double tps = 0;
   double cpu_us_per_transfer = 0;
+  // Sagas only: CPU seconds of the bench's own settle sampler (included in
+  // cpu_seconds; the observer, not the engine's work).
+  double observer_cpu_seconds = 0;
   uint64_t keys_written = 0;
   double keys_per_transfer = 0;  // RocksDB keys the stores wrote
   // CPU seconds of the timed part by thread name, and seconds runnable but

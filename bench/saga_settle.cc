@@ -1,5 +1,8 @@
 #include "bench/saga_settle.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -77,11 +80,16 @@ void SettleSampler::stop() {
 }
 
 void SettleSampler::run(std::stop_token stop) {
+  pthread_setname_np(pthread_self(), "bench sampler");
   while (!stop.stop_requested() && (next_ < samples_.size() || !active_.empty())) {
     poll_once();
     std::this_thread::sleep_for(poll_);
   }
   drained_ = next_ == samples_.size() && active_.empty();
+  timespec used{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+  cpu_seconds_.store(static_cast<double>(used.tv_sec) + static_cast<double>(used.tv_nsec) / 1e9,
+                     std::memory_order_release);
 }
 
 size_t SettleSampler::poll_once() {

@@ -21,6 +21,7 @@
 
 namespace tally::bench {
 
+
 // Waits until every partition applied everything appended so far and no
 // saga is in flight in any partition. timeout → Status::Timeout.
 Status wait_sagas_settled(Node& node, std::chrono::milliseconds timeout);
@@ -53,6 +54,9 @@ class SettleSampler {
   // Milliseconds from each sampled saga's start to its settling being seen.
   const std::vector<double>& latencies() const { return latencies_; }
   size_t sampled() const { return samples_.size(); }
+  // CPU seconds the sampler's own thread used (its polls read RocksDB);
+  // final once stop() returned. The bench's observer, not the engine's work.
+  double cpu_seconds() const { return cpu_seconds_.load(std::memory_order_acquire); }
 
  private:
   void run(std::stop_token stop);
@@ -66,6 +70,7 @@ class SettleSampler {
   std::vector<SagaSample> active_;  // polled each round, at most kActive
   std::vector<double> latencies_;
   std::atomic<bool> drained_{false};  // every sample was seen settled
+  std::atomic<double> cpu_seconds_{0};
   std::jthread thread_;
 };
 

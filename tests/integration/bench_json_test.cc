@@ -118,6 +118,12 @@ TEST_CASE("tally bench transfers --cross --compare --json: two objects, the seco
   CHECK(number(settle.at("observed_p50_ms")) > 0);
   CHECK(settle.contains("resends"));
   CHECK(r.err.find("\ncompare: same partition ") != std::string::npos);
+  // The settle sampler's own CPU: counted apart, and part of the run's.
+  CHECK_FALSE(runs[0].contains("observer_cpu_seconds"));
+  const double observer = number(at(runs[1], "observer_cpu_seconds"));
+  CHECK(observer > 0);
+  CHECK(observer <= number(at(runs[1], "cpu_seconds")));
+  CHECK(r.err.find("CPU without the bench's settle sampler (") != std::string::npos);
 }
 
 TEST_CASE("tally bench reconcile and expire --json: one object each") {
