@@ -17,6 +17,9 @@
 // Not thread-safe: one pipeline thread applies; queries read RocksDB.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
+
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -74,7 +77,9 @@ class PartitionState {
   Timestamp next_timestamp(Timestamp append_time);
   Timestamp last_timestamp() const { return last_timestamp_; }
 
-  // Accounts (all of the partition's accounts are in memory).
+  // Accounts (all of the partition's accounts are in memory). A pointer or
+  // reference to an account is valid until the next insert_account() or
+  // load_account() (which may move every account).
   const Account* find_account(AccountId id) const;
   Account& mutable_account(AccountId id);  // REQUIRES: exists
   void insert_account(const Account& account);  // REQUIRES: absent
@@ -146,8 +151,8 @@ class PartitionState {
     size_t created_accounts = 0, created_transfers = 0;
   };
 
-  template <class Id>
-  static void mark(std::vector<Id>& list, std::unordered_set<Id>& seen, Id id) {
+  template <class Id, class Set>
+  static void mark(std::vector<Id>& list, Set& seen, Id id) {
     if (seen.insert(id).second) list.push_back(id);
   }
 
@@ -156,13 +161,18 @@ class PartitionState {
   Timestamp last_timestamp_;
   uint64_t next_outbox_seq_ = 0;
 
-  std::unordered_map<AccountId, Account> accounts_;
+  // Open addressing (boost's flat map): one cache miss per lookup where a
+  // node-based map took two or three, which dominated with millions of
+  // accounts (docs/benchmarks.md "Scaling"). Inserts may move every
+  // account: no pointer or reference into it is held across an insert
+  // (create_account and the sagas' ensure_transit insert, and hold none).
+  boost::unordered_flat_map<AccountId, Account, std::hash<AccountId>> accounts_;
   TransferTable transfers_;
   std::unordered_map<TransferId, Saga> sagas_;
   std::unordered_map<LegKey, SagaLeg, LegKeyHash> legs_;
 
   ChangeSet changes_;
-  std::unordered_set<AccountId> dirty_accounts_;
+  boost::unordered_flat_set<AccountId, std::hash<AccountId>> dirty_accounts_;
   std::unordered_set<TransferId> dirty_sagas_;
   std::optional<Scope> scope_;
 };
