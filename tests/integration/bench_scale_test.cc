@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/fixtures/json_lines.h"
 #include "tests/fixtures/process.h"
 #include "tests/fixtures/temp_dir.h"
 
@@ -17,21 +18,6 @@ using namespace tally::test;
 namespace json = boost::json;
 
 namespace {
-
-std::vector<json::object> json_lines(const std::string& out) {
-  std::vector<json::object> objects;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    CAPTURE(line);
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    REQUIRE_MESSAGE(!ec, "stdout line is not JSON");
-    REQUIRE(v.is_object());
-    objects.push_back(std::move(v).as_object());
-  }
-  return objects;
-}
 
 double number(const json::object& o, const char* key) {
   CAPTURE(key);
