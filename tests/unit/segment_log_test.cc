@@ -79,6 +79,23 @@ Result<int> read_back(Log& log, uint32_t p, uint64_t from, size_t size = 100) {
   return n;
 }
 
+// A log in `dir` with records [from, to) of append_records' pattern, closed again.
+void write_closed_log(const std::string& dir, int from, int to, uint64_t segment_bytes = 256u << 20) {
+  auto log = open_embedded_log(segments(dir, segment_bytes));
+  REQUIRE(log.ok());
+  append_records(**log, from, to);
+}
+
+// Every partition of `log` reads back `want` records from offset 0, each checked.
+void check_every_partition(Log& log, int want) {
+  for (uint32_t p = 0; p < kPartitions; p++) {
+    CAPTURE(p);
+    auto n = read_back(log, p, 0);
+    REQUIRE(n.ok());
+    CHECK(*n == want);
+  }
+}
+
 std::vector<std::string> segment_files(const std::string& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) {
@@ -96,11 +113,7 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 TEST_CASE("segment log: a new directory gets the meta file and segment 0; reopening keeps every offset") {
   TempDir dir;
   const std::string d = dir.sub("log");
-  {
-    auto log = open_embedded_log(segments(d));
-    REQUIRE(log.ok());
-    append_records(**log, 0, 30);
-  }
+  write_closed_log(d, 0, 30);
   CHECK(fs::exists(d + "/tally-log.meta"));
   CHECK_FALSE(fs::exists(d + "/CURRENT"));  // no RocksDB
   CHECK(embedded_format_of(d) == EmbeddedFormat::segments);
@@ -111,21 +124,13 @@ TEST_CASE("segment log: a new directory gets the meta file and segment 0; reopen
   CHECK((*log)->partition_count() == kPartitions);
   for (uint32_t p = 0; p < kPartitions; p++) CHECK((*log)->end_offset(Partition{p})->value == 10);
   append_records(**log, 30, 36);
-  for (uint32_t p = 0; p < kPartitions; p++) {
-    auto n = read_back(**log, p, 0);
-    REQUIRE(n.ok());
-    CHECK(*n == 12);
-  }
+  check_every_partition(**log, 12);
 }
 
 TEST_CASE("segment log: segment files without the meta file refuse to open; no new log is made over them") {
   TempDir dir;
   const std::string d = dir.sub("log");
-  {
-    auto log = open_embedded_log(segments(d));
-    REQUIRE(log.ok());
-    append_records(**log, 0, 3);
-  }
+  write_closed_log(d, 0, 3);
   fs::remove(d + "/tally-log.meta");
   auto log = open_embedded_log(segments(d));
   REQUIRE_FALSE(log.ok());
@@ -161,11 +166,7 @@ TEST_CASE("segment log: segments roll at the size limit; reads cross them, from 
   auto log = open_embedded_log(segments(d, 4096));
   REQUIRE(log.ok());
   append_records(**log, 300, 330);
-  for (uint32_t p = 0; p < kPartitions; p++) {
-    auto n = read_back(**log, p, 0);
-    REQUIRE(n.ok());
-    CHECK(*n == 110);
-  }
+  check_every_partition(**log, 110);
 }
 
 TEST_CASE("segment log: a record larger than a segment gets a segment of its own") {
@@ -182,11 +183,7 @@ TEST_CASE("segment log: a record larger than a segment gets a segment of its own
 TEST_CASE("segment log: a torn last write (cut short, or zeros after it) is dropped at open; its offset is reused") {
   TempDir dir;
   const std::string d = dir.sub("log");
-  {
-    auto log = open_embedded_log(segments(d));
-    REQUIRE(log.ok());
-    append_records(**log, 0, 30);
-  }
+  write_closed_log(d, 0, 30);
   const std::string seg = segment_files(d).back();
   const auto whole = fs::file_size(seg);
   SUBCASE("cut short") { cut_tail(seg, 20); }
@@ -201,21 +198,13 @@ TEST_CASE("segment log: a torn last write (cut short, or zeros after it) is drop
   CHECK((*log)->end_offset(Partition{last})->value == (cut ? 9u : 10u));
   CHECK(fs::file_size(seg) == (cut ? whole - (100 + 40 + 3) : whole));  // the torn bytes are gone
   if (cut) append_records(**log, 29, 30);
-  for (uint32_t p = 0; p < kPartitions; p++) {
-    auto n = read_back(**log, p, 0);
-    REQUIRE(n.ok());
-    CHECK(*n == 10);
-  }
+  check_every_partition(**log, 10);
 }
 
 TEST_CASE("segment log: a bit flipped before the end refuses the open, naming the segment file, the byte and the offsets at stake") {
   TempDir dir;
   const std::string d = dir.sub("log");
-  {
-    auto log = open_embedded_log(segments(d, 8192));
-    REQUIRE(log.ok());
-    append_records(**log, 0, 300);
-  }
+  write_closed_log(d, 0, 300, 8192);
   const std::vector<std::string> files = segment_files(d);
   REQUIRE(files.size() > 3);
   const std::string victim = files[1];  // a sealed segment
@@ -247,11 +236,7 @@ TEST_CASE("segment log: a bit flipped before the end refuses the open, naming th
 TEST_CASE("segment log: a bit flipped in the last frame (complete, acknowledged) refuses the open; it is not taken for a torn write") {
   TempDir dir;
   const std::string d = dir.sub("log");
-  {
-    auto log = open_embedded_log(segments(d));
-    REQUIRE(log.ok());
-    append_records(**log, 0, 30);
-  }
+  write_closed_log(d, 0, 30);
   flip_bit(segment_files(d).back(), 0.999);
   auto reopened = open_embedded_log(segments(d));
   REQUIRE_FALSE(reopened.ok());
