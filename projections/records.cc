@@ -1,6 +1,7 @@
 #include "projections/records.h"
 
 #include <bit>
+#include <cassert>
 #include <cstring>
 
 #include "engine/core/bytes.h"
@@ -171,6 +172,7 @@ std::string timer(const Timer& t) {
   std::string k = key8('W', t.deadline.ns);
   k.push_back(static_cast<char>(t.kind));
   append_be128(k, t.id);
+  assert(k.size() == kTimerKeySize);
   return k;
 }
 std::string outbox(uint64_t seq) { return key8('Q', seq); }

@@ -108,6 +108,8 @@ std::string outcomes(Offset offset);
 std::string saga(TransferId id);
 std::string leg(Partition source, TransferId id);
 std::string timer(const Timer& timer);
+// 'W', the deadline (u64 big-endian), the kind (1 byte), the id (u128).
+inline constexpr size_t kTimerKeySize = 1 + 8 + 1 + 16;
 std::string outbox(uint64_t seq);
 std::string quarantine(Offset offset);
 }  // namespace keys

@@ -201,6 +201,10 @@ struct StoreBatch::Impl {
     transfers.push_back(TransferId(id));
   }
   uint64_t outbox_floor = 0;  // see set_outbox_floor
+  // The earliest deadline of a timer this batch sets (UINT64_MAX: none);
+  // see PartitionStore::take_earliest_timer_set.
+  uint64_t earliest_timer = UINT64_MAX;
+  void note_timer(uint64_t deadline_ns) { earliest_timer = std::min(earliest_timer, deadline_ns); }
 };
 
 StoreBatch::StoreBatch() : impl_(std::make_unique<Impl>()) {}
@@ -208,6 +212,7 @@ StoreBatch::~StoreBatch() = default;
 
 void StoreBatch::put(const std::string& key, const std::string& value) {
   if (key.size() == 17 && key[0] == 'T') impl_->note_transfer(get_be128(key.data() + 1));
+  if (key.size() == keys::kTimerKeySize && key[0] == 'W') impl_->note_timer(get_be64(key.data() + 1));
   impl_->wb.Put(key, value);
 }
 void StoreBatch::remove(const std::string& key) { impl_->wb.Delete(key); }
@@ -218,6 +223,7 @@ void StoreBatch::clear() {
   impl_->wb.Clear();
   impl_->max_transfer = 0;
   impl_->transfers.clear();
+  impl_->earliest_timer = UINT64_MAX;
   impl_->accounts.clear();
   impl_->account_seen.clear();
   for (size_t i = 0; i < impl_->history_used; i++) impl_->history[i].block.entries.clear();
@@ -337,6 +343,7 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   std::string routing(16, '\0');
   for (const ChangeSet::TimerOp& op : c.timers) {
     if (op.set) {
+      impl_->note_timer(op.timer.deadline.ns);
       put_be128(routing.data(), op.timer.routing.value());
       wb.Put(keys::timer(op.timer), routing);
     } else {
@@ -386,6 +393,9 @@ struct PartitionStore::Impl {
   tally::Mutex mu;
   Status sticky GUARDED_BY(mu);
   std::atomic<uint64_t> keys_written{0};
+  // The earliest deadline of the timers committed since the scheduler last
+  // took it (UINT64_MAX: none); see take_earliest_timer_set.
+  std::atomic<uint64_t> earliest_timer{UINT64_MAX};
   // Outbox entries below this seq were delivered (DeliveredOutbox).
   std::shared_ptr<std::atomic<uint64_t>> outbox_delivered = std::make_shared<std::atomic<uint64_t>>(0);
   // The last write the disk refused (full, read-only), until a commit
@@ -638,6 +648,12 @@ void PartitionStore::outbox_delivered_below(uint64_t seq) {
   }
 }
 
+std::optional<Timestamp> PartitionStore::take_earliest_timer_set() const {
+  const uint64_t e = impl_->earliest_timer.exchange(UINT64_MAX, std::memory_order_acquire);
+  if (e == UINT64_MAX) return std::nullopt;
+  return Timestamp{e};
+}
+
 uint64_t PartitionStore::keys_written() const { return impl_->keys_written.load(std::memory_order_relaxed); }
 
 Status PartitionStore::commit(StoreBatch& batch) { return write(batch, false); }
@@ -678,7 +694,14 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   }
   const Status s = from_rocks(w, "committing to " + options_.dir);
   if (!s.ok()) impl_->sticky = s;
-  if (s.ok()) impl_->keys_written.fetch_add(batch.count(), std::memory_order_relaxed);
+  if (s.ok()) {
+    impl_->keys_written.fetch_add(batch.count(), std::memory_order_relaxed);
+    // Published after the write, so a reader that takes it sees the keys.
+    const uint64_t set = batch.impl_->earliest_timer;
+    uint64_t seen = impl_->earliest_timer.load(std::memory_order_relaxed);
+    while (set < seen && !impl_->earliest_timer.compare_exchange_weak(seen, set, std::memory_order_release)) {
+    }
+  }
   return s;
 }
 

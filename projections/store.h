@@ -112,6 +112,12 @@ class PartitionStore {
   // RocksDB keys (puts and deletes) this store's commits wrote since it
   // opened: what a step costs is mostly its keys (docs/benchmarks.md).
   uint64_t keys_written() const;
+  // The earliest deadline among the timers ('W' keys) the commits since the
+  // last call set, if any, and resets it: how the timer scheduler learns,
+  // without reading the index, whether a commit set a timer due before the
+  // next one it knows of (recovery/timer_scan.h). Published after each
+  // successful write; one taker (the scheduler); any thread.
+  std::optional<Timestamp> take_earliest_timer_set() const;
   // Persists memtables (clean shutdown; makes restart replay short). With
   // wait false, schedules the flush and returns (the periodic flush).
   Status flush(bool wait = true);

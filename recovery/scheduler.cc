@@ -50,7 +50,7 @@ TimerScheduler::TimerScheduler(SchedulerDeps deps, SchedulerOptions options)
 TimerScheduler::~TimerScheduler() { stop(); }
 
 void TimerScheduler::start() {
-  loop_.start({.mark = [](uint32_t, Work& w) { w.cursor.mark_dirty(); },
+  loop_.start({.mark = [this](uint32_t p, Work& w) { mark(p, w); },
                .step = [this](uint32_t p, Work& w, Timestamp now) {
                  if (w.error.ok() || now >= w.error_retry_at) (void)tick_locked(p, w, now);
                  return next_wake_locked(w, now);
@@ -73,10 +73,20 @@ void TimerScheduler::switch_store(Partition partition, const PartitionStore& sto
 }
 
 Result<TickReport> TimerScheduler::tick(Partition partition) {
-  loop_.mark_woken([](uint32_t, Work& w) { w.cursor.mark_dirty(); });
+  loop_.mark_woken([this](uint32_t p, Work& w) { mark(p, w); });
   Work& w = loop_.at(partition.value);
   tally::MutexLock lock(w.mu);
   return tick_locked(partition.value, w, deps_.clock());
+}
+
+void TimerScheduler::mark(uint32_t p, Work& w) {
+  // Woken by a commit: its timers are noted in the tick (note_new_timers).
+  // Not served: another process may change the index meanwhile.
+  if (!loop_.serves(p)) w.cursor.mark_dirty();
+}
+
+void TimerScheduler::note_new_timers(uint32_t p, Work& w) {
+  if (auto earliest = deps_.stores[p]->take_earliest_timer_set()) w.cursor.note_set(*earliest);
 }
 
 namespace {
@@ -201,6 +211,7 @@ Result<TickReport> TimerScheduler::tick_locked(uint32_t p, Work& w, Timestamp no
   std::vector<Timer> to_append;
   const uint64_t stuck_before = w.tracker.stuck_count();
   check_tracked(p, w, now, to_append, report);
+  note_new_timers(p, w);
   Status scanned = Status::Ok();
   if (w.cursor.should_scan(now, !w.tracker.full())) {
     scanned = scan(p, w, now, to_append, report);

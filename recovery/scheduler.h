@@ -149,6 +149,11 @@ class TimerScheduler {
   struct Work;
   static std::vector<std::unique_ptr<Work>> make_work(size_t partitions, const SchedulerOptions& options);
   Result<TickReport> tick_locked(uint32_t p, Work& w, Timestamp now);
+  // The loop's mark for a woken or unserved partition (w.mu held).
+  void mark(uint32_t p, Work& w);
+  // Folds the deadlines the partition's commits set since the last tick
+  // into when the next scan comes (recovery/timer_scan.h).
+  void note_new_timers(uint32_t p, Work& w);
   void check_tracked(uint32_t p, Work& w, Timestamp now, std::vector<Timer>& to_append,
                      TickReport& report);
   Status scan(uint32_t p, Work& w, Timestamp now, std::vector<Timer>& to_append,

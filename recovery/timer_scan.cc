@@ -71,6 +71,14 @@ Result<TimerScan> scan_due_timers(const PartitionStore& store, std::string_view 
   return out;
 }
 
+namespace {
+void lower_to(std::optional<Timestamp>& t, Timestamp to) {
+  if (!t || to < *t) t = to;
+}
+}  // namespace
+
+void ScanCursor::note_set(Timestamp earliest) { lower_to(in_pass_ ? noted_ : next_deadline_, earliest); }
+
 bool ScanCursor::should_scan(Timestamp now, bool room) const {
   if (!room) return false;
   if (in_pass_ || dirty_) return true;
@@ -98,6 +106,9 @@ void ScanCursor::completed(std::optional<Timestamp> next_deadline) {
   // every timer due by pass_now_ that existed was seen (and is tracked).
   from_ = Timestamp{std::min(pass_now_.ns, pass_floor_.ns) + 1};
   next_deadline_ = next_deadline;
+  // Set while the pass ran: it may or may not have seen them.
+  if (noted_) lower_to(next_deadline_, *noted_);
+  noted_.reset();
 }
 
 }  // namespace tally
