@@ -90,6 +90,8 @@ class PartitionState {
   void insert_transfer(const Transfer& transfer);  // REQUIRES: absent
 
   // Sagas of this partition as a source, and credit legs as a destination.
+  // As for accounts: a pointer or reference to a saga (a leg) is valid until
+  // the next insert or load of a saga (a leg).
   const Saga* find_saga(TransferId id) const;
   Saga& mutable_saga(TransferId id);  // REQUIRES: present
   void insert_saga(const Saga& saga);  // REQUIRES: absent
@@ -168,12 +170,15 @@ class PartitionState {
   // (create_account and the sagas' ensure_transit insert, and hold none).
   boost::unordered_flat_map<AccountId, Account, std::hash<AccountId>> accounts_;
   TransferTable transfers_;
-  std::unordered_map<TransferId, Saga> sagas_;
-  std::unordered_map<LegKey, SagaLeg, LegKeyHash> legs_;
+  // Open addressing too (docs/benchmarks.md "Timer scans only when
+  // due", its last part); the same rule: no pointer into them is held across an insert
+  // (insert_saga, insert_leg, the loads and a rollback insert).
+  boost::unordered_flat_map<TransferId, Saga, std::hash<TransferId>> sagas_;
+  boost::unordered_flat_map<LegKey, SagaLeg, LegKeyHash> legs_;
 
   ChangeSet changes_;
   boost::unordered_flat_set<AccountId, std::hash<AccountId>> dirty_accounts_;
-  std::unordered_set<TransferId> dirty_sagas_;
+  boost::unordered_flat_set<TransferId, std::hash<TransferId>> dirty_sagas_;
   std::optional<Scope> scope_;
 };
 
