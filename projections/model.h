@@ -130,6 +130,24 @@ struct SagaLeg {
 // id tells the source. nullopt otherwise.
 std::optional<SagaLeg> credited_leg(const Transfer& t, Partition source, uint32_t partition_count);
 
+// The wait after send number `attempt` (1-based) of saga `saga`'s credit
+// leg, in log time: doubling from limits::kSagaFirstDeadlineNs, capped at
+// limits::kSagaMaxIntervalNs, with ±20% jitter derived from the saga id
+// (part of the state machine: changing it changes what a replay produces).
+uint64_t saga_interval_ns(TransferId saga, uint32_t attempt);
+// `from` plus saga_interval_ns(saga, attempt), saturating.
+Timestamp saga_deadline(TransferId saga, Timestamp from, uint32_t attempt);
+
+// A saga as it begins is stored as its reservation transfer alone (the
+// 'saga_source' transfer of the source partition): the transfer says
+// everything the saga record would then (in flight, one send, the first
+// deadline), so the store writes no 'S' key until the saga changes (a
+// re-send, a cancel, the settlement; docs/design.md "Transfers across
+// partitions"). The saga that `t` stands for, when `t` is a created
+// saga_source transfer; nullopt otherwise. begin_cross_partition builds
+// the saga with this function, so the two cannot differ.
+std::optional<Saga> started_saga(const Transfer& t, uint32_t partition_count);
+
 // A timer: at `deadline` (log time) the scheduler appends a command for it.
 // Frozen values.
 enum class TimerKind : uint8_t {

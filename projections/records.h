@@ -10,7 +10,9 @@
 //   'H' account(16) first timestamp(8)  HistoryBlock: up to kHistoryBlockEntries of an
 //                                       account's changes from one commit, in time order
 //   'O' offset(8)                       OffsetOutcomes: every command's outcome
-//   'S' id(16)                          Saga (source side)
+//   'S' id(16)                          Saga (source side), once it changed; a saga as
+//                                       it began is its 'T' saga_source transfer
+//                                       (model.h started_saga; 'S' until 2026-12-07)
 //   'F' id(16)                          retired (an in-flight index, until 2026-12):
 //                                       no longer written; removed when a store opens
 //   'L' source(4) id(16)                SagaLeg (destination side), rejected or cancelled;

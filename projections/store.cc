@@ -297,6 +297,11 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   for (TransferId id : c.sagas) {
     const Saga* s = state.find_saga(id);
     if (s == nullptr) continue;
+    // As it began, the saga is its reservation transfer, written by this
+    // commit too (model.h started_saga): no 'S' key until it changes.
+    if (const Transfer* t = state.find_transfer(id); t != nullptr && started_saga(*t, state.partition_count()) == *s) {
+      continue;
+    }
     // No in-flight index of its own: an in-flight saga is the one with a
     // saga_deadline timer (count_sagas, recovery/saga_status.h).
     wb.Put(keys::saga(id), encode(*s));
@@ -605,11 +610,25 @@ Status PartitionStore::prefetch_sagas(const std::vector<TransferId>& ids,
   }
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  return multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
+  TALLY_RETURN_IF_ERROR(multi_get(*impl_->db, wanted, options_.dir, [&](size_t, std::string_view v) -> Status {
     TALLY_ASSIGN_OR_RETURN(Saga s, decode_saga(v));
     state.load_saga(s);
     return Status::Ok();
-  });
+  }));
+  // A saga with no 'S' key is as it began: its reservation stands for it.
+  std::vector<TransferId> started;
+  for (TransferId id : ids) {
+    if (state.find_saga(id) == nullptr) started.push_back(id);
+  }
+  if (started.empty()) return Status::Ok();
+  TALLY_RETURN_IF_ERROR(prefetch_transfers(started, state));
+  for (TransferId id : started) {
+    if (state.find_saga(id) != nullptr) continue;  // listed twice
+    const Transfer* t = state.find_transfer(id);
+    if (t == nullptr) continue;
+    if (auto saga = started_saga(*t, options_.partition_count)) state.load_saga(*saga);
+  }
+  return Status::Ok();
 }
 
 Status PartitionStore::prefetch_legs(const std::vector<std::pair<Partition, TransferId>>& ids,
@@ -748,7 +767,12 @@ Result<std::optional<Transfer>> PartitionStore::transfer(TransferId id) const {
   return get_decoded<Transfer>(*this, keys::transfer(id), decode_transfer);
 }
 Result<std::optional<Saga>> PartitionStore::saga(TransferId id) const {
-  return get_decoded<Saga>(*this, keys::saga(id), decode_saga);
+  TALLY_ASSIGN_OR_RETURN(std::optional<Saga> saga, get_decoded<Saga>(*this, keys::saga(id), decode_saga));
+  if (saga) return saga;
+  // No 'S' key: a saga as it began is its reservation transfer.
+  TALLY_ASSIGN_OR_RETURN(std::optional<Transfer> t, transfer(id));
+  if (!t) return std::optional<Saga>();
+  return started_saga(*t, options_.partition_count);
 }
 Result<std::optional<SagaLeg>> PartitionStore::leg(Partition source, TransferId id) const {
   TALLY_ASSIGN_OR_RETURN(std::optional<SagaLeg> leg, get_decoded<SagaLeg>(*this, keys::leg(source, id), decode_leg));

@@ -3,14 +3,11 @@
 #include <cassert>
 
 #include "engine/core/checked_math.h"
-#include "engine/core/digest.h"
 #include "engine/core/partitioner.h"
 #include "recovery/transit.h"
 
 namespace tally {
 namespace {
-
-uint64_t saturating_add(uint64_t a, uint64_t b) { return a > ~uint64_t{0} - b ? ~uint64_t{0} : a + b; }
 
 void note_history(PartitionState& s, AccountId id, Timestamp ts, TransferId transfer) {
   const Account* a = s.find_account(id);
@@ -98,16 +95,7 @@ void reply(PartitionState& s, TransferId saga, AccountId routing, Partition sour
 
 }  // namespace
 
-uint64_t SagaSchedule::interval_ns(TransferId saga, uint32_t attempt) {
-  const uint32_t doublings = attempt == 0 ? 0 : std::min<uint32_t>(attempt - 1, 16);
-  uint64_t base = kFirstDeadlineNs << doublings;
-  if (base > kMaxIntervalNs) base = kMaxIntervalNs;
-  Digest d;
-  d.add(saga.value());
-  d.add(uint64_t{attempt});
-  const uint64_t r = Digest::finish(d.state()) % 4001;  // 0..4000 → -20.00%..+20.00%
-  return base / 10000 * (8000 + r);
-}
+uint64_t SagaSchedule::interval_ns(TransferId saga, uint32_t attempt) { return saga_interval_ns(saga, attempt); }
 
 Outcome SagaCoordinator::begin_cross_partition(PartitionState& s, const CreateTransfer& t,
                                                Timestamp ts) {
@@ -128,13 +116,12 @@ Outcome SagaCoordinator::begin_cross_partition(PartitionState& s, const CreateTr
   note_history(s, t.debit_account_id, ts, t.id);
   note_history(s, transit, ts, t.id);
 
-  Saga saga;
-  saga.id = t.id;
-  saga.source = s.partition();
-  saga.destination = dst;
-  saga.started = ts;
-  saga.attempts = 1;
-  saga.deadline = Timestamp{saturating_add(ts.ns, SagaSchedule::interval_ns(t.id, 1))};
+  // The saga as its reservation alone says it (model.h started_saga): the
+  // store keeps no 'S' key until the saga changes.
+  const std::optional<Saga> started = started_saga(rec, s.partition_count());
+  assert(started && started->source == s.partition() && started->destination == dst &&
+         started->started == ts);
+  const Saga& saga = *started;
   assert(s.find_saga(t.id) == nullptr);  // the id was free: its record was just inserted
   s.insert_saga(saga);
   s.set_timer(deadline_timer(saga, t.debit_account_id));
@@ -253,7 +240,7 @@ Outcome SagaCoordinator::on_timeout(PartitionState& s, const SagaTimeout& t, Tim
     m.cancel_sent = true;
     s.add_outbox(m.destination, SagaCancel{m.id, rec->credit_account_id, s.partition()});
   }
-  m.deadline = Timestamp{saturating_add(ts.ns, SagaSchedule::interval_ns(m.id, m.attempts))};
+  m.deadline = saga_deadline(m.id, ts, m.attempts);
   s.set_timer(deadline_timer(m, rec->debit_account_id));
   return Outcome::created;
 }

@@ -1,12 +1,15 @@
-// How a saga's destination keeps its decision on a real RocksDB: a
-// credited leg is stored as its credit transfer alone (no 'L' key), and
-// reads back as the same leg, through PartitionStore::leg and through the
-// pipeline's prefetch into a fresh state; a rejected leg keeps its 'L' key.
+// How sagas are kept on a real RocksDB. The destination: a credited leg is
+// stored as its credit transfer alone (no 'L' key), and reads back as the
+// same leg, through PartitionStore::leg and through the pipeline's prefetch
+// into a fresh state; a rejected leg keeps its 'L' key. The source: a saga
+// as it began is its reservation transfer alone (no 'S' key), read back the
+// same ways, until it changes.
 #include <doctest/doctest.h>
 
 #include "engine/core/partitioner.h"
 #include "projections/records.h"
 #include "projections/store.h"
+#include "recovery/sagas.h"
 #include "tests/fixtures/ledger_scenario.h"
 #include "tests/fixtures/temp_dir.h"
 
@@ -77,4 +80,79 @@ TEST_CASE("a credited leg is its credit transfer; a rejected leg keeps its own k
   REQUIRE(rejected->has_value());
   CHECK((*rejected)->decision == LegDecision::rejected);
   CHECK((*rejected)->result == Outcome::credit_account_not_found);
+}
+
+namespace {
+
+void commit_changes(PartitionState& state, PartitionStore& store) {
+  StoreBatch b;
+  b.stage_changes(state);
+  b.finish_changes(state);
+  REQUIRE(store.commit(b).ok());
+  state.clear_changes();
+}
+
+}  // namespace
+
+TEST_CASE("a saga as it began is its reservation transfer: no 'S' key until it changes") {
+  TempDir dir;
+  const Partition source = partition_of(account_in(0, 1), kScenarioPartitions);
+  const AccountId from = account_in(source.value, 1);
+  const AccountId to = account_in((source.value + 1) % kScenarioPartitions, 2);
+  auto opened = PartitionStore::open({.dir = dir.sub("store"), .partition = source,
+                                      .partition_count = kScenarioPartitions});
+  REQUIRE(opened.ok());
+  PartitionStore& store = **opened;
+
+  PartitionState state(source, kScenarioPartitions);
+  Account a;
+  a.id = from;
+  a.ledger = 1;
+  a.code = 1;
+  state.insert_account(a);
+  CreateTransfer t;
+  t.id = TransferId(make_u128(u128_hi(from.value()), 7));  // routes like its debit account
+  t.debit_account_id = from;
+  t.credit_account_id = to;
+  t.amount = Amount(10);
+  t.ledger = 1;
+  t.code = 1;
+  SagaCoordinator sagas;
+  REQUIRE(sagas.begin_cross_partition(state, t, state.next_timestamp(Timestamp{1'000'000'000})) ==
+          Outcome::created);
+  REQUIRE(state.find_saga(t.id) != nullptr);
+  const Saga begun = *state.find_saga(t.id);
+  CHECK(begun.attempts == 1);
+  CHECK(begun.destination == partition_of(to, kScenarioPartitions));
+  commit_changes(state, store);
+
+  // Written: the reservation, and no 'S' key beside it.
+  CHECK(has_key(store, keys::transfer(t.id)));
+  CHECK_FALSE(has_key(store, keys::saga(t.id)));
+  // Read: the same saga the step function recorded, and none for another id.
+  auto read = store.saga(t.id);
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK(**read == begun);
+  auto none = store.saga(TransferId(make_u128(u128_hi(from.value()), 8)));
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+
+  // A reply or a timeout after a restart: the pipeline prefetches the saga
+  // into a fresh state and finds it as it began.
+  PartitionState fresh(source, kScenarioPartitions);
+  REQUIRE(store.prefetch_sagas({t.id}, fresh).ok());
+  REQUIRE(fresh.find_saga(t.id) != nullptr);
+  CHECK(*fresh.find_saga(t.id) == begun);
+
+  // The deadline passes: the re-send changes the saga, which gets its key.
+  REQUIRE(sagas.apply_saga_command(fresh, SagaTimeout{t.id, from}, fresh.next_timestamp(begun.deadline)) ==
+          Outcome::created);
+  commit_changes(fresh, store);
+  CHECK(has_key(store, keys::saga(t.id)));
+  auto resent = store.saga(t.id);
+  REQUIRE(resent.ok());
+  REQUIRE(resent->has_value());
+  CHECK((*resent)->attempts == 2);
+  CHECK((*resent)->deadline > begun.deadline);
 }

@@ -137,11 +137,14 @@ class PartitionChecker {
     std::optional<HistoryBlock::Entry> last_entry;
   };
   enum class Effect { none, pending, posted };
+  using SagaIndex = std::unordered_map<TransferId, size_t>;  // into facts_->sagas
 
   // partition_check.cc
   Status load_offsets();
   Status load_accounts();
   Status load_sagas();
+  // Lists a saga (from its 'S' key, or its reservation when it has none).
+  SagaIndex::iterator add_saga(const Saga& s);
   Status load_legs();
   // Adds `d` as found in this partition.
   void report(Discrepancy d);
@@ -185,7 +188,7 @@ class PartitionChecker {
   std::unique_ptr<PartitionStore> store_;
   PartitionFacts* facts_ = nullptr;
   std::unordered_map<AccountId, AccountFacts> accounts_;
-  std::unordered_map<TransferId, size_t> saga_index_;  // into facts_->sagas
+  SagaIndex saga_index_;  // into facts_->sagas
   std::vector<std::pair<uint64_t, uint32_t>> outcome_counts_;  // (offset, outcomes)
   std::vector<uint64_t> quarantined_;                           // offsets
   std::unordered_set<TransferId> missing_reported_;             // missing_transfer, once each

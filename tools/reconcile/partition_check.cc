@@ -126,12 +126,15 @@ Status PartitionChecker::load_sagas() {
       unreadable(k, s.status());
       return true;
     }
-    facts_->stats.sagas++;
-    saga_index_[s->id] = facts_->sagas.size();
-    facts_->sagas.push_back({.id = s->id, .destination = s->destination, .state = s->state,
-                             .started = s->started});
+    add_saga(*s);
     return true;
   }).status();
+}
+
+PartitionChecker::SagaIndex::iterator PartitionChecker::add_saga(const Saga& s) {
+  facts_->stats.sagas++;
+  facts_->sagas.push_back({.id = s.id, .destination = s.destination, .state = s.state, .started = s.started});
+  return saga_index_.insert_or_assign(s.id, facts_->sagas.size() - 1).first;
 }
 
 Status PartitionChecker::load_legs() {

@@ -69,6 +69,12 @@ void PartitionChecker::posting(const Transfer& t) {
 void PartitionChecker::saga_reservation(const Transfer& t) {
   auto it = saga_index_.find(t.id);
   if (it == saga_index_.end()) {
+    // No 'S' key: a saga as it began is its reservation (model.h started_saga).
+    if (const std::optional<Saga> s = started_saga(t, partition_count_)) {
+      it = add_saga(*s);
+    }
+  }
+  if (it == saga_index_.end()) {
     report({.kind = "saga_mismatch",
             .subject = "transfer",
             .id = t.id.str(),
