@@ -179,7 +179,11 @@ Result<size_t> OutboxRelay::append_entries(const std::vector<OutboxEntry>& entri
       records.push_back(std::move(r));
     }
   }
-  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, deps_.log->append(append_requests(records)));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto appended = deps_.log->append(append_requests(records));
+  append_micros_ += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, std::move(appended));
   if (deps_.in_flight != nullptr) {
     for (size_t r = 0; r < records.size(); r++) {
       deps_.in_flight->appended(records[r].partition, offsets[r], records[r].commands.size());
@@ -287,6 +291,7 @@ RelayStats OutboxRelay::stats() const {
   s.relayed = relayed_;
   s.appends = appends_;
   s.append_failures = append_failures_;
+  s.append_micros = append_micros_;
   for (uint32_t p = 0; p < loop_.size(); p++) {
     if (!serves(p)) continue;
     {

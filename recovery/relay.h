@@ -88,6 +88,7 @@ struct RelayStats {
   uint64_t relayed = 0;         // entries appended (the progress R passed them)
   uint64_t appends = 0;         // successful appends
   uint64_t append_failures = 0;
+  uint64_t append_micros = 0;   // time spent in the log's append calls, successful or not
   uint64_t stuck = 0;           // entries stuck now
   uint64_t pending = 0;         // entries waiting now (from each store's outbox seq)
   Status error;                 // the last error of any partition that is failing now, or ok
@@ -169,7 +170,7 @@ class OutboxRelay {
   RelayDeps deps_;  // stores[p] is GUARDED_BY(loop_.at(p).mu) (switch_store)
   const RelayOptions options_;
   PartitionLoop<Work> loop_;  // the thread and one Work per partition, each with its own mutex
-  std::atomic<uint64_t> relayed_{0}, appends_{0}, append_failures_{0};
+  std::atomic<uint64_t> relayed_{0}, appends_{0}, append_failures_{0}, append_micros_{0};
 };
 
 }  // namespace tally
