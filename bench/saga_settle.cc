@@ -129,6 +129,48 @@ Result<std::vector<double>> log_time_settle_ms(const Node& node, uint64_t* compe
   return out;
 }
 
+Result<SettleStages> log_time_stages(const Node& node) {
+  SettleStages out;
+  for (uint32_t p = 0; p < node.partition_count(); p++) {
+    Status bad;
+    TALLY_ASSIGN_OR_RETURN(size_t n, node.store(Partition{p}).scan("S", "T", false, 0,
+        [&](std::string_view, std::string_view v) {
+          auto s = decode_saga(v);
+          if (s.ok() && s->state != SagaState::completed) return true;
+          auto credit = s.ok() ? node.store(s->destination).transfer(s->id) : Result<std::optional<Transfer>>(s.status());
+          if (!credit.ok() || !credit->has_value()) {
+            bad = credit.ok() ? Status::Internal("saga " + s->id.str() + " completed without a credit transfer")
+                              : credit.status();
+            return false;
+          }
+          const double leg = static_cast<double>((*credit)->timestamp.ns);
+          out.to_credit_ms.push_back((leg - static_cast<double>(s->started.ns)) / 1e6);
+          out.to_reply_ms.push_back((static_cast<double>(s->settled.ns) - leg) / 1e6);
+          return true;
+        }));
+    (void)n;
+    TALLY_RETURN_IF_ERROR(bad);
+  }
+  return out;
+}
+
+namespace {
+void report_stages(const Node& node, SettleFigures& f) {
+  auto stages = log_time_stages(node);
+  if (!stages.ok()) {
+    std::printf("saga stages, log time: %s\n", stages.status().to_string().c_str());
+    return;
+  }
+  f.credit_p50_ms = percentile(stages->to_credit_ms, 0.5);
+  f.credit_p99_ms = percentile(stages->to_credit_ms, 0.99);
+  f.reply_p50_ms = percentile(stages->to_reply_ms, 0.5);
+  f.reply_p99_ms = percentile(stages->to_reply_ms, 0.99);
+  std::printf("saga stages, log time (%zu completed): request → credit leg appended p50 %.1f ms, p99 %.1f ms; "
+              "credit leg → reply appended p50 %.1f ms, p99 %.1f ms\n",
+              stages->to_credit_ms.size(), f.credit_p50_ms, f.credit_p99_ms, f.reply_p50_ms, f.reply_p99_ms);
+}
+}  // namespace
+
 SettleFigures report_settle(Node& node, const SettleSampler& sampler) {
   SettleFigures f;
   std::vector<double> seen = sampler.latencies();
@@ -151,6 +193,7 @@ SettleFigures report_settle(Node& node, const SettleSampler& sampler) {
     std::printf("saga settle latency, log time (all %zu sagas; reply appended, not yet applied): "
                 "p50 %.1f ms, p99 %.1f ms, p100 %.1f ms\n",
                 all->size(), f.log_p50_ms, f.log_p99_ms, f.log_p100_ms);
+    report_stages(node, f);
   }
   const RelayStats relay = node.relay().stats();
   const SchedulerStats timers = node.scheduler().stats();
@@ -166,6 +209,8 @@ SettleFigures report_settle(Node& node, const SettleSampler& sampler) {
               static_cast<unsigned long long>(f.saga_timeouts_appended),
               static_cast<double>(SagaSchedule::kFirstDeadlineNs) / 1e9,
               static_cast<unsigned long long>(f.saga_deadlines_held));
+  std::printf("relay: %.1f ms per append on average (in the log's append call)\n",
+              relay.appends > 0 ? static_cast<double>(relay.append_micros) / 1e3 / static_cast<double>(relay.appends) : 0.0);
   std::printf("sagas: %llu settled, %llu compensated\n", static_cast<unsigned long long>(f.sagas),
               static_cast<unsigned long long>(f.compensated));
   return f;

@@ -77,12 +77,24 @@ class SettleSampler {
 // settled − started of every settled saga in every partition, in ms.
 Result<std::vector<double>> log_time_settle_ms(const Node& node, uint64_t* compensated = nullptr);
 
+// The two stages of each completed saga's log-time settle latency, in ms:
+// from the request's append to the credit leg's (the credit transfer's
+// timestamp in the destination: the source applied and committed the
+// request, the relay appended the leg), and from there to the reply's
+// append (the destination applied the leg, the relay appended the reply).
+struct SettleStages {
+  std::vector<double> to_credit_ms, to_reply_ms;
+};
+Result<SettleStages> log_time_stages(const Node& node);
+
 // What report_settle printed, for --compare and --json.
 struct SettleFigures {
   size_t sampled = 0, seen = 0;  // sagas sampled, and seen settled
   double observed_p50_ms = 0, observed_p99_ms = 0, observed_p100_ms = 0;
   bool log_time_ok = false;      // false: the log-time figures could not be read
   double log_p50_ms = 0, log_p99_ms = 0, log_p100_ms = 0;
+  // log_time_stages' percentiles: request → credit leg, credit leg → reply.
+  double credit_p50_ms = 0, credit_p99_ms = 0, reply_p50_ms = 0, reply_p99_ms = 0;
   uint64_t sagas = 0, compensated = 0;
   uint64_t relayed = 0, relay_appends = 0;  // outbox entries, in appends
   uint64_t saga_timeouts_appended = 0;      // re-sends after the first deadline

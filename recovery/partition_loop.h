@@ -7,6 +7,8 @@
 //     (Hooks::mark: look again at the next chance);
 //   - a served partition is stepped (Hooks::step: act if due, and say when
 //     it next needs a visit);
+// with Hooks::finish set, a round keeps every partition locked until
+// finish() has acted for all of them at once;
 // then the thread sleeps until the earliest of those, a wake(), max_sleep
 // (a safety net against wall-clock jumps) or stop(). It never polls a
 // partition that has nothing due.
@@ -41,6 +43,12 @@ class PartitionLoop {
     // Acts for a served partition if anything is due at `now`; returns when
     // it next needs a visit. Called with w.mu held.
     std::function<Timestamp(uint32_t p, Work& w, Timestamp now)> step;
+    // Optional: called once per round, after every partition was visited,
+    // with every partition's mu still held (taken in partition order, so a
+    // round acts for all partitions at once: the relay appends what each
+    // step staged in one call); returns when the round next needs to run.
+    // Set, a round holds each visited partition's mu until it returns.
+    std::function<Timestamp(Timestamp now)> finish;
   };
 
   // REQUIRES: one Work per partition; `clock` set.
@@ -92,19 +100,40 @@ class PartitionLoop {
   }
 
  private:
+  // One partition's visit; returns when it next needs one (`none`: not served).
+  Timestamp visit(uint32_t p, Work& w, bool marked, Timestamp now, Timestamp none) {
+    const bool served = serves(p);
+    // Not served: another process acts for it meanwhile; look again once served.
+    if (marked || !served) hooks_.mark(p, w);
+    if (!served) return none;
+    return hooks_.step(p, w, now);
+  }
+
+  // Visits the partitions from `p` on, each under its mu, and calls
+  // hooks_.finish once all are visited, before any mu is released. Recurses
+  // once per partition (at most 1000: a few hundred bytes of stack each) so
+  // that every lock is a scoped one the analysis can check.
+  Timestamp visit_holding(uint32_t p, const std::vector<bool>& marks, Timestamp now, Timestamp none) {
+    if (p == size()) return std::min(none, hooks_.finish(now));
+    Work& w = at(p);
+    tally::MutexLock lock(w.mu);
+    const Timestamp wake = visit(p, w, marks[p], now, none);
+    return std::min(wake, visit_holding(p + 1, marks, now, none));
+  }
+
   void run(std::stop_token stop) {
     while (!stop.stop_requested()) {
       const std::vector<bool> marks = waker_.take();
       const Timestamp now = clock_();
       Timestamp wake = plus(now, max_sleep_);
-      for (uint32_t p = 0; p < size() && !stop.stop_requested(); p++) {
-        Work& w = at(p);
-        tally::MutexLock lock(w.mu);
-        const bool served = serves(p);
-        // Not served: another process acts for it meanwhile; look again once served.
-        if (marks[p] || !served) hooks_.mark(p, w);
-        if (!served) continue;
-        wake = std::min(wake, hooks_.step(p, w, now));
+      if (hooks_.finish) {
+        wake = visit_holding(0, marks, now, wake);
+      } else {
+        for (uint32_t p = 0; p < size() && !stop.stop_requested(); p++) {
+          Work& w = at(p);
+          tally::MutexLock lock(w.mu);
+          wake = std::min(wake, visit(p, w, marks[p], now, wake));
+        }
       }
       const Timestamp after = clock_();
       if (wake > after) waker_.wait(std::chrono::nanoseconds(wake.ns - after.ns), stop);

@@ -48,6 +48,12 @@ struct OutboxRelay::Work {
   Status error;
   std::vector<StuckOperation> stuck;  // listed, at most max_stuck_listed
   uint64_t stuck_count = 0;
+  // This round's: the entries read for its append, the error that ended
+  // the read (they are still sent), what it did and how it ended.
+  std::vector<OutboxEntry> staged;
+  Status staged_bad;
+  RelayTickReport report;
+  Status result;
 };
 
 OutboxRelay::OutboxRelay(RelayDeps deps, RelayOptions options)
@@ -72,13 +78,16 @@ std::vector<std::unique_ptr<OutboxRelay::Work>> OutboxRelay::make_work(size_t pa
 
 OutboxRelay::~OutboxRelay() { stop(); }
 
-void OutboxRelay::start() {
-  loop_.start({.mark = [](uint32_t, Work& w) { w.dirty = true; },
-               .step = [this](uint32_t p, Work& w, Timestamp now) {
-                 (void)tick_locked(p, w, now);
-                 return next_wake_locked(w, now);
-               }});
+PartitionLoop<OutboxRelay::Work>::Hooks OutboxRelay::hooks() {
+  return {.mark = [](uint32_t, Work& w) { w.dirty = true; },
+          .step = [this](uint32_t p, Work& w, Timestamp now) {
+            // Staged: the round's append decides when it is next due.
+            return stage_locked(p, w, now) ? plus(now, options_.max_sleep) : next_wake_locked(w, now);
+          },
+          .finish = [this](Timestamp now) { return send_round(now); }};
 }
+
+void OutboxRelay::start() { loop_.start(hooks()); }
 
 void OutboxRelay::stop() { loop_.stop(); }
 
@@ -92,7 +101,10 @@ Result<RelayTickReport> OutboxRelay::tick(Partition partition) {
   loop_.mark_woken([](uint32_t, Work& w) { w.dirty = true; });
   Work& w = loop_.at(partition.value);
   tally::MutexLock lock(w.mu);
-  return tick_locked(partition.value, w, deps_.clock());
+  const Timestamp now = deps_.clock();
+  if (stage_locked(partition.value, w, now)) send_staged({partition.value}, now);
+  if (!w.result.ok()) return w.result;
+  return w.report;
 }
 
 void OutboxRelay::failed(uint32_t p, Work& w, const Status& error,
@@ -168,18 +180,26 @@ Status OutboxRelay::read_entries(uint32_t p, const Work& w, std::vector<OutboxEn
   return read.status();
 }
 
-// Groups the entries by target (seq order kept within each) and appends
-// them in one call. Returns the number of records.
-Result<size_t> OutboxRelay::append_entries(const std::vector<OutboxEntry>& entries) {
+// Groups the staged entries of `sources` by target (in source order, and in
+// seq order within each source) and appends them all in one call: a target
+// gets one record (or a few, at the record limits) from all the sources of
+// the round. Returns the number of records.
+Result<size_t> OutboxRelay::append_entries(const std::vector<uint32_t>& sources) {
   std::map<uint32_t, std::vector<Command>> by_target;
-  for (const OutboxEntry& e : entries) by_target[e.target.value].push_back(e.command);
+  for (uint32_t p : sources) {
+    for (const OutboxEntry& e : loop_.at(p).staged) by_target[e.target.value].push_back(e.command);
+  }
   std::vector<PackedRecord> records;
   for (const auto& [target, commands] : by_target) {
     for (PackedRecord& r : pack_records(Partition{target}, commands, deps_.log->max_record_bytes())) {
       records.push_back(std::move(r));
     }
   }
-  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, deps_.log->append(append_requests(records)));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto appended = deps_.log->append(append_requests(records));
+  append_micros_ += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+  TALLY_ASSIGN_OR_RETURN(std::vector<Offset> offsets, std::move(appended));
   if (deps_.in_flight != nullptr) {
     for (size_t r = 0; r < records.size(); r++) {
       deps_.in_flight->appended(records[r].partition, offsets[r], records[r].commands.size());
@@ -188,50 +208,82 @@ Result<size_t> OutboxRelay::append_entries(const std::vector<OutboxEntry>& entri
   return records.size();
 }
 
-Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp now) {
-  RelayTickReport report;
+// Reads what partition p has to relay into w.staged for this round's
+// append; returns whether it staged anything. Sets w.report and w.result.
+bool OutboxRelay::stage_locked(uint32_t p, Work& w, Timestamp now) {
+  w.report = {};
+  w.result = Status::Ok();
+  w.staged.clear();
+  w.staged_bad = Status::Ok();
   PartitionStore& store = *deps_.stores[p];
-  if (w.failures > 0 && now < w.retry_at) return report;
-  if (Status s = load_progress(store, w); !s.ok()) {
+  if (w.failures > 0 && now < w.retry_at) return false;
+  auto fail = [&](const Status& s) {
     failed(p, w, s, {}, now);
-    return s;
-  }
-  if (!w.dirty && w.failures == 0) return report;
+    w.result = s;
+    return false;
+  };
+  if (Status s = load_progress(store, w); !s.ok()) return fail(s);
+  if (!w.dirty && w.failures == 0) return false;
 
   // 1. Read entries in seq order.
-  std::vector<OutboxEntry> entries;
   Status bad;
-  if (Status s = read_entries(p, w, entries, bad); !s.ok()) {
-    failed(p, w, s, {}, now);
-    return s;
+  if (Status s = read_entries(p, w, w.staged, bad); !s.ok()) {
+    w.staged.clear();
+    return fail(s);
   }
-  report.read = entries.size();
-  if (entries.empty()) {
-    if (!bad.ok()) {
-      failed(p, w, bad, {}, now);
-      return bad;
-    }
+  w.report.read = w.staged.size();
+  if (w.staged.empty()) {
+    if (!bad.ok()) return fail(bad);
     w.dirty = false;
-    return report;
+    return false;
   }
+  w.staged_bad = bad;
+  return true;
+}
 
-  // 2. Append them.
+// The round's append: every partition that staged entries, in one call.
+Timestamp OutboxRelay::send_round(Timestamp now) {
+  std::vector<uint32_t> sources;
+  for (uint32_t p = 0; p < loop_.size(); p++) {
+    if (!loop_.at(p).staged.empty()) sources.push_back(p);
+  }
+  Timestamp wake = plus(now, options_.max_sleep);
+  if (sources.empty()) return wake;
+  send_staged(sources, now);
+  for (uint32_t p : sources) wake = std::min(wake, next_wake_locked(loop_.at(p), now));
+  return wake;
+}
+
+// 2. Appends the staged entries of `sources` (each one's mu held), and
+// 3. records each one's progress.
+void OutboxRelay::send_staged(const std::vector<uint32_t>& sources, Timestamp now) {
   crash_point("relay.before_append");  // read, not yet sent: sent after a restart
-  Result<size_t> records = append_entries(entries);
+  Result<size_t> records = append_entries(sources);
   if (!records.ok()) {
     append_failures_++;
-    report.failed = true;
-    failed(p, w, records.status(), entries, now);
-    return report;
+    for (uint32_t p : sources) {
+      Work& w = loop_.at(p);
+      w.report.failed = true;
+      failed(p, w, records.status(), w.staged, now);
+      w.staged.clear();
+    }
+    return;
   }
   crash_point("relay.after_append");  // delivered, not yet removed: re-sent after a restart
   appends_++;
-  report.records = *records;
+  for (uint32_t p : sources) {
+    Work& w = loop_.at(p);
+    w.report.records = *records;
+    delivered_locked(p, w);
+  }
+}
 
-  // 3. Record the progress. The entries below it are not deleted one by
-  // one: the store's flushes and compactions drop them (relay.h).
+// The progress after w.staged was appended. The entries below it are not
+// deleted one by one: the store's flushes and compactions drop them (relay.h).
+void OutboxRelay::delivered_locked(uint32_t p, Work& w) {
+  PartitionStore& store = *deps_.stores[p];
   StoreBatch batch;
-  const uint64_t next = entries.back().seq + 1;
+  const uint64_t next = w.staged.back().seq + 1;
   batch.put(keys::kRelay, encode_relay_progress(next));
   const Status removed = store.commit_logged(batch);  // survives a kill -9 (relay.h)
   // Delivered either way; a lost progress write only means a re-send later.
@@ -244,11 +296,11 @@ Result<RelayTickReport> OutboxRelay::tick_locked(uint32_t p, Work& w, Timestamp 
   w.stuck.clear();
   w.stuck_count = 0;
   w.stuck_since = Timestamp{};
-  w.dirty = !bad.ok() || entries.size() >= options_.max_entries_per_tick;
-  report.relayed = entries.size();
-  relayed_ += entries.size();
-  if (!removed.ok()) return removed.with_context("removing relayed outbox entries");
-  return report;
+  w.dirty = !w.staged_bad.ok() || w.staged.size() >= options_.max_entries_per_tick;
+  w.report.relayed = w.staged.size();
+  relayed_ += w.staged.size();
+  w.staged.clear();
+  if (!removed.ok()) w.result = removed.with_context("removing relayed outbox entries");
 }
 
 Timestamp OutboxRelay::next_wake_locked(const Work& w, Timestamp now) const {
@@ -287,6 +339,7 @@ RelayStats OutboxRelay::stats() const {
   s.relayed = relayed_;
   s.appends = appends_;
   s.append_failures = append_failures_;
+  s.append_micros = append_micros_;
   for (uint32_t p = 0; p < loop_.size(); p++) {
     if (!serves(p)) continue;
     {

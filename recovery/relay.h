@@ -5,14 +5,17 @@
 // The outbox of partition P is the keys 'Q' seq(8) → OutboxEntry in P's
 // store, written by the pipeline in the same RocksDB write as the state that
 // produced them, so an entry exists exactly when its cause is committed.
-// Per partition, a tick
+// A round of the relay's thread visits every partition, which
 //   1. reads entries in seq order from the relay's progress, at most
 //      max_entries_per_tick;
-//   2. groups them by target partition into records (at most
-//      kMaxBatchCommands commands and the log's record size), keeping seq
-//      order within each target, and appends them all in one call through
-//      the node's circuit-broken log;
-//   3. on success stores the progress "R" in one small write of its own,
+// then the round
+//   2. groups the entries of all partitions by target partition into
+//      records (at most kMaxBatchCommands commands and the log's record
+//      size; a record may hold entries of several sources, each source's in
+//      seq order), and appends them all in one call through the node's
+//      circuit-broken log: one group commit per round, whatever the number
+//      of partitions (tick(p) does the same for one partition);
+//   3. on success stores each partition's progress "R" in one small write of its own,
 //      through the store's WAL (PartitionStore::commit_logged): it survives
 //      a kill -9 that rolls the rest of the store back to its last flush.
 //      The relayed entries are not deleted key by key: everything reads the
@@ -88,6 +91,7 @@ struct RelayStats {
   uint64_t relayed = 0;         // entries appended (the progress R passed them)
   uint64_t appends = 0;         // successful appends
   uint64_t append_failures = 0;
+  uint64_t append_micros = 0;   // time spent in the log's append calls, successful or not
   uint64_t stuck = 0;           // entries stuck now
   uint64_t pending = 0;         // entries waiting now (from each store's outbox seq)
   Status error;                 // the last error of any partition that is failing now, or ok
@@ -156,11 +160,15 @@ class OutboxRelay {
 
  private:
   struct Work;
+  typename PartitionLoop<Work>::Hooks hooks();
   static std::vector<std::unique_ptr<Work>> make_work(size_t partitions, const RelayOptions& options);
-  Result<RelayTickReport> tick_locked(uint32_t p, Work& w, Timestamp now);
+  bool stage_locked(uint32_t p, Work& w, Timestamp now);
+  Timestamp send_round(Timestamp now);
+  void send_staged(const std::vector<uint32_t>& sources, Timestamp now);
+  void delivered_locked(uint32_t p, Work& w);
   Status load_progress(PartitionStore& store, Work& w);
   Status read_entries(uint32_t p, const Work& w, std::vector<OutboxEntry>& entries, Status& bad) const;
-  Result<size_t> append_entries(const std::vector<OutboxEntry>& entries);
+  Result<size_t> append_entries(const std::vector<uint32_t>& sources);
   void failed(uint32_t p, Work& w, const Status& error, const std::vector<OutboxEntry>& entries,
               Timestamp now);
   Timestamp next_wake_locked(const Work& w, Timestamp now) const;
@@ -169,7 +177,7 @@ class OutboxRelay {
   RelayDeps deps_;  // stores[p] is GUARDED_BY(loop_.at(p).mu) (switch_store)
   const RelayOptions options_;
   PartitionLoop<Work> loop_;  // the thread and one Work per partition, each with its own mutex
-  std::atomic<uint64_t> relayed_{0}, appends_{0}, append_failures_{0};
+  std::atomic<uint64_t> relayed_{0}, appends_{0}, append_failures_{0}, append_micros_{0};
 };
 
 }  // namespace tally

@@ -9,6 +9,7 @@
 #include "recovery/breaker_log.h"
 #include "recovery/relay.h"
 #include "tests/fixtures/commands.h"
+#include "tests/fixtures/eventually.h"
 #include "tests/fixtures/faulty_log.h"
 #include "tests/fixtures/log_contents.h"
 #include "tests/fixtures/temp_dir.h"
@@ -154,6 +155,26 @@ TEST_CASE("outbox entries go to their target partitions once, in order, and leav
   f.make_relay({});
   CHECK(f.tick(1).read == 0);
   CHECK(f.relay->next_seq(Partition{1}) == 25);
+}
+
+TEST_CASE("one round of the relay's thread appends every partition's entries in one call, a record per target") {
+  Fixture f;
+  for (uint32_t p = 0; p < kPartitions; p++) {
+    f.write_entries(p, 10 * p, 10 * p + 10);  // seq 10p.. in partition p
+    f.relay->wake(Partition{p});
+  }
+  f.relay->start();
+  REQUIRE(eventually([&] { return f.relay->stats().relayed == 10 * kPartitions; }));
+  f.relay->stop();
+  CHECK(f.relay->stats().appends == 1);
+  CHECK(f.log_contents() == Fixture::expected(10 * kPartitions));  // each source's in seq order
+  for (uint32_t t = 0; t < kPartitions; t++) {
+    CHECK(log_records(*f.log, Partition{t}).size() == 1);  // entries of all four sources in one record
+  }
+  for (uint32_t p = 0; p < kPartitions; p++) {
+    CHECK(f.outbox_size(p) == 0);
+    CHECK(f.relay->next_seq(Partition{p}) == 10 * p + 10);
+  }
 }
 
 TEST_CASE("a failing log: the relay retries with backoff, reports the entries stuck, then delivers them once") {
