@@ -717,11 +717,12 @@ Status PartitionStore::finish_bulk() {
   // writes the meta record and its accounts). A handful is what a normal
   // store keeps there; more would slow every read until a compaction, so
   // they are merged now, once, into the bottom level.
-  uint64_t files = 0;
-  db.GetIntProperty("rocksdb.num-files-at-level0", &files);
+  rocksdb::ColumnFamilyMetaData cf;
+  db.GetColumnFamilyMetaData(&cf);
+  const size_t files = cf.levels.empty() ? 0 : cf.levels[0].files.size();
   if (files > kBulkLevel0Files) {
     rocksdb::CompactRangeOptions co;
-    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kSkip;
     TALLY_RETURN_IF_ERROR(from_rocks(db.CompactRange(co, nullptr, nullptr), "compacting " + options_.dir));
   }
   return from_rocks(db.SetOptions({{"disable_auto_compactions", "false"}}),

@@ -133,6 +133,10 @@ class PartitionStore {
   // one sorted run when there are more than a few, and turns automatic
   // compactions back on. Nothing without bulk mode.
   Status finish_bulk();
+  // finish_bulk() merges the bulk files when level 0 holds more than this
+  // (RocksDB's default level0_file_num_compaction_trigger: a live store
+  // compacts there too).
+  static constexpr uint64_t kBulkLevel0Files = 4;
   // A consistent copy of the store as of now (a RocksDB checkpoint: the
   // memtables are flushed, then the files hard-linked or copied) in `dir`,
   // while commits go on. REQUIRES: `dir` does not exist; its parent does.
@@ -164,8 +168,6 @@ class PartitionStore {
   // WriteBatch, or (bulk mode) an ingested table file.
   rocksdb::Status write_locked(StoreBatch& batch, const rocksdb::WriteOptions& wo);
   rocksdb::Status ingest_locked(StoreBatch& batch);
-  // finish_bulk() merges the bulk files when level 0 holds more than this.
-  static constexpr uint64_t kBulkLevel0Files = 4;
   StoreOptions options_;
   std::unique_ptr<Impl> impl_;
 };
