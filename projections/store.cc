@@ -716,7 +716,8 @@ Status PartitionStore::finish_bulk() {
   // One file per commit lands in level 0 (they overlap: every commit
   // writes the meta record and its accounts). A handful is what a normal
   // store keeps there; more would slow every read until a compaction, so
-  // they are merged now, once, into the bottom level.
+  // they are merged now, once, into the first level below 0 (kSkip: that
+  // output is not compacted a second time).
   rocksdb::ColumnFamilyMetaData cf;
   db.GetColumnFamilyMetaData(&cf);
   const size_t files = cf.levels.empty() ? 0 : cf.levels[0].files.size();
