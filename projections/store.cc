@@ -23,6 +23,7 @@
 #include "engine/core/thread_annotations.h"
 #include "engine/storage/rocks_support.h"
 #include "engine/storage/sorted_batch.h"
+#include "engine/storage/table_ingest.h"
 #include "projections/list_index.h"
 #include "projections/store_index.h"
 #include "projections/transfer_bounds.h"
@@ -147,6 +148,9 @@ rocksdb::Options make_options(const StoreOptions& o, std::shared_ptr<std::atomic
   t.whole_key_filtering = true;
   t.cache_index_and_filter_blocks = false;
   ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  // Bulk mode: the commits arrive as ingested files; they are compacted
+  // once, by finish_bulk(), not again and again on the way.
+  ro.disable_auto_compactions = o.bulk;
   return ro;
 }
 
@@ -422,6 +426,8 @@ struct PartitionStore::Impl {
   TransferBounds bounds GUARDED_BY(mu);
   // Teaches `bounds` the groups of `ids` it does not know, one seek each.
   Status learn_groups(const std::vector<TransferId>& ids, const std::string& dir) REQUIRES(mu);
+  // Bulk mode (StoreOptions::bulk) while it lasts: each commit is ingested.
+  std::unique_ptr<TableIngest> ingest GUARDED_BY(mu);
 };
 
 namespace {
@@ -491,7 +497,15 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
     wo.sync = true;
     TALLY_RETURN_IF_ERROR(from_rocks(raw->Put(wo, keys::kMeta, encode(m)), "creating " + options.dir));
     TALLY_RETURN_IF_ERROR(ensure_list_indexes(*raw, options.dir, /*created=*/true));
+    if (options.bulk) {
+      tally::MutexLock lock(store->impl_->mu);
+      store->impl_->ingest = std::make_unique<TableIngest>(ro, options.dir);
+    }
     return store;
+  }
+  if (options.bulk) {
+    return Status::FailedPrecondition("bulk mode is for a new store; the projection at " + options.dir +
+                                      " exists already");
   }
   TALLY_RETURN_IF_ERROR(from_rocks(g, "reading " + options.dir));
   TALLY_ASSIGN_OR_RETURN(PartitionMeta m, decode_meta(meta));
@@ -502,6 +516,7 @@ Result<std::unique_ptr<PartitionStore>> PartitionStore::open(const StoreOptions&
         std::to_string(options.partition.value) + " of " + std::to_string(options.partition_count));
   }
   if (!options.read_only) {
+    TableIngest::remove_leftover(options.dir);  // a bulk replay killed while it built a file
     TALLY_RETURN_IF_ERROR(drop_retired_index(*raw, options.dir));
     TALLY_RETURN_IF_ERROR(ensure_list_indexes(*raw, options.dir, /*created=*/false));
   }
@@ -697,11 +712,7 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   // Raised before the write: an upper bound may be too high, never too low.
   impl_->max_transfer = std::max(impl_->max_transfer, batch.impl_->max_transfer);
   for (TransferId id : batch.impl_->transfers) impl_->bounds.raise(id);
-  rocksdb::WriteBatch* ordered = nullptr;
-  const rocksdb::Status sorted = impl_->sorter.sort(batch.impl_->wb, ordered);
-  // StoreBatch writes only puts and deletes, which always sort.
-  assert(sorted.ok());
-  const rocksdb::Status w = impl_->db->Write(wo, sorted.ok() ? ordered : &batch.impl_->wb);
+  const rocksdb::Status w = impl_->ingest && !logged ? ingest_locked(batch) : write_locked(batch, wo);
   if (is_disk_write_failure(w)) {
     if (impl_->disk_error.ok()) log_disk_failure(role, options_.dir, w);
     impl_->disk_error = w;
@@ -722,6 +733,43 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
     }
   }
   return s;
+}
+
+rocksdb::Status PartitionStore::write_locked(StoreBatch& batch, const rocksdb::WriteOptions& wo) {
+  rocksdb::WriteBatch* ordered = nullptr;
+  const rocksdb::Status sorted = impl_->sorter.sort(batch.impl_->wb, ordered);
+  // StoreBatch writes only puts and deletes, which always sort.
+  assert(sorted.ok());
+  return impl_->db->Write(wo, sorted.ok() ? ordered : &batch.impl_->wb);
+}
+
+rocksdb::Status PartitionStore::ingest_locked(StoreBatch& batch) {
+  const std::vector<BatchSorter::Entry>* entries = nullptr;
+  const rocksdb::Status sorted = impl_->sorter.last_writes(batch.impl_->wb, entries);
+  if (!sorted.ok()) return sorted;
+  return impl_->ingest->ingest(*impl_->db, *entries);
+}
+
+Status PartitionStore::finish_bulk() {
+  tally::MutexLock lock(impl_->mu);
+  if (!impl_->ingest) return Status::Ok();
+  impl_->ingest.reset();
+  rocksdb::DB& db = *impl_->db;
+  // One file per commit lands in level 0 (they overlap: every commit
+  // writes the meta record and its accounts). A handful is what a normal
+  // store keeps there; more would slow every read until a compaction, so
+  // they are merged now, once, into the first level below 0 (kSkip: that
+  // output is not compacted a second time).
+  rocksdb::ColumnFamilyMetaData cf;
+  db.GetColumnFamilyMetaData(&cf);
+  const size_t files = cf.levels.empty() ? 0 : cf.levels[0].files.size();
+  if (files > kBulkLevel0Files) {
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kSkip;
+    TALLY_RETURN_IF_ERROR(from_rocks(db.CompactRange(co, nullptr, nullptr), "compacting " + options_.dir));
+  }
+  return from_rocks(db.SetOptions({{"disable_auto_compactions", "false"}}),
+                    "turning compactions on in " + options_.dir);
 }
 
 Status PartitionStore::flush(bool wait) {

@@ -30,6 +30,11 @@
 #include "projections/records.h"
 #include "projections/state.h"
 
+namespace rocksdb {
+class Status;
+struct WriteOptions;
+}  // namespace rocksdb
+
 namespace tally {
 
 struct StoreOptions {
@@ -41,6 +46,15 @@ struct StoreOptions {
   // Open without the write lock (tools beside a running `tally serve`).
   // Sees only what the writer has flushed; commit() fails.
   bool read_only = false;
+  // Bulk mode, for a new store that one writer fills from the log and
+  // nobody else writes (tally replay; docs/operations.md "Replay"): each
+  // commit() becomes one sorted table file ingested into the store
+  // (engine/storage/table_ingest.h) instead of memtable inserts, flushes
+  // and compactions, and automatic compactions wait for finish_bulk().
+  // The same keys and values as the normal path, the same atomicity per
+  // commit (a crash leaves a prefix of the commits, as before). open()
+  // refuses it for a store that exists already.
+  bool bulk = false;
 };
 
 // One commit's worth of writes. Not thread-safe.
@@ -121,6 +135,14 @@ class PartitionStore {
   // Persists memtables (clean shutdown; makes restart replay short). With
   // wait false, schedules the flush and returns (the periodic flush).
   Status flush(bool wait = true);
+  // Ends bulk mode (StoreOptions::bulk): compacts the ingested files into
+  // one sorted run when there are more than a few, and turns automatic
+  // compactions back on. Nothing without bulk mode.
+  Status finish_bulk();
+  // finish_bulk() merges the bulk files when level 0 holds more than this
+  // (RocksDB's default level0_file_num_compaction_trigger: a live store
+  // compacts there too).
+  static constexpr uint64_t kBulkLevel0Files = 4;
   // A consistent copy of the store as of now (a RocksDB checkpoint: the
   // memtables are flushed, then the files hard-linked or copied) in `dir`,
   // while commits go on. REQUIRES: `dir` does not exist; its parent does.
@@ -148,6 +170,10 @@ class PartitionStore {
   struct Impl;
   PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl);
   Status write(StoreBatch& batch, bool logged);
+  // write()'s two ways into RocksDB, under the store's mutex: a sorted
+  // WriteBatch, or (bulk mode) an ingested table file.
+  rocksdb::Status write_locked(StoreBatch& batch, const rocksdb::WriteOptions& wo);
+  rocksdb::Status ingest_locked(StoreBatch& batch);
   StoreOptions options_;
   std::unique_ptr<Impl> impl_;
 };

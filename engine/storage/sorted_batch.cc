@@ -55,7 +55,7 @@ class Collector final : public rocksdb::WriteBatch::Handler {
 
 }  // namespace
 
-rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out) {
+rocksdb::Status BatchSorter::collect_sorted(const rocksdb::WriteBatch& in) {
   entries_.clear();
   Collector<Entry> collect(entries_);
   const rocksdb::Status s = in.Iterate(&collect);
@@ -68,6 +68,12 @@ rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteB
     if (const int c = a.key.compare(b.key); c != 0) return c < 0;
     return a.index < b.index;
   });
+  return rocksdb::Status::OK();
+}
+
+rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out) {
+  const rocksdb::Status s = collect_sorted(in);
+  if (!s.ok()) return s;
   sorted_.Clear();
   for (const Entry& e : entries_) {
     const rocksdb::Status w = e.remove ? sorted_.Delete(e.key) : sorted_.Put(e.key, e.value);
@@ -76,6 +82,20 @@ rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteB
   assert(sorted_.Count() == in.Count());
   assert(sorted_.GetDataSize() == in.GetDataSize());
   out = &sorted_;
+  return rocksdb::Status::OK();
+}
+
+rocksdb::Status BatchSorter::last_writes(const rocksdb::WriteBatch& in, const std::vector<Entry>*& out) {
+  const rocksdb::Status s = collect_sorted(in);
+  if (!s.ok()) return s;
+  // A key's writes are adjacent and in batch order: keep the last of each run.
+  size_t kept = 0;
+  for (size_t i = 0; i < entries_.size(); i++) {
+    const bool last = i + 1 == entries_.size() || entries_[i + 1].key != entries_[i].key;
+    if (last) entries_[kept++] = entries_[i];
+  }
+  entries_.resize(kept);
+  out = &entries_;
   return rocksdb::Status::OK();
 }
 

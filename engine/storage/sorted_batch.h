@@ -28,13 +28,6 @@ namespace tally {
 
 class BatchSorter {
  public:
-  // The batch `in` with its entries in ascending key order (bytewise, the
-  // stores' comparator). Valid until the next call. `in` may hold only puts
-  // and deletes in the default column family; anything else is an
-  // InvalidArgument (and `in` should then be written as it is).
-  rocksdb::Status sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out);
-
- private:
   struct Entry {
     uint64_t prefix;  // the key's first 8 bytes, big-endian, zero-padded: most compares end here
     uint32_t index;   // position in `in`: orders a key's writes (the sort need not be stable)
@@ -42,6 +35,20 @@ class BatchSorter {
     rocksdb::Slice key;
     rocksdb::Slice value;
   };
+
+  // The batch `in` with its entries in ascending key order (bytewise, the
+  // stores' comparator). Valid until the next call. `in` may hold only puts
+  // and deletes in the default column family; anything else is an
+  // InvalidArgument (and `in` should then be written as it is).
+  rocksdb::Status sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out);
+  // What `in` leaves in the store, in ascending key order: each key once,
+  // with the batch's last write of it (a put, or a delete). What a table
+  // file holds (one entry per key); slices into `in`, valid while it is
+  // unchanged and until the next call. Refuses what sort() refuses.
+  rocksdb::Status last_writes(const rocksdb::WriteBatch& in, const std::vector<Entry>*& out);
+
+ private:
+  rocksdb::Status collect_sorted(const rocksdb::WriteBatch& in);
   std::vector<Entry> entries_;
   rocksdb::WriteBatch sorted_;
 };

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -316,4 +317,41 @@ TEST_CASE("tally bench replay and tally bench reconcile run on a small generated
   CHECK(contains(c.output, "reconcile: clean; 20,000 transfers"));
   const RunResult bad = run({tally_bin(), "bench", "replay", "--batch", "0"});
   CHECK(bad.exit_code == 2);
+}
+
+TEST_CASE("a bulk replay killed after a commit leaves each store at a prefix with its own offset and digest") {
+  TempDir dir;
+  const auto live = build(dir.sub("data"));
+  ::setenv("TALLY_CRASH_AT", "pipeline.after_commit:1", 1);
+  const RunResult killed = replay({"--data", dir.sub("data"), "--into", dir.sub("new"), "--jobs", "1"});
+  ::unsetenv("TALLY_CRASH_AT");
+  INFO(killed.output);
+  REQUIRE(killed.exit_code != 0);
+  std::vector<std::string> to = {"--data", dir.sub("data"), "--into", dir.sub("ref"), "--no-bulk"};
+  std::vector<uint64_t> offsets;
+  for (const PartitionStatus& s : live) {
+    const PartitionMeta m = stored_meta(dir.sub("new"), s.partition);
+    CHECK(m.next_offset <= s.applied);
+    offsets.push_back(m.next_offset.value);
+    to.push_back("--to-offset");
+    to.push_back(std::to_string(s.partition.value) + ":" + std::to_string(m.next_offset.value));
+  }
+  // The commit before the kill is in its store (an ingest is durable), and
+  // the partitions after it are not: the directory does not look complete.
+  CHECK(*std::max_element(offsets.begin(), offsets.end()) > 0);
+  bool short_of_end = false;
+  for (size_t p = 0; p < live.size(); p++) short_of_end = short_of_end || offsets[p] < live[p].applied.value;
+  CHECK(short_of_end);
+  // Each store is exactly the prefix it says: the memtable path's digest there.
+  const RunResult ref = replay(to);
+  INFO(ref.output);
+  REQUIRE(ref.exit_code == 0);
+  for (const PartitionStatus& s : live) {
+    CHECK(printed_digest(ref.output, s.partition.value) ==
+          Digest::hex(stored_meta(dir.sub("new"), s.partition).digest));
+  }
+  // Replaying again wants a new directory, as before.
+  const RunResult again = replay({"--data", dir.sub("data"), "--into", dir.sub("new")});
+  CHECK(again.exit_code != 0);
+  CHECK(contains(again.output, "is not empty"));
 }

@@ -131,3 +131,30 @@ TEST_CASE("entries the sorter cannot reorder are refused, not dropped") {
   REQUIRE(range.DeleteRange("a", "c").ok());
   CHECK_FALSE(sorter.sort(range, sorted).ok());
 }
+
+TEST_CASE("last_writes keeps each key once, with the batch's last write of it, in key order") {
+  rocksdb::WriteBatch in;
+  REQUIRE(in.Put("b", "1").ok());
+  REQUIRE(in.Put("a", "1").ok());
+  REQUIRE(in.Delete("b").ok());    // put, then delete: the delete stays (a tombstone for older files)
+  REQUIRE(in.Put("c", "1").ok());
+  REQUIRE(in.Put("a", "2").ok());  // put, then put: the second value
+  REQUIRE(in.Delete("d").ok());
+  REQUIRE(in.Put("d", "3").ok());  // delete, then put: the put
+  BatchSorter sorter;
+  const std::vector<BatchSorter::Entry>* out = nullptr;
+  REQUIRE(sorter.last_writes(in, out).ok());
+  REQUIRE(out != nullptr);
+  REQUIRE(out->size() == 4);
+  const std::vector<std::pair<std::string, std::optional<std::string>>> want = {
+      {"a", "2"}, {"b", std::nullopt}, {"c", "1"}, {"d", "3"}};
+  for (size_t i = 0; i < want.size(); i++) {
+    CAPTURE(i);
+    CHECK((*out)[i].key.ToString() == want[i].first);
+    CHECK((*out)[i].remove == !want[i].second.has_value());
+    if (want[i].second) CHECK((*out)[i].value.ToString() == *want[i].second);
+  }
+  rocksdb::WriteBatch merge;
+  REQUIRE(merge.Merge("a", "x").ok());
+  CHECK(sorter.last_writes(merge, out).IsInvalidArgument());
+}

@@ -92,7 +92,8 @@ Status Run::open() {
     TALLY_ASSIGN_OR_RETURN(auto store,
                            PartitionStore::open({.dir = base + "/" + std::to_string(p),
                                                  .partition = Partition{p},
-                                                 .partition_count = n}));
+                                                 .partition_count = n,
+                                                 .bulk = options_.bulk}));
     stores_.push_back(std::move(store));
     pipelines_.push_back(std::make_unique<PartitionPipeline>(Partition{p}, log_, *stores_.back(),
                                                              &sagas_, options_.pipeline));
@@ -150,6 +151,7 @@ Status Run::run_partition(size_t i) {
   r.digest = pipeline.digest();
   r.commands = pipeline.metrics().commands_applied.load();
   r.stopped_by_time = r.applied < r.target;
+  TALLY_RETURN_IF_ERROR(stores_[i]->finish_bulk());
   return stores_[i]->flush();
 }
 

@@ -51,6 +51,11 @@ struct ReplayOptions {
   // A stalled partition (no record arrives from the log) fails after this.
   std::chrono::milliseconds stall_timeout{30'000};
   PipelineOptions pipeline;
+  // Build the stores in bulk mode (projections/store.h StoreOptions::bulk):
+  // every commit an ingested table file, compactions once at the end.
+  // Same keys, values and digests as false, which goes through the
+  // memtables like a live node (kept to compare and measure).
+  bool bulk = true;
 };
 
 struct Progress {

@@ -40,6 +40,7 @@ struct ToolBench {
   std::string data;  // empty: a temporary directory
   size_t jobs = 0;
   bool json = false;           // one JSON object on stdout (bench/run_json.h)
+  bool no_bulk = false;        // replay through the memtables, as a live node (ReplayOptions::bulk)
   boost::json::object header;  // its header: mode, args, options, build, machine
 };
 
@@ -54,7 +55,8 @@ std::optional<ToolBench> parse(std::string_view mode, const Args& args, const st
       ("batch", po::value(&b.batch)->default_value(kMaxBatchCommands), "commands per record")
       ("jobs", po::value(&b.jobs), "partitions at once (default: one per CPU)")
       ("data", po::value(&b.data), "keep (and reuse) the prepared log and stores in DIR")
-      ("json", po::bool_switch(&b.json), "one JSON object on stdout (the text goes to stderr)");
+      ("json", po::bool_switch(&b.json), "one JSON object on stdout (the text goes to stderr)")
+      ("no-bulk", po::bool_switch(&b.no_bulk), "replay through the memtables (not the bulk mode)");
   const po::variables_map vm = parse_options(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -120,35 +122,38 @@ std::string fresh_subdir(const std::string& dir, const char* name) {
   return check(make_temp_dir(name, dir));
 }
 
-replay::Report run_replay(Log& log, const std::string& into, size_t jobs) {
+replay::Report run_replay(Log& log, const std::string& into, const ToolBench& b) {
   replay::ReplayOptions o;
   o.into_dir = into;
-  o.jobs = jobs;
+  o.jobs = b.jobs;
+  o.bulk = !b.no_bulk;
   return check(replay::replay(log, o), "replaying");
 }
 
 }  // namespace
 
 int bench_replay_main(const Args& args) {
-  const auto b = parse("replay", args, "tally bench replay [--transfers N] [--data DIR] [--jobs N]");
+  const auto b = parse("replay", args, "tally bench replay [--transfers N] [--data DIR] [--jobs N] [--no-bulk]");
   if (!b) return 0;
   const bench::JsonStdout out(b->json);
   DataDir data(b->data);
   prepare_log(*b, data.path());
   auto log = open_read_only(data.path());
   const std::string into = fresh_subdir(data.path(), "replay");
-  const replay::Report r = run_replay(*log, into, b->jobs);
+  const replay::Report r = run_replay(*log, into, *b);
   std::error_code ec;
   std::filesystem::remove_all(into, ec);
   uint64_t records = 0;
   for (const auto& p : r.partitions) records += p.applied.value;
   std::printf("replay: %s commands in %s records, %u partitions, in %.2f s wall, %.2f s CPU: "
-              "%s commands/s (%.2f µs of CPU per command)\n",
+              "%s commands/s (%.2f µs of CPU per command)%s\n",
               with_commas(r.commands).c_str(), with_commas(records).c_str(), log->partition_count(),
               r.wall_seconds, r.cpu_seconds,
               with_commas(static_cast<uint64_t>(r.commands / r.wall_seconds)).c_str(),
-              r.cpu_seconds * 1e6 / static_cast<double>(std::max<uint64_t>(r.commands, 1)));
+              r.cpu_seconds * 1e6 / static_cast<double>(std::max<uint64_t>(r.commands, 1)),
+              b->no_bulk ? ", through the memtables (--no-bulk)" : ", bulk mode");
   boost::json::object o = b->header;
+  o["bulk"] = !b->no_bulk;
   o["commands"] = r.commands;
   o["records"] = records;
   o["partitions"] = log->partition_count();
@@ -169,7 +174,7 @@ int bench_reconcile_main(const Args& args) {
   auto log = open_read_only(data.path());
   if (!std::filesystem::exists(data.path() + "/partitions")) {
     const std::string into = fresh_subdir(data.path(), "stores");
-    const replay::Report r = run_replay(*log, into, b->jobs);
+    const replay::Report r = run_replay(*log, into, *b);
     std::filesystem::rename(into + "/partitions", data.path() + "/partitions");
     std::filesystem::remove_all(into);
     std::printf("built the stores by a replay of %s commands in %.1f s (not timed)\n",

@@ -50,6 +50,7 @@ struct ReplayArgs {
   std::string partition = "all";
   unsigned timeout_s = 3600;
   bool json = false;
+  bool no_bulk = false;
 };
 
 uint64_t parse_u64(std::string_view text, const std::string& what) {
@@ -88,6 +89,8 @@ std::optional<ReplayArgs> parse_args(const Args& args) {
       ("verify", po::bool_switch(&a.verify),
        "compare each partition's digest with the live store in DIR/partitions")
       ("jobs", po::value(&a.jobs), "partitions replayed at once (default: one per CPU)")
+      ("no-bulk", po::bool_switch(&a.no_bulk),
+       "write through the memtables, as a live node does, not as ingested table files")
       ("switch-in", po::bool_switch(&a.switch_in),
        "ask the tally serve at --http to rebuild and switch in (POST /v1/admin/rebuild)")
       ("http", po::value(&a.http), "ADDR - the tally serve for --switch-in (HOST:PORT)")
@@ -143,6 +146,7 @@ replay::ReplayOptions make_options(const ReplayArgs& a, uint32_t partitions) {
   replay::ReplayOptions o;
   o.into_dir = a.into;
   o.jobs = a.jobs;
+  o.bulk = !a.no_bulk;
   for (const std::string& text : a.to_offsets) {
     const auto [p, offset] = parse_to_offset(text);
     if (p >= partitions) {
