@@ -428,6 +428,10 @@ struct PartitionStore::Impl {
   Status learn_groups(const std::vector<TransferId>& ids, const std::string& dir) REQUIRES(mu);
   // Bulk mode (StoreOptions::bulk) while it lasts: each commit is ingested.
   std::unique_ptr<TableIngest> ingest GUARDED_BY(mu);
+  // write()'s two ways into RocksDB for a commit's batch `wb`: a sorted
+  // WriteBatch, or (bulk mode) an ingested table file.
+  rocksdb::Status write_sorted(rocksdb::WriteBatch& wb, const rocksdb::WriteOptions& wo) REQUIRES(mu);
+  rocksdb::Status ingest_sorted(rocksdb::WriteBatch& wb) REQUIRES(mu);
 };
 
 namespace {
@@ -712,7 +716,8 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   // Raised before the write: an upper bound may be too high, never too low.
   impl_->max_transfer = std::max(impl_->max_transfer, batch.impl_->max_transfer);
   for (TransferId id : batch.impl_->transfers) impl_->bounds.raise(id);
-  const rocksdb::Status w = impl_->ingest && !logged ? ingest_locked(batch) : write_locked(batch, wo);
+  const rocksdb::Status w = impl_->ingest && !logged ? impl_->ingest_sorted(batch.impl_->wb)
+                                                      : impl_->write_sorted(batch.impl_->wb, wo);
   if (is_disk_write_failure(w)) {
     if (impl_->disk_error.ok()) log_disk_failure(role, options_.dir, w);
     impl_->disk_error = w;
@@ -735,19 +740,19 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   return s;
 }
 
-rocksdb::Status PartitionStore::write_locked(StoreBatch& batch, const rocksdb::WriteOptions& wo) {
+rocksdb::Status PartitionStore::Impl::write_sorted(rocksdb::WriteBatch& wb, const rocksdb::WriteOptions& wo) {
   rocksdb::WriteBatch* ordered = nullptr;
-  const rocksdb::Status sorted = impl_->sorter.sort(batch.impl_->wb, ordered);
+  const rocksdb::Status sorted = sorter.sort(wb, ordered);
   // StoreBatch writes only puts and deletes, which always sort.
   assert(sorted.ok());
-  return impl_->db->Write(wo, sorted.ok() ? ordered : &batch.impl_->wb);
+  return db->Write(wo, sorted.ok() ? ordered : &wb);
 }
 
-rocksdb::Status PartitionStore::ingest_locked(StoreBatch& batch) {
+rocksdb::Status PartitionStore::Impl::ingest_sorted(rocksdb::WriteBatch& wb) {
   const std::vector<BatchSorter::Entry>* entries = nullptr;
-  const rocksdb::Status sorted = impl_->sorter.last_writes(batch.impl_->wb, entries);
+  const rocksdb::Status sorted = sorter.last_writes(wb, entries);
   if (!sorted.ok()) return sorted;
-  return impl_->ingest->ingest(*impl_->db, *entries);
+  return ingest->ingest(*db, *entries);
 }
 
 Status PartitionStore::finish_bulk() {

@@ -170,10 +170,6 @@ class PartitionStore {
   struct Impl;
   PartitionStore(StoreOptions options, std::unique_ptr<Impl> impl);
   Status write(StoreBatch& batch, bool logged);
-  // write()'s two ways into RocksDB, under the store's mutex: a sorted
-  // WriteBatch, or (bulk mode) an ingested table file.
-  rocksdb::Status write_locked(StoreBatch& batch, const rocksdb::WriteOptions& wo);
-  rocksdb::Status ingest_locked(StoreBatch& batch);
   StoreOptions options_;
   std::unique_ptr<Impl> impl_;
 };
