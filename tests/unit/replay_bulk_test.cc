@@ -21,12 +21,6 @@ using namespace tally::test;
 
 namespace {
 
-std::unique_ptr<Log> read_only_log(const std::string& data) {
-  auto log = open_embedded_log({.dir = data + "/log", .read_only = true});
-  REQUIRE(log.ok());
-  return std::move(log).value();
-}
-
 replay::Report replay_into(Log& log, const std::string& into, bool bulk, size_t records_per_step) {
   replay::ReplayOptions o;
   o.into_dir = into;
@@ -96,7 +90,7 @@ void check_same_stores(Log& log, const std::string& root, size_t records_per_ste
 TEST_CASE("a bulk replay holds the keys, values and digests of a replay through the memtables") {
   TempDir dir;
   build_scenario(dir.sub("data"));
-  auto log = read_only_log(dir.sub("data"));
+  auto log = open_scenario_log_read_only(dir.sub("data"));
   SUBCASE("each partition in as few commits as the pipeline makes") { check_same_stores(*log, dir.sub("a"), 64); }
   SUBCASE("one commit per record: many files, compacted at the end") { check_same_stores(*log, dir.sub("b"), 1); }
 }
@@ -104,7 +98,7 @@ TEST_CASE("a bulk replay holds the keys, values and digests of a replay through 
 TEST_CASE("bulk mode refuses a store that exists; a bulk store takes ordinary commits afterwards") {
   TempDir dir;
   build_scenario(dir.sub("data"));
-  auto log = read_only_log(dir.sub("data"));
+  auto log = open_scenario_log_read_only(dir.sub("data"));
   const auto r = replay_into(*log, dir.sub("new"), true, 1);
   const std::string p0 = store_dir(dir.sub("new"), 0);
   auto refused = PartitionStore::open({.dir = p0,

@@ -14,12 +14,6 @@ using namespace tally::test;
 
 namespace {
 
-std::unique_ptr<Log> read_only_log(const std::string& data) {
-  auto log = open_embedded_log({.dir = data + "/log", .read_only = true});
-  REQUIRE(log.ok());
-  return std::move(log).value();
-}
-
 replay::Report replay_into(Log& log, const std::string& into, replay::ReplayOptions o = {}) {
   o.into_dir = into;
   o.jobs = 2;
@@ -35,7 +29,7 @@ TEST_CASE("a replay beside the running node reproduces every partition's offset 
   auto node = start_scenario_node(dir.sub("data"));
   run_scenario(*node);
   const std::vector<PartitionStatus> live = node->status();
-  auto log = read_only_log(dir.sub("data"));  // the node holds the log's lock
+  auto log = open_scenario_log_read_only(dir.sub("data"));  // the node holds the log's lock
   std::vector<uint64_t> progress_done;
   replay::ReplayOptions o;
   o.into_dir = dir.sub("replay");
@@ -65,7 +59,7 @@ TEST_CASE("to_offset stops a partition exactly there; a checkpoint records the d
   TempDir dir;
   auto node = start_scenario_node(dir.sub("data"));
   run_scenario(*node);
-  auto log = read_only_log(dir.sub("data"));
+  auto log = open_scenario_log_read_only(dir.sub("data"));
   const auto full = replay_into(*log, dir.sub("full"));
   replay::ReplayOptions o;
   o.to_offset[0] = Offset{3};
@@ -91,7 +85,7 @@ TEST_CASE("to_offset stops a partition exactly there; a checkpoint records the d
 TEST_CASE("replay refuses a directory that is not empty, and a partition the log lacks") {
   TempDir dir;
   auto node = start_scenario_node(dir.sub("data"));
-  auto log = read_only_log(dir.sub("data"));
+  auto log = open_scenario_log_read_only(dir.sub("data"));
   auto into_data = replay::replay(*log, {.into_dir = dir.sub("data")});
   CHECK(into_data.status().code() == StatusCode::failed_precondition);
   CHECK(into_data.status().message().find("not empty") != std::string::npos);
