@@ -499,6 +499,62 @@ Result<OutboxEntry> decode_outbox(std::string_view b) {
   return v;
 }
 
+namespace {
+constexpr uint8_t kOutboxEntriesVersion = 2;
+}  // namespace
+
+// Version 2: count (u32), then each entry's seq (u64) and target (u32),
+// then the commands in one codec batch (one encode for the commit's legs).
+void encode_outbox_entries_to(std::string& buffer, std::span<const OutboxEntry> entries) {
+  assert(!entries.empty() && entries.size() <= kOutboxEntriesPerKey);
+  std::vector<Command> commands;
+  commands.reserve(entries.size());
+  Out out(buffer, kOutboxEntriesVersion);
+  out.u32(static_cast<uint32_t>(entries.size()));
+  for (size_t i = 0; i < entries.size(); i++) {
+    assert(i == 0 || entries[i - 1].seq < entries[i].seq);
+    out.u64(entries[i].seq).u32(entries[i].target.value);
+    commands.push_back(entries[i].command);
+  }
+  const std::vector<uint8_t> batch = encode_batch(commands);
+  out.bytes(std::string_view(reinterpret_cast<const char*>(batch.data()), batch.size()));
+}
+
+Result<std::vector<OutboxEntry>> decode_outbox_entries(std::string_view b) {
+  In in(b, "outbox", In::AnyVersion{});
+  if (in.version() == kVersion) {
+    TALLY_ASSIGN_OR_RETURN(OutboxEntry e, decode_outbox(b));
+    return std::vector<OutboxEntry>{std::move(e)};
+  }
+  if (in.version() != kOutboxEntriesVersion) {
+    return Status::Corruption("stored outbox record has version " + std::to_string(in.version()) +
+                              "; expected 1 or 2");
+  }
+  const uint32_t n = in.u32();
+  if (n == 0 || n > kOutboxEntriesPerKey || n > b.size() / 12) {
+    return Status::Corruption("stored outbox record holds " + std::to_string(n) + " entries; expected 1 to " +
+                              std::to_string(kOutboxEntriesPerKey));
+  }
+  std::vector<OutboxEntry> out(n);
+  for (OutboxEntry& e : out) {
+    e.seq = in.u64();
+    e.target = Partition{in.u32()};
+  }
+  const std::string batch = in.bytes();
+  TALLY_RETURN_IF_ERROR(in.finish());
+  for (size_t i = 1; i < out.size(); i++) {
+    if (out[i - 1].seq >= out[i].seq) return Status::Corruption("stored outbox record's seqs do not ascend");
+  }
+  auto commands = decode_batch(std::span(reinterpret_cast<const uint8_t*>(batch.data()), batch.size()));
+  if (!commands.ok()) return commands.status().with_context("stored outbox record");
+  if (commands->size() != n) {
+    return Status::Corruption("stored outbox record holds " + std::to_string(commands->size()) +
+                              " commands for " + std::to_string(n) + " entries");
+  }
+  for (uint32_t i = 0; i < n; i++) out[i].command = std::move((*commands)[i]);
+  return out;
+}
+
 std::string encode(const QuarantinedRecord& v) {
   return Out().u64(v.offset.value).bytes(v.reason).bytes(v.bytes).take();
 }

@@ -19,7 +19,9 @@
 //                                       a credited leg is its 'T' credit transfer
 //                                       (model.h credited_leg; 'L' until 2026-12-07)
 //   'W' deadline(8) kind(1) id(16)      routing account(16): the timer index
-//   'Q' seq(8)                          OutboxEntry awaiting the relay
+//   'Q' seq(8)                          OutboxEntries awaiting the relay: those one commit
+//                                       staged, up to kOutboxEntriesPerKey, under the seq
+//                                       of the last (one entry per key until 2026-12-07)
 //   'E' offset(8)                       QuarantinedRecord
 //   "R"                                 relay progress (operational, not digested)
 //   "V"                                 the event publisher's progress: the next
@@ -33,6 +35,7 @@
 // 1 transfers are still read.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +132,11 @@ std::string encode(const HistoryBlock& v);
 std::string encode(const Saga& v);
 std::string encode(const SagaLeg& v);
 std::string encode(const OutboxEntry& v);
+// Outbox entries of one commit in ascending seq order, as one value
+// (version 2; stored under keys::outbox(last seq)). REQUIRES: 1 to
+// kOutboxEntriesPerKey entries, ascending seqs.
+inline constexpr size_t kOutboxEntriesPerKey = 1024;
+void encode_outbox_entries_to(std::string& buffer, std::span<const OutboxEntry> entries);
 std::string encode(const QuarantinedRecord& v);
 
 Result<PartitionMeta> decode_meta(std::string_view bytes);
@@ -139,6 +147,9 @@ Result<HistoryBlock> decode_history(std::string_view bytes);
 Result<Saga> decode_saga(std::string_view bytes);
 Result<SagaLeg> decode_leg(std::string_view bytes);
 Result<OutboxEntry> decode_outbox(std::string_view bytes);
+// The entries of one outbox key, in ascending seq order: a version 2 value
+// (encode_outbox_entries_to) or a version 1 single entry (encode).
+Result<std::vector<OutboxEntry>> decode_outbox_entries(std::string_view bytes);
 Result<QuarantinedRecord> decode_quarantine(std::string_view bytes);
 // A timer from its key and value.
 Result<Timer> decode_timer(std::string_view key, std::string_view value);

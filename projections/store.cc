@@ -205,6 +205,10 @@ struct StoreBatch::Impl {
     transfers.push_back(TransferId(id));
   }
   uint64_t outbox_floor = 0;  // see set_outbox_floor
+  // The commit's outbox entries, written by finish_changes as one key per
+  // kOutboxEntriesPerKey (a key per entry was two of a saga's nine keys).
+  std::vector<OutboxEntry> outbox;
+  void emit_outbox();
   // The earliest deadline of a timer this batch sets (UINT64_MAX: none);
   // see PartitionStore::take_earliest_timer_set.
   uint64_t earliest_timer = UINT64_MAX;
@@ -225,6 +229,7 @@ size_t StoreBatch::bytes() const { return impl_->wb.GetDataSize(); }
 size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count()); }
 void StoreBatch::clear() {
   impl_->wb.Clear();
+  impl_->outbox.clear();
   impl_->max_transfer = 0;
   impl_->transfers.clear();
   impl_->earliest_timer = UINT64_MAX;
@@ -362,8 +367,19 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   for (size_t i = 0; i < c.outbox.size(); i++) {
     const OutboxEntry& e = c.outbox[i];
     assert(i == 0 || c.outbox[i - 1].seq < e.seq);  // one sequence, ascending
-    if (e.seq >= impl_->outbox_floor) wb.Put(keys::outbox(e.seq), encode(e));
+    assert(impl_->outbox.empty() || impl_->outbox.back().seq < e.seq);
+    if (e.seq >= impl_->outbox_floor) impl_->outbox.push_back(e);
   }
+}
+
+void StoreBatch::Impl::emit_outbox() {
+  const std::span<const OutboxEntry> all(outbox);
+  for (size_t i = 0; i < all.size(); i += kOutboxEntriesPerKey) {
+    const auto chunk = all.subspan(i, std::min(kOutboxEntriesPerKey, all.size() - i));
+    encode_outbox_entries_to(value, chunk);
+    wb.Put(keys::outbox(chunk.back().seq), value);
+  }
+  outbox.clear();
 }
 
 void StoreBatch::finish_changes(const PartitionState& state) {
@@ -385,6 +401,7 @@ void StoreBatch::finish_changes(const PartitionState& state) {
   impl_->history_used = 0;
   impl_->history_slot.clear();
   impl_->finish_index();
+  impl_->emit_outbox();
 }
 
 void StoreBatch::stage_outcomes(Offset offset, const OffsetOutcomes& outcomes) {

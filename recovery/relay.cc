@@ -155,26 +155,34 @@ Status OutboxRelay::load_progress(PartitionStore& store, Work& w) {
   return Status::Ok();
 }
 
-// Entries from w.next_seq in seq order, at most max_entries_per_tick. An
-// entry that cannot be decoded or names no partition ends the list and is
-// reported in `bad` (the entries before it are still relayed).
+// Entries from w.next_seq in seq order, at most max_entries_per_tick. A key
+// holds the entries of one commit under the seq of its last, so the first
+// key at or after next_seq may begin with entries already delivered: they
+// are skipped. An entry that cannot be decoded or names no partition ends
+// the list and is reported in `bad` (the entries before it are still
+// relayed).
 Status OutboxRelay::read_entries(uint32_t p, const Work& w, std::vector<OutboxEntry>& entries,
                                  Status& bad) const {
+  const size_t max = options_.max_entries_per_tick;
   auto read = deps_.stores[p]->scan(
-      keys::outbox(w.next_seq), keys::kRelay, false, options_.max_entries_per_tick,
+      keys::outbox(w.next_seq), keys::kRelay, false, max,
       [&](std::string_view, std::string_view value) {
-        auto e = decode_outbox(value);
-        if (!e.ok()) {
-          bad = e.status().with_context("outbox of partition " + std::to_string(p));
+        auto decoded = decode_outbox_entries(value);
+        if (!decoded.ok()) {
+          bad = decoded.status().with_context("outbox of partition " + std::to_string(p));
           return false;
         }
-        if (e->target.value >= deps_.log->partition_count()) {
-          bad = Status::Corruption("outbox entry " + std::to_string(e->seq) + " of partition " +
-                                   std::to_string(p) + " targets partition " +
-                                   std::to_string(e->target.value) + ", which does not exist");
-          return false;
+        for (OutboxEntry& e : *decoded) {
+          if (e.seq < w.next_seq) continue;
+          if (e.target.value >= deps_.log->partition_count()) {
+            bad = Status::Corruption("outbox entry " + std::to_string(e.seq) + " of partition " +
+                                     std::to_string(p) + " targets partition " +
+                                     std::to_string(e.target.value) + ", which does not exist");
+            return false;
+          }
+          entries.push_back(std::move(e));
+          if (entries.size() >= max) return false;
         }
-        entries.push_back(std::move(*e));
         return true;
       });
   return read.status();
@@ -379,11 +387,21 @@ Result<uint64_t> drop_delivered(PartitionStore& store, uint64_t from, uint64_t t
   StoreBatch batch;
   uint64_t removed = 0;
   if (from < to) {
-    TALLY_ASSIGN_OR_RETURN(removed, store.scan(keys::outbox(from), keys::outbox(to), false, 0,
-                                               [&](std::string_view key, std::string_view) {
-                                                 batch.remove(std::string(key));
-                                                 return true;
-                                               }));
+    // The keys whose last entry is in [from, to): each holds only entries
+    // below `to`; a key holding entries on both sides of `to` stays.
+    Status bad;
+    TALLY_RETURN_IF_ERROR(store.scan(keys::outbox(from), keys::outbox(to), false, 0,
+                                     [&](std::string_view key, std::string_view value) {
+                                       auto entries = decode_outbox_entries(value);
+                                       if (!entries.ok()) {
+                                         bad = entries.status();
+                                         return false;
+                                       }
+                                       for (const OutboxEntry& e : *entries) removed += e.seq >= from;
+                                       batch.remove(std::string(key));
+                                       return true;
+                                     }).status());
+    TALLY_RETURN_IF_ERROR(bad.with_context("removing delivered outbox entries"));
   }
   batch.put(keys::kRelay, encode_relay_progress(to));
   TALLY_RETURN_IF_ERROR(store.commit_logged(batch).with_context("removing delivered outbox entries"));

@@ -2,9 +2,11 @@
 // (saga steps and replies; docs/design.md "Exactly once") and retires them from
 // the outbox once the log has them.
 //
-// The outbox of partition P is the keys 'Q' seq(8) → OutboxEntry in P's
-// store, written by the pipeline in the same RocksDB write as the state that
-// produced them, so an entry exists exactly when its cause is committed.
+// The outbox of partition P is the keys 'Q' seq(8) in P's store, each
+// holding the entries of one commit (up to kOutboxEntriesPerKey) under the
+// seq of its last, written by the pipeline in the same RocksDB write as the
+// state that produced them, so an entry exists exactly when its cause is
+// committed.
 // A round of the relay's thread visits every partition, which
 //   1. reads entries in seq order from the relay's progress, at most
 //      max_entries_per_tick;
@@ -108,8 +110,9 @@ struct RelayTickReport {
 std::string encode_relay_progress(uint64_t next_seq);
 Result<uint64_t> decode_relay_progress(std::string_view value);
 
-// Removes the outbox entries with seq in [from, to) from `store` and
-// records `to` as the relay progress there; returns how many it removed.
+// Removes the outbox entries with seq in [from, to) from `store` (the keys
+// holding only entries below `to`) and records `to` as the relay progress
+// there; returns how many entries at or above `from` it removed.
 // For a rebuilt copy of a partition whose relay has delivered up to `to`.
 Result<uint64_t> drop_delivered(PartitionStore& store, uint64_t from, uint64_t to);
 

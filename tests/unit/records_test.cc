@@ -49,6 +49,22 @@ TEST_CASE("stored records round-trip exactly") {
 
   OutboxEntry e{42, Partition{3}, SagaReply{TransferId(1), AccountId(2), Partition{5}, 57}};
   CHECK(decode_outbox(encode(e)).value() == e);
+  // One entry per key, as stores written before 2026-12-07 hold them.
+  CHECK(decode_outbox_entries(encode(e)).value() == std::vector<OutboxEntry>{e});
+  const std::vector<OutboxEntry> commit{e, {43, Partition{1}, SagaCancel{TransferId(7), AccountId(8), Partition{5}}},
+                                        {45, Partition{3}, SagaReply{TransferId(9), AccountId(2), Partition{5}, 1}}};
+  std::string v2;
+  encode_outbox_entries_to(v2, commit);
+  CHECK(decode_outbox_entries(v2).value() == commit);
+  CHECK_FALSE(decode_outbox(v2).ok());  // not a single entry
+  std::string truncated = v2.substr(0, v2.size() - 1);
+  CHECK_FALSE(decode_outbox_entries(truncated).ok());
+  std::string descending = v2;
+  descending[5 + 12] = 50;  // the second entry's seq (low byte) past the third's
+  CHECK(decode_outbox_entries(descending).status().to_string().find("do not ascend") != std::string::npos);
+  std::string none = v2;
+  none[1] = 0;  // count 0
+  CHECK(decode_outbox_entries(none).status().to_string().find("entries; expected 1 to") != std::string::npos);
 
   PartitionMeta m{Partition{1}, 8, Offset{10}, 0xdeadbeef, Timestamp{11}, 12, 13, 14};
   CHECK(decode_meta(encode(m)).value() == m);

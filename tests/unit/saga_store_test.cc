@@ -6,6 +6,7 @@
 // same ways, until it changes.
 #include <doctest/doctest.h>
 
+#include "engine/core/bytes.h"
 #include "engine/core/partitioner.h"
 #include "projections/records.h"
 #include "projections/store.h"
@@ -155,4 +156,69 @@ TEST_CASE("a saga as it began is its reservation transfer: no 'S' key until it c
   REQUIRE(resent->has_value());
   CHECK((*resent)->attempts == 2);
   CHECK((*resent)->deadline > begun.deadline);
+}
+
+namespace {
+
+// Every outbox key of `store` with the entries it holds, in key order.
+std::vector<std::pair<uint64_t, std::vector<OutboxEntry>>> outbox_keys(const PartitionStore& store) {
+  std::vector<std::pair<uint64_t, std::vector<OutboxEntry>>> out;
+  auto n = store.scan("Q", "R", false, 0, [&](std::string_view key, std::string_view value) {
+    auto entries = decode_outbox_entries(value);
+    REQUIRE(entries.ok());
+    out.emplace_back(get_be64(key.data() + 1), std::move(*entries));
+    return true;
+  });
+  REQUIRE(n.ok());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a commit's outbox entries are one key, under the seq of the last, at most kOutboxEntriesPerKey each") {
+  TempDir dir;
+  const Partition p{1};
+  auto opened = PartitionStore::open({.dir = dir.sub("store"), .partition = p,
+                                      .partition_count = kScenarioPartitions});
+  REQUIRE(opened.ok());
+  PartitionStore& store = **opened;
+  PartitionState state(p, kScenarioPartitions);
+  auto leg = [](uint64_t i) {
+    return Command{SagaCancel{TransferId(make_u128(9, i)), AccountId(make_u128(3, i)), Partition{1}}};
+  };
+
+  // Two records of one commit: three entries, staged after each record.
+  StoreBatch b;
+  state.add_outbox(Partition{2}, leg(0));
+  state.add_outbox(Partition{3}, leg(1));
+  b.stage_changes(state);
+  state.clear_changes();
+  state.add_outbox(Partition{2}, leg(2));
+  b.stage_changes(state);
+  state.clear_changes();
+  b.finish_changes(state);
+  REQUIRE(store.commit(b).ok());
+  b.clear();
+  auto keys = outbox_keys(store);
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].first == 2);
+  REQUIRE(keys[0].second.size() == 3);
+  for (uint64_t i = 0; i < 3; i++) {
+    CHECK(keys[0].second[i].seq == i);
+    CHECK(keys[0].second[i].command == leg(i));
+  }
+  CHECK(keys[0].second[1].target == Partition{3});
+
+  // A larger commit is cut into keys of kOutboxEntriesPerKey entries.
+  for (uint64_t i = 3; i < 3 + kOutboxEntriesPerKey + 1; i++) state.add_outbox(Partition{2}, leg(i));
+  b.stage_changes(state);
+  b.finish_changes(state);
+  REQUIRE(store.commit(b).ok());
+  state.clear_changes();
+  keys = outbox_keys(store);
+  REQUIRE(keys.size() == 3);
+  CHECK(keys[1].first == 2 + kOutboxEntriesPerKey);
+  CHECK(keys[1].second.size() == kOutboxEntriesPerKey);
+  CHECK(keys[2].first == 3 + kOutboxEntriesPerKey);
+  CHECK(keys[2].second.size() == 1);
 }

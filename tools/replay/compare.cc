@@ -63,7 +63,18 @@ class Cursor {
  private:
   void expand(std::string_view key, std::string_view value) {
     if (key == keys::kRelay) return;
-    if (key.size() == 9 && key[0] == 'Q' && get_be64(key.data() + 1) < floor_) return;
+    if (key.size() == 9 && key[0] == 'Q') {
+      if (get_be64(key.data() + 1) < floor_) return;
+      auto entries = decode_outbox_entries(value);
+      if (!entries.ok()) {
+        error_ = entries.status().with_context(describe_key(key));
+        return;
+      }
+      for (const OutboxEntry& e : *entries) {
+        if (e.seq >= floor_) queue_.push_back({keys::outbox(e.seq), encode(e)});
+      }
+      return;
+    }
     if (key.size() == 25 && key[0] == 'H') {
       auto block = decode_history(value);
       if (!block.ok()) {

@@ -11,7 +11,8 @@
 //     live relay delivered and removed them; a replay never relays;
 //   - account history ('H'): blocks are cut at commit boundaries, which
 //     depend on timing, so the entries are compared one by one, not the
-//     blocks; likewise the list indexes ('I', 'X'; projections/list_index.h).
+//     blocks; likewise the list indexes ('I', 'X'; projections/list_index.h)
+//     and the outbox ('Q', one key per commit's entries).
 // REQUIRES: both stores at the same offset, neither written meanwhile (the
 // live store may belong to a running serve: a read-only open sees what it
 // flushed).
