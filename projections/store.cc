@@ -441,7 +441,8 @@ struct PartitionStore::Impl {
   BatchSorter sorter GUARDED_BY(mu);
   // Per id group, the greatest stored transfer (projections/transfer_bounds.h).
   TransferBounds bounds GUARDED_BY(mu);
-  // Teaches `bounds` the groups of `ids` it does not know, one seek each.
+  // Teaches `bounds` the groups of `ids` it does not know, one seek each,
+  // at most TransferBounds::kLearnsPerPrefetch of them.
   Status learn_groups(const std::vector<TransferId>& ids, const std::string& dir) REQUIRES(mu);
   // Bulk mode (StoreOptions::bulk) while it lasts: each commit is ingested.
   std::unique_ptr<TableIngest> ingest GUARDED_BY(mu);
@@ -620,9 +621,11 @@ Status PartitionStore::prefetch_transfers(const std::vector<TransferId>& ids,
 Status PartitionStore::Impl::learn_groups(const std::vector<TransferId>& ids, const std::string& dir) {
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   std::optional<uint64_t> last;
+  size_t learned = 0;
   for (TransferId id : ids) {
     const uint64_t group = id.hi();
     if (last == group || bounds.known_absent(id)) continue;
+    if (learned++ == TransferBounds::kLearnsPerPrefetch) break;  // the rest: read by id
     last = group;
     // The group's last 'T' key: 'T', group (8, BE), n (8, BE).
     keys::KeyBuf k = keys::tagged('T', make_u128(group, ~uint64_t{0}));

@@ -119,3 +119,21 @@ TEST_CASE("two groups sharing a slot are both found") {
         std::vector<TransferId>{id_of(g1, 7), id_of(g2, 3)});
   CHECK(found(*store, {id_of(g2, 3), id_of(g1, 7)}) == std::vector<TransferId>{id_of(g2, 3), id_of(g1, 7)});
 }
+
+TEST_CASE("ids of more unknown groups than one prefetch learns are read by id: stored ones found, new ones not") {
+  TempDir dir;
+  auto store = open_store(dir.sub("s"));
+  const uint64_t groups = 3 * TransferBounds::kLearnsPerPrefetch;
+  std::vector<TransferId> stored, asked, want;
+  for (uint64_t g = 1; g <= groups; g++) {
+    stored.push_back(id_of(g, 5));
+    asked.push_back(id_of(g, g % 2 == 0 ? 5 : 6));  // every other group: the stored id
+    if (g % 2 == 0) want.push_back(id_of(g, 5));
+  }
+  store_transfers(*store, stored);
+  auto reopened_dir = dir.sub("s");
+  store.reset();
+  auto reopened = open_store(reopened_dir);  // the bounds start empty
+  CHECK(found(*reopened, asked) == want);
+  CHECK(found(*reopened, asked) == want);  // again, with some groups learned
+}
