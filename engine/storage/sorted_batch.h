@@ -28,13 +28,24 @@ namespace tally {
 
 class BatchSorter {
  public:
+  // The key's first 20 bytes ride in the entry, big-endian and
+  // zero-padded, so most compares end without reading the key itself
+  // (whose bytes lie scattered in the batch: a cache miss each). Twenty,
+  // not eight: the stores' keys are a tag and a 16-byte id whose upper
+  // half is a small group number, so with 8 bytes the transfers or
+  // accounts of neighbouring groups all tied and each compare ran memcmp
+  // (docs/benchmarks.md "A 20-byte sort key").
   struct Entry {
-    uint64_t prefix;  // the key's first 8 bytes, big-endian, zero-padded: most compares end here
-    uint32_t index;   // position in `in`: orders a key's writes (the sort need not be stable)
+    uint64_t word0;  // key bytes 0..7
+    uint64_t word1;  // key bytes 8..15
+    uint32_t word2;  // key bytes 16..19
+    uint32_t index;  // position in `in`: orders a key's writes (the sort need not be stable)
     bool remove;
     rocksdb::Slice key;
     rocksdb::Slice value;
   };
+  // Bytewise key order (the stores' comparator), then batch order.
+  static bool before(const Entry& a, const Entry& b);
 
   // The batch `in` with its entries in ascending key order (bytewise, the
   // stores' comparator). Valid until the next call. `in` may hold only puts
