@@ -170,7 +170,7 @@ void PartitionState::rollback_scope() {
 
 void PartitionState::clear_changes() {
   assert(!scope_);
-  for (TransferId id : changes_.transfers) transfers_.unmark(id);
+  transfers_.unmark_all();
   // clear(), not a fresh ChangeSet: the vectors keep their capacity, so the
   // next record's changes do not grow them again from nothing.
   changes_.accounts.clear();

@@ -26,7 +26,7 @@ Transfer& TransferTable::insert(const Transfer& t, bool marked) {
   const bool fresh = index_.emplace(t.id, static_cast<uint32_t>(size_)).second;
   assert(fresh);  // REQUIRES: absent
   (void)fresh;
-  return push_back(Entry{t, marked}).value;
+  return push_back(Entry{t, marked ? epoch_ : 0}).value;
 }
 
 void TransferTable::insert_or_assign(const Transfer& t) {
@@ -60,13 +60,17 @@ void TransferTable::clear() {
 bool TransferTable::mark(TransferId id) {
   Entry* e = entry(id);
   assert(e != nullptr);
-  const bool was = e->marked;
-  e->marked = true;
+  const bool was = e->mark_epoch == epoch_;
+  e->mark_epoch = epoch_;
   return !was;
 }
 
-void TransferTable::unmark(TransferId id) {
-  if (Entry* e = entry(id)) e->marked = false;
+void TransferTable::unmark_all() {
+  if (++epoch_ != 0) return;
+  // The counter wrapped (after 2^32 commits): no stored epoch may equal
+  // the new one.
+  for (size_t i = 0; i < size_; i++) at(static_cast<uint32_t>(i)).mark_epoch = 0;
+  epoch_ = 1;
 }
 
 }  // namespace tally

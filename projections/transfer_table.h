@@ -45,12 +45,16 @@ class TransferTable {
   // A per-entry mark the state uses to list changed transfers once.
   // REQUIRES: present. mark() returns whether it was unmarked before.
   bool mark(TransferId id);
-  void unmark(TransferId id);
+  // Unmarks every entry at once, without a lookup per entry: a mark is the
+  // epoch it was set in, and this starts a new epoch (a lookup per changed
+  // transfer at every commit was part of TransferTable::entry's share of
+  // the apply; docs/benchmarks.md "Marks by epoch").
+  void unmark_all();
 
  private:
   struct Entry {
     Transfer value;
-    bool marked = false;
+    uint32_t mark_epoch = 0;  // marked when equal to epoch_; 0 is never a current epoch
   };
   static constexpr size_t kBlockEntries = 1024;
   Entry* entry(TransferId id);
@@ -60,6 +64,7 @@ class TransferTable {
   boost::unordered_flat_map<TransferId, uint32_t, std::hash<TransferId>> index_;  // id -> entry index
   std::vector<std::unique_ptr<Entry[]>> blocks_;  // kept by clear()
   size_t size_ = 0;
+  uint32_t epoch_ = 1;
 };
 
 }  // namespace tally

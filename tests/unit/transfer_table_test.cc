@@ -66,6 +66,35 @@ TEST_CASE("references survive inserts; marks are set once") {
   CHECK(table.find(TransferId(1))->amount.value() == 9);
   CHECK(table.mark(TransferId(7)));
   CHECK_FALSE(table.mark(TransferId(7)));
-  table.unmark(TransferId(7));
+  table.unmark_all();
   CHECK(table.mark(TransferId(7)));
+}
+
+TEST_CASE("unmark_all clears every mark, whether set by mark or by a marked insert, moved by erase or not") {
+  TransferTable table;
+  for (u128 i = 1; i <= 3000; i++) {
+    Transfer t;
+    t.id = TransferId(i);
+    table.insert(t, /*marked=*/i % 2 == 0);
+  }
+  for (u128 i = 1; i <= 3000; i += 2) CHECK(table.mark(TransferId(i)));  // the odd ones were unmarked
+  table.erase(TransferId(10));  // moves the last entry (3000, marked) into its slot
+  for (u128 i = 1; i <= 3000; i++) {
+    if (i != 10) CHECK_FALSE(table.mark(TransferId(i)));  // all marked now
+  }
+  table.unmark_all();
+  size_t fresh = 0;
+  for (u128 i = 1; i <= 3000; i++) {
+    if (i != 10 && table.mark(TransferId(i))) fresh++;
+  }
+  CHECK(fresh == 2999);
+  // An entry inserted unmarked after many epochs is unmarked; one inserted marked is marked.
+  for (int e = 0; e < 1000; e++) table.unmark_all();
+  Transfer a, b;
+  a.id = TransferId(5001);
+  b.id = TransferId(5002);
+  table.insert(a);
+  table.insert(b, /*marked=*/true);
+  CHECK(table.mark(TransferId(5001)));
+  CHECK_FALSE(table.mark(TransferId(5002)));
 }
