@@ -50,10 +50,12 @@ void PartitionState::insert_account(const Account& account) {
 const Transfer* PartitionState::find_transfer(TransferId id) const { return transfers_.find(id); }
 
 Transfer& PartitionState::mutable_transfer(TransferId id) {
-  Transfer* t = transfers_.find(id);
+  uint32_t slot = 0;
+  const bool fresh = transfers_.mark(id, &slot);  // REQUIRES: present
+  Transfer* t = transfers_.find(id, slot);
   assert(t != nullptr);
   if (scope_) scope_->undo.emplace_back(std::pair{id, std::optional<Transfer>(*t)});
-  if (transfers_.mark(id)) changes_.transfers.push_back(id);
+  if (fresh) changes_.transfers.push_back({id, slot});
   return *t;
 }
 
@@ -62,8 +64,9 @@ void PartitionState::insert_transfer(const Transfer& transfer) {
   // A new entry starts marked: the same as mark() on it, one probe fewer.
   transfers_.insert(transfer, /*marked=*/true);
   if (scope_) scope_->undo.emplace_back(std::pair{transfer.id, std::optional<Transfer>()});
-  changes_.transfers.push_back(transfer.id);
-  changes_.created_transfers.push_back(transfer.id);
+  const ChangedTransfer changed{transfer.id, static_cast<uint32_t>(transfers_.size() - 1)};
+  changes_.transfers.push_back(changed);
+  changes_.created_transfers.push_back(changed);
 }
 
 const Saga* PartitionState::find_saga(TransferId id) const {

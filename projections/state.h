@@ -31,10 +31,17 @@
 
 namespace tally {
 
+// A transfer in a change list, with its TransferTable slot as a hint
+// (PartitionState::find_transfer(const ChangedTransfer&)).
+struct ChangedTransfer {
+  TransferId id;
+  uint32_t slot = 0;
+};
+
 // What applying changed since the last clear_changes(), in order.
 struct ChangeSet {
   std::vector<AccountId> accounts;    // created or changed, first-touch order, unique
-  std::vector<TransferId> transfers;  // created or changed, unique
+  std::vector<ChangedTransfer> transfers;  // created or changed
   std::vector<TransferId> sagas;      // created or changed, unique
   std::vector<std::pair<Partition, TransferId>> legs;  // created, unique
   std::vector<HistoryEntry> history;
@@ -47,7 +54,7 @@ struct ChangeSet {
   // Inserted (new) accounts and transfers, in order, for the list indexes
   // (projections/list_index.h); a rolled-back scope's are dropped.
   std::vector<AccountId> created_accounts;
-  std::vector<TransferId> created_transfers;
+  std::vector<ChangedTransfer> created_transfers;
   bool empty() const {
     return accounts.empty() && transfers.empty() && sagas.empty() && legs.empty() &&
            history.empty() && timers.empty() && outbox.empty() && created_accounts.empty() &&
@@ -86,6 +93,9 @@ class PartitionState {
 
   // Transfers (those prefetched for the record, plus those created since).
   const Transfer* find_transfer(TransferId id) const;
+  // The same for a transfer of the change list, without the hash probe
+  // while its slot hint holds.
+  const Transfer* find_transfer(const ChangedTransfer& c) const { return transfers_.find(c.id, c.slot); }
   Transfer& mutable_transfer(TransferId id);  // REQUIRES: present
   void insert_transfer(const Transfer& transfer);  // REQUIRES: absent
 

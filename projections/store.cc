@@ -290,8 +290,9 @@ void StoreBatch::stage_changes(const PartitionState& state) {
   for (AccountId id : c.accounts) {
     if (impl_->account_seen.try_emplace(id, 0).second) impl_->accounts.push_back(id);
   }
-  for (TransferId id : c.transfers) {
-    const Transfer* t = state.find_transfer(id);
+  for (const ChangedTransfer& changed : c.transfers) {
+    const TransferId id = changed.id;
+    const Transfer* t = state.find_transfer(changed);
     if (t == nullptr) continue;
     const keys::KeyBuf k = keys::tagged('T', id.value());
     encode_to(value, *t);
@@ -349,9 +350,9 @@ void StoreBatch::stage_changes(const PartitionState& state) {
       impl_->add_index(kAccountIndexTag, index_terms(*a), a->timestamp, id.value());
     }
   }
-  for (TransferId id : c.created_transfers) {
-    if (const Transfer* t = state.find_transfer(id)) {
-      impl_->add_index(kTransferIndexTag, index_terms(*t), t->timestamp, id.value());
+  for (const ChangedTransfer& created : c.created_transfers) {
+    if (const Transfer* t = state.find_transfer(created)) {
+      impl_->add_index(kTransferIndexTag, index_terms(*t), t->timestamp, created.id.value());
     }
   }
   std::string routing(16, '\0');

@@ -57,9 +57,16 @@ void TransferTable::clear() {
   index_.clear();
 }
 
-bool TransferTable::mark(TransferId id) {
-  Entry* e = entry(id);
-  assert(e != nullptr);
+Transfer* TransferTable::find(TransferId id, uint32_t slot) {
+  if (slot < size_ && at(slot).value.id == id) return &at(slot).value;
+  return find(id);
+}
+
+bool TransferTable::mark(TransferId id, uint32_t* slot) {
+  const auto it = index_.find(id);
+  assert(it != index_.end());
+  if (slot != nullptr) *slot = it->second;
+  Entry* e = &at(it->second);
   const bool was = e->mark_epoch == epoch_;
   e->mark_epoch = epoch_;
   return !was;

@@ -34,7 +34,19 @@ class TransferTable {
 
   Transfer* find(TransferId id);
   const Transfer* find(TransferId id) const { return const_cast<TransferTable*>(this)->find(id); }
+  // find(id) with a hint: `slot`, where the entry was when the hint was
+  // taken (mark's `slot`, or size() - 1 after its insert). A hint gone stale
+  // (the entry erased, or moved by an erase, or the table cleared) is
+  // detected, since ids are unique among the entries in use, and the index
+  // answers instead. Saves the hash probe, a cache miss in a table of tens
+  // of thousands of entries, for each transfer a commit writes
+  // (docs/benchmarks.md "Slot hints for changed transfers").
+  Transfer* find(TransferId id, uint32_t slot);
+  const Transfer* find(TransferId id, uint32_t slot) const {
+    return const_cast<TransferTable*>(this)->find(id, slot);
+  }
   // REQUIRES: absent. `marked`: the entry starts marked (see mark()).
+  // Appends: the new entry's slot is size() - 1.
   Transfer& insert(const Transfer& t, bool marked = false);
   void insert_or_assign(const Transfer& t);
   // No-op when absent.
@@ -43,8 +55,9 @@ class TransferTable {
   size_t size() const { return size_; }
 
   // A per-entry mark the state uses to list changed transfers once.
-  // REQUIRES: present. mark() returns whether it was unmarked before.
-  bool mark(TransferId id);
+  // REQUIRES: present. mark() returns whether it was unmarked before;
+  // `slot` (when not null) gets the entry's slot.
+  bool mark(TransferId id, uint32_t* slot = nullptr);
   // Unmarks every entry at once, without a lookup per entry: a mark is the
   // epoch it was set in, and this starts a new epoch (a lookup per changed
   // transfer at every commit was part of TransferTable::entry's share of
@@ -59,6 +72,7 @@ class TransferTable {
   static constexpr size_t kBlockEntries = 1024;
   Entry* entry(TransferId id);
   Entry& at(uint32_t i) { return blocks_[i / kBlockEntries][i % kBlockEntries]; }
+  const Entry& at(uint32_t i) const { return blocks_[i / kBlockEntries][i % kBlockEntries]; }
   Entry& push_back(Entry e);
 
   boost::unordered_flat_map<TransferId, uint32_t, std::hash<TransferId>> index_;  // id -> entry index

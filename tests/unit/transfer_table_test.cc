@@ -98,3 +98,36 @@ TEST_CASE("unmark_all clears every mark, whether set by mark or by a marked inse
   CHECK(table.mark(TransferId(5001)));
   CHECK_FALSE(table.mark(TransferId(5002)));
 }
+
+TEST_CASE("a slot hint finds its entry, and a stale one falls back to the index, never to another or a stale entry") {
+  TransferTable table;
+  auto add = [&](u128 id, uint64_t amount) {
+    Transfer t;
+    t.id = TransferId(id);
+    t.amount = Amount(amount);
+    table.insert(t);
+    return static_cast<uint32_t>(table.size() - 1);
+  };
+  const uint32_t s1 = add(1, 10);
+  const uint32_t s2 = add(2, 20);
+  const uint32_t s3 = add(3, 30);
+  CHECK(table.find(TransferId(2), s2)->amount.value() == 20);
+  uint32_t marked_slot = 99;
+  CHECK(table.mark(TransferId(3), &marked_slot));
+  CHECK(marked_slot == s3);
+
+  // Erase 1: the last entry (3) moves into slot s1; its old slot s3 is past the end
+  // but still holds a copy of 3.
+  table.erase(TransferId(1));
+  table.find(TransferId(3))->amount = Amount(31);  // a change after the move
+  CHECK(table.find(TransferId(3), s3)->amount.value() == 31);  // the live entry, not the stale copy
+  CHECK(table.find(TransferId(1), s1) == nullptr);            // slot s1 holds 3 now: not returned for 1
+  CHECK(table.find(TransferId(2), s1)->amount.value() == 20); // a wrong hint still finds the entry
+
+  // Cleared and refilled: old hints point at other entries, or past the end.
+  table.clear();
+  add(7, 70);
+  CHECK(table.find(TransferId(2), s2) == nullptr);
+  CHECK(table.find(TransferId(7), s2)->amount.value() == 70);
+  CHECK(table.find(TransferId(1), 0) == nullptr);
+}
