@@ -9,10 +9,13 @@ TransferTable::Entry* TransferTable::entry(TransferId id) {
   return it == index_.end() ? nullptr : &at(it->second);
 }
 
-TransferTable::Entry& TransferTable::push_back(Entry e) {
+TransferTable::Entry& TransferTable::push_back(const Transfer& t, uint32_t mark_epoch) {
   if (size_ == blocks_.size() * kBlockEntries) blocks_.push_back(std::make_unique<Entry[]>(kBlockEntries));
   Entry& slot = at(static_cast<uint32_t>(size_));
-  slot = std::move(e);
+  // Copied straight into the slot (a Transfer is 208 bytes; an Entry
+  // built first and then moved in was a second copy).
+  slot.value = t;
+  slot.mark_epoch = mark_epoch;
   size_++;
   return slot;
 }
@@ -26,7 +29,7 @@ Transfer& TransferTable::insert(const Transfer& t, bool marked) {
   const bool fresh = index_.emplace(t.id, static_cast<uint32_t>(size_)).second;
   assert(fresh);  // REQUIRES: absent
   (void)fresh;
-  return push_back(Entry{t, marked ? epoch_ : 0}).value;
+  return push_back(t, marked ? epoch_ : 0).value;
 }
 
 void TransferTable::insert_or_assign(const Transfer& t) {

@@ -73,7 +73,7 @@ class TransferTable {
   Entry* entry(TransferId id);
   Entry& at(uint32_t i) { return blocks_[i / kBlockEntries][i % kBlockEntries]; }
   const Entry& at(uint32_t i) const { return blocks_[i / kBlockEntries][i % kBlockEntries]; }
-  Entry& push_back(Entry e);
+  Entry& push_back(const Transfer& t, uint32_t mark_epoch);
 
   boost::unordered_flat_map<TransferId, uint32_t, std::hash<TransferId>> index_;  // id -> entry index
   std::vector<std::unique_ptr<Entry[]>> blocks_;  // kept by clear()
