@@ -157,7 +157,7 @@ rocksdb::Options make_options(const StoreOptions& o, std::shared_ptr<std::atomic
 }  // namespace
 
 struct StoreBatch::Impl {
-  rocksdb::WriteBatch wb;
+  StagedWrites wb;  // sorted by the store's BatchSorter when written
   std::string value;  // reused encoding buffer
   // Gathered by stage_changes, written by finish_changes (see store.h).
   // The maps only find an id's slot; the vectors keep first-touch order,
@@ -221,14 +221,14 @@ StoreBatch::~StoreBatch() = default;
 void StoreBatch::put(const std::string& key, const std::string& value) {
   if (key.size() == 17 && key[0] == 'T') impl_->note_transfer(get_be128(key.data() + 1));
   if (key.size() == keys::kTimerKeySize && key[0] == 'W') impl_->note_timer(get_be64(key.data() + 1));
-  impl_->wb.Put(key, value);
+  impl_->wb.put(key, value);
 }
-void StoreBatch::remove(const std::string& key) { impl_->wb.Delete(key); }
+void StoreBatch::remove(const std::string& key) { impl_->wb.remove(key); }
 void StoreBatch::set_outbox_floor(uint64_t floor) { impl_->outbox_floor = floor; }
-size_t StoreBatch::bytes() const { return impl_->wb.GetDataSize(); }
-size_t StoreBatch::count() const { return static_cast<size_t>(impl_->wb.Count()); }
+size_t StoreBatch::bytes() const { return impl_->wb.data_size(); }
+size_t StoreBatch::count() const { return impl_->wb.count(); }
 void StoreBatch::clear() {
-  impl_->wb.Clear();
+  impl_->wb.clear();
   impl_->outbox.clear();
   impl_->max_transfer = 0;
   impl_->transfers.clear();
@@ -263,7 +263,7 @@ void StoreBatch::Impl::emit_index(IndexBucket& b) {
   assert(!b.block.entries.empty());
   const std::string k = keys::index(b.tag, b.term, b.block.entries.front().timestamp);
   encode_to(value, b.block);
-  wb.Put(k, value);
+  wb.put(k, value);
   b.block.entries.clear();
 }
 
@@ -279,7 +279,7 @@ void StoreBatch::Impl::emit_history(Bucket& b) {
   assert(!b.block.entries.empty() && b.block.entries.size() <= kHistoryBlockEntries);
   const keys::KeyBuf k = keys::history_key(b.account, b.block.entries.front().timestamp);
   encode_to(value, b.block);
-  wb.Put(rocksdb::Slice(k.data, k.size), value);
+  wb.put(rocksdb::Slice(k.data, k.size), value);
   b.block.entries.clear();
 }
 
@@ -296,12 +296,12 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     if (t == nullptr) continue;
     const keys::KeyBuf k = keys::tagged('T', id.value());
     encode_to(value, *t);
-    wb.Put(rocksdb::Slice(k.data, k.size), value);
+    wb.put(rocksdb::Slice(k.data, k.size), value);
     impl_->note_transfer(id.value());
     if (t->state == PendingState::pending) {
-      wb.Put(keys::pending(id), "");
+      wb.put(keys::pending(id), "");
     } else if (t->state != PendingState::none) {
-      wb.Delete(keys::pending(id));
+      wb.remove(keys::pending(id));
     }
   }
   for (TransferId id : c.sagas) {
@@ -314,7 +314,7 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     }
     // No in-flight index of its own: an in-flight saga is the one with a
     // saga_deadline timer (count_sagas, recovery/saga_status.h).
-    wb.Put(keys::saga(id), encode(*s));
+    wb.put(keys::saga(id), encode(*s));
   }
   for (const auto& [source, id] : c.legs) {
     const SagaLeg* l = state.find_leg(source, id);
@@ -325,7 +325,7 @@ void StoreBatch::stage_changes(const PartitionState& state) {
              credited_leg(*state.find_transfer(id), source, state.partition_count()) == *l);
       continue;
     }
-    wb.Put(keys::leg(source, id), encode(*l));
+    wb.put(keys::leg(source, id), encode(*l));
   }
   // History: each account's entries arrive in time order (records apply in
   // order, a record's entries in order), so they go to its bucket, and a
@@ -360,9 +360,9 @@ void StoreBatch::stage_changes(const PartitionState& state) {
     if (op.set) {
       impl_->note_timer(op.timer.deadline.ns);
       put_be128(routing.data(), op.timer.routing.value());
-      wb.Put(keys::timer(op.timer), routing);
+      wb.put(keys::timer(op.timer), routing);
     } else {
-      wb.Delete(keys::timer(op.timer));
+      wb.remove(keys::timer(op.timer));
     }
   }
   for (size_t i = 0; i < c.outbox.size(); i++) {
@@ -378,7 +378,7 @@ void StoreBatch::Impl::emit_outbox() {
   for (size_t i = 0; i < all.size(); i += kOutboxEntriesPerKey) {
     const auto chunk = all.subspan(i, std::min(kOutboxEntriesPerKey, all.size() - i));
     encode_outbox_entries_to(value, chunk);
-    wb.Put(keys::outbox(chunk.back().seq), value);
+    wb.put(keys::outbox(chunk.back().seq), value);
   }
   outbox.clear();
 }
@@ -391,7 +391,7 @@ void StoreBatch::finish_changes(const PartitionState& state) {
     if (a == nullptr) continue;
     const keys::KeyBuf k = keys::tagged('A', id.value());
     encode_to(value, *a);
-    wb.Put(rocksdb::Slice(k.data, k.size), value);
+    wb.put(rocksdb::Slice(k.data, k.size), value);
   }
   impl_->accounts.clear();
   impl_->account_seen.clear();
@@ -406,14 +406,14 @@ void StoreBatch::finish_changes(const PartitionState& state) {
 }
 
 void StoreBatch::stage_outcomes(Offset offset, const OffsetOutcomes& outcomes) {
-  impl_->wb.Put(keys::outcomes(offset), encode(outcomes));
+  impl_->wb.put(keys::outcomes(offset), encode(outcomes));
 }
 
 void StoreBatch::stage_quarantine(const QuarantinedRecord& record) {
-  impl_->wb.Put(keys::quarantine(record.offset), encode(record));
+  impl_->wb.put(keys::quarantine(record.offset), encode(record));
 }
 
-void StoreBatch::stage_meta(const PartitionMeta& meta) { impl_->wb.Put(keys::kMeta, encode(meta)); }
+void StoreBatch::stage_meta(const PartitionMeta& meta) { impl_->wb.put(keys::kMeta, encode(meta)); }
 
 struct PartitionStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
@@ -449,8 +449,8 @@ struct PartitionStore::Impl {
   std::unique_ptr<TableIngest> ingest GUARDED_BY(mu);
   // write()'s two ways into RocksDB for a commit's batch `wb`: a sorted
   // WriteBatch, or (bulk mode) an ingested table file.
-  rocksdb::Status write_sorted(rocksdb::WriteBatch& wb, const rocksdb::WriteOptions& wo) REQUIRES(mu);
-  rocksdb::Status ingest_sorted(rocksdb::WriteBatch& wb) REQUIRES(mu);
+  rocksdb::Status write_sorted(const StagedWrites& wb, const rocksdb::WriteOptions& wo) REQUIRES(mu);
+  rocksdb::Status ingest_sorted(const StagedWrites& wb) REQUIRES(mu);
 };
 
 namespace {
@@ -761,18 +761,16 @@ Status PartitionStore::write(StoreBatch& batch, bool logged) {
   return s;
 }
 
-rocksdb::Status PartitionStore::Impl::write_sorted(rocksdb::WriteBatch& wb, const rocksdb::WriteOptions& wo) {
+rocksdb::Status PartitionStore::Impl::write_sorted(const StagedWrites& wb, const rocksdb::WriteOptions& wo) {
   rocksdb::WriteBatch* ordered = nullptr;
   const rocksdb::Status sorted = sorter.sort(wb, ordered);
-  // StoreBatch writes only puts and deletes, which always sort.
-  assert(sorted.ok());
-  return db->Write(wo, sorted.ok() ? ordered : &wb);
+  if (!sorted.ok()) return sorted;
+  return db->Write(wo, ordered);
 }
 
-rocksdb::Status PartitionStore::Impl::ingest_sorted(rocksdb::WriteBatch& wb) {
+rocksdb::Status PartitionStore::Impl::ingest_sorted(const StagedWrites& wb) {
   const std::vector<BatchSorter::Entry>* entries = nullptr;
-  const rocksdb::Status sorted = sorter.last_writes(wb, entries);
-  if (!sorted.ok()) return sorted;
+  sorter.last_writes(wb, entries);
   return ingest->ingest(*db, *entries);
 }
 

@@ -30,19 +30,18 @@ Entry make_entry(const rocksdb::Slice& key, uint32_t index, bool remove, const r
                index, remove, key, value};
 }
 
-// Collects a batch's entries as slices into its own buffer.
-template <class Entry>
+// Copies a batch's writes into StagedWrites.
 class Collector final : public rocksdb::WriteBatch::Handler {
  public:
-  explicit Collector(std::vector<Entry>& out) : out_(out) {}
+  explicit Collector(StagedWrites& out) : out_(out) {}
   rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
     if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
-    out_.push_back(make_entry<Entry>(key, next(), false, value));
+    out_.put(key, value);
     return rocksdb::Status::OK();
   }
   rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
     if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
-    out_.push_back(make_entry<Entry>(key, next(), true, rocksdb::Slice()));
+    out_.remove(key);
     return rocksdb::Status::OK();
   }
   // Everything else is refused (the Handler's defaults would skip a merge
@@ -61,13 +60,22 @@ class Collector final : public rocksdb::WriteBatch::Handler {
   bool saw_log_data() const { return log_data_; }
 
  private:
-  uint32_t next() const { return static_cast<uint32_t>(out_.size()); }
   static rocksdb::Status refuse(const char* what) {
     return rocksdb::Status::InvalidArgument(std::string("sorted batch: cannot reorder a ") + what);
   }
-  std::vector<Entry>& out_;
+  StagedWrites& out_;
   bool log_data_ = false;
 };
+
+// The length of `n` as a varint32 in a WriteBatch record.
+size_t varint_size(size_t n) {
+  size_t bytes = 1;
+  while (n >= 128) {
+    n >>= 7;
+    bytes++;
+  }
+  return bytes;
+}
 
 }  // namespace
 
@@ -89,36 +97,79 @@ bool BatchSorter::before(const Entry& a, const Entry& b) {
   return a.index < b.index;
 }
 
-rocksdb::Status BatchSorter::collect_sorted(const rocksdb::WriteBatch& in) {
+void StagedWrites::put(const rocksdb::Slice& key, const rocksdb::Slice& value) {
+  assert(buf_.size() + key.size() + value.size() < (uint64_t{1} << 32));  // offsets are 32-bit
+  const auto key_at = static_cast<uint32_t>(buf_.size());
+  buf_.append(key.data(), key.size());
+  const auto value_at = static_cast<uint32_t>(buf_.size());
+  buf_.append(value.data(), value.size());
+  writes_.push_back(Write{key_at, static_cast<uint32_t>(key.size()), value_at,
+                          static_cast<uint32_t>(value.size()), false});
+  // A put record: its tag, the key and the value, each with its length.
+  data_size_ += 1 + varint_size(key.size()) + key.size() + varint_size(value.size()) + value.size();
+}
+
+void StagedWrites::remove(const rocksdb::Slice& key) {
+  assert(buf_.size() + key.size() < (uint64_t{1} << 32));
+  const auto key_at = static_cast<uint32_t>(buf_.size());
+  buf_.append(key.data(), key.size());
+  writes_.push_back(Write{key_at, static_cast<uint32_t>(key.size()), 0, 0, true});
+  data_size_ += 1 + varint_size(key.size()) + key.size();
+}
+
+void StagedWrites::clear() {
+  buf_.clear();  // the capacity stays, for the next commit
+  writes_.clear();
+  data_size_ = kBatchHeader;
+}
+
+void BatchSorter::collect_sorted(const StagedWrites& in) {
   entries_.clear();
-  Collector<Entry> collect(entries_);
-  const rocksdb::Status s = in.Iterate(&collect);
-  if (!s.ok()) return s;
-  if (collect.saw_log_data()) return rocksdb::Status::InvalidArgument("sorted batch: cannot reorder log data");
+  entries_.reserve(in.writes_.size());
+  const char* base = in.buf_.data();
+  for (size_t i = 0; i < in.writes_.size(); i++) {
+    const StagedWrites::Write& w = in.writes_[i];
+    const rocksdb::Slice key(base + w.key_at, w.key_size);
+    const rocksdb::Slice value(base + w.value_at, w.value_size);
+    entries_.push_back(make_entry<Entry>(key, static_cast<uint32_t>(i), w.remove, value));
+  }
   // (key, index) is unique, so an unstable sort gives the one order that
   // keeps each key's writes in sequence. A lambda, not a function pointer:
   // the compare inlines into the sort.
   std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return before(a, b); });
+}
+
+rocksdb::Status BatchSorter::stage(const rocksdb::WriteBatch& in) {
+  staged_.clear();
+  Collector collect(staged_);
+  const rocksdb::Status s = in.Iterate(&collect);
+  if (!s.ok()) return s;
+  if (collect.saw_log_data()) return rocksdb::Status::InvalidArgument("sorted batch: cannot reorder log data");
+  assert(staged_.data_size() == in.GetDataSize());
   return rocksdb::Status::OK();
 }
 
-rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out) {
-  const rocksdb::Status s = collect_sorted(in);
-  if (!s.ok()) return s;
+rocksdb::Status BatchSorter::sort(const StagedWrites& in, rocksdb::WriteBatch*& out) {
+  collect_sorted(in);
   sorted_.Clear();
   for (const Entry& e : entries_) {
     const rocksdb::Status w = e.remove ? sorted_.Delete(e.key) : sorted_.Put(e.key, e.value);
     if (!w.ok()) return w;
   }
-  assert(sorted_.Count() == in.Count());
-  assert(sorted_.GetDataSize() == in.GetDataSize());
+  assert(sorted_.Count() == in.count());
+  assert(sorted_.GetDataSize() == in.data_size());
   out = &sorted_;
   return rocksdb::Status::OK();
 }
 
-rocksdb::Status BatchSorter::last_writes(const rocksdb::WriteBatch& in, const std::vector<Entry>*& out) {
-  const rocksdb::Status s = collect_sorted(in);
+rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out) {
+  const rocksdb::Status s = stage(in);
   if (!s.ok()) return s;
+  return sort(staged_, out);
+}
+
+void BatchSorter::last_writes(const StagedWrites& in, const std::vector<Entry>*& out) {
+  collect_sorted(in);
   // A key's writes are adjacent and in batch order: keep the last of each run.
   size_t kept = 0;
   for (size_t i = 0; i < entries_.size(); i++) {
@@ -127,6 +178,12 @@ rocksdb::Status BatchSorter::last_writes(const rocksdb::WriteBatch& in, const st
   }
   entries_.resize(kept);
   out = &entries_;
+}
+
+rocksdb::Status BatchSorter::last_writes(const rocksdb::WriteBatch& in, const std::vector<Entry>*& out) {
+  const rocksdb::Status s = stage(in);
+  if (!s.ok()) return s;
+  last_writes(staged_, out);
   return rocksdb::Status::OK();
 }
 

@@ -22,9 +22,36 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace tally {
+
+// A commit's writes as they are staged: keys and values copied into one
+// buffer, each write noted with where it lies. BatchSorter reads them from
+// here; a WriteBatch built first had to be parsed back into its records,
+// about 4% of a transfer's CPU (docs/benchmarks.md "Writes staged for the
+// sort"). Only puts and deletes, in the default column family.
+class StagedWrites {
+ public:
+  void put(const rocksdb::Slice& key, const rocksdb::Slice& value);
+  void remove(const rocksdb::Slice& key);
+  size_t count() const { return writes_.size(); }
+  // What a WriteBatch of the same writes would hold (its GetDataSize()).
+  size_t data_size() const { return data_size_; }
+  void clear();
+
+ private:
+  friend class BatchSorter;
+  struct Write {
+    uint32_t key_at, key_size, value_at, value_size;
+    bool remove;
+  };
+  std::string buf_;
+  std::vector<Write> writes_;
+  size_t data_size_ = kBatchHeader;
+  static constexpr size_t kBatchHeader = 12;  // a WriteBatch's sequence number and count
+};
 
 class BatchSorter {
  public:
@@ -52,16 +79,24 @@ class BatchSorter {
   // and deletes in the default column family; anything else is an
   // InvalidArgument (and `in` should then be written as it is).
   rocksdb::Status sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out);
+  // The same for staged writes (nothing to refuse); `out` is a WriteBatch
+  // of `in`'s writes in key order.
+  rocksdb::Status sort(const StagedWrites& in, rocksdb::WriteBatch*& out);
   // What `in` leaves in the store, in ascending key order: each key once,
   // with the batch's last write of it (a put, or a delete). What a table
   // file holds (one entry per key); slices into `in`, valid while it is
   // unchanged and until the next call. Refuses what sort() refuses.
   rocksdb::Status last_writes(const rocksdb::WriteBatch& in, const std::vector<Entry>*& out);
+  // The same for staged writes; slices into `in`.
+  void last_writes(const StagedWrites& in, const std::vector<Entry>*& out);
 
  private:
-  rocksdb::Status collect_sorted(const rocksdb::WriteBatch& in);
+  // A WriteBatch's writes copied into staged_, or the refusal.
+  rocksdb::Status stage(const rocksdb::WriteBatch& in);
+  void collect_sorted(const StagedWrites& in);
   std::vector<Entry> entries_;
   rocksdb::WriteBatch sorted_;
+  StagedWrites staged_;  // for the WriteBatch forms
 };
 
 }  // namespace tally

@@ -198,3 +198,52 @@ TEST_CASE("the sort is bytewise order for keys that share their first 8, 16 or 2
   }
   CHECK(wrong == 0);
 }
+
+TEST_CASE("staged writes sort to the same batch as a WriteBatch of the same writes, byte for byte") {
+  rocksdb::WriteBatch wb;
+  StagedWrites staged;
+  uint64_t x = 12345;
+  for (int i = 0; i < 500; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    // Keys and values of 0 to 300 bytes (varint lengths of one and two bytes), some repeated.
+    const std::string key(1 + (x >> 20) % 40, static_cast<char>('A' + (x >> 8) % 4));
+    const std::string k = key + std::to_string((x >> 32) % 200);
+    if ((x >> 40) % 5 == 0) {
+      REQUIRE(wb.Delete(k).ok());
+      staged.remove(k);
+    } else {
+      const std::string v((x >> 44) % 300, static_cast<char>(i));
+      REQUIRE(wb.Put(k, v).ok());
+      staged.put(k, v);
+    }
+    CHECK(staged.data_size() == wb.GetDataSize());
+  }
+  CHECK(staged.count() == wb.Count());
+
+  BatchSorter from_batch, from_staged;
+  rocksdb::WriteBatch* a = nullptr;
+  rocksdb::WriteBatch* b = nullptr;
+  REQUIRE(from_batch.sort(wb, a).ok());
+  REQUIRE(from_staged.sort(staged, b).ok());
+  CHECK(a->Data() == b->Data());
+
+  const std::vector<BatchSorter::Entry>* la = nullptr;
+  const std::vector<BatchSorter::Entry>* lb = nullptr;
+  REQUIRE(from_batch.last_writes(wb, la).ok());
+  from_staged.last_writes(staged, lb);
+  REQUIRE(la->size() == lb->size());
+  size_t differ = 0;
+  for (size_t i = 0; i < la->size(); i++) {
+    const auto& p = (*la)[i];
+    const auto& q = (*lb)[i];
+    if (p.key != q.key || p.remove != q.remove || (!p.remove && p.value != q.value)) differ++;
+  }
+  CHECK(differ == 0);
+
+  // clear() leaves nothing of the earlier writes.
+  staged.clear();
+  staged.put("Z", "z");
+  REQUIRE(from_staged.sort(staged, b).ok());
+  CHECK(entries(*b).keys == std::vector<std::string>{"Z"});
+  CHECK(staged.data_size() == b->GetDataSize());
+}
