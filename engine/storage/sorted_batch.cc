@@ -30,43 +30,6 @@ Entry make_entry(const rocksdb::Slice& key, uint32_t index, bool remove, const r
                index, remove, key, value};
 }
 
-// Copies a batch's writes into StagedWrites.
-class Collector final : public rocksdb::WriteBatch::Handler {
- public:
-  explicit Collector(StagedWrites& out) : out_(out) {}
-  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
-    if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
-    out_.put(key, value);
-    return rocksdb::Status::OK();
-  }
-  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
-    if (cf != 0) return rocksdb::Status::InvalidArgument("sorted batch: column family");
-    out_.remove(key);
-    return rocksdb::Status::OK();
-  }
-  // Everything else is refused (the Handler's defaults would skip a merge
-  // or a single delete in the default column family, silently).
-  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-    return refuse("merge");
-  }
-  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override { return refuse("single delete"); }
-  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-    return refuse("delete range");
-  }
-  rocksdb::Status PutEntityCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-    return refuse("entity");
-  }
-  void LogData(const rocksdb::Slice&) override { log_data_ = true; }
-  bool saw_log_data() const { return log_data_; }
-
- private:
-  static rocksdb::Status refuse(const char* what) {
-    return rocksdb::Status::InvalidArgument(std::string("sorted batch: cannot reorder a ") + what);
-  }
-  StagedWrites& out_;
-  bool log_data_ = false;
-};
-
 // The length of `n` as a varint32 in a WriteBatch record.
 size_t varint_size(size_t n) {
   size_t bytes = 1;
@@ -139,16 +102,6 @@ void BatchSorter::collect_sorted(const StagedWrites& in) {
   std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return before(a, b); });
 }
 
-rocksdb::Status BatchSorter::stage(const rocksdb::WriteBatch& in) {
-  staged_.clear();
-  Collector collect(staged_);
-  const rocksdb::Status s = in.Iterate(&collect);
-  if (!s.ok()) return s;
-  if (collect.saw_log_data()) return rocksdb::Status::InvalidArgument("sorted batch: cannot reorder log data");
-  assert(staged_.data_size() == in.GetDataSize());
-  return rocksdb::Status::OK();
-}
-
 rocksdb::Status BatchSorter::sort(const StagedWrites& in, rocksdb::WriteBatch*& out) {
   collect_sorted(in);
   sorted_.Clear();
@@ -162,12 +115,6 @@ rocksdb::Status BatchSorter::sort(const StagedWrites& in, rocksdb::WriteBatch*& 
   return rocksdb::Status::OK();
 }
 
-rocksdb::Status BatchSorter::sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out) {
-  const rocksdb::Status s = stage(in);
-  if (!s.ok()) return s;
-  return sort(staged_, out);
-}
-
 void BatchSorter::last_writes(const StagedWrites& in, const std::vector<Entry>*& out) {
   collect_sorted(in);
   // A key's writes are adjacent and in batch order: keep the last of each run.
@@ -178,13 +125,6 @@ void BatchSorter::last_writes(const StagedWrites& in, const std::vector<Entry>*&
   }
   entries_.resize(kept);
   out = &entries_;
-}
-
-rocksdb::Status BatchSorter::last_writes(const rocksdb::WriteBatch& in, const std::vector<Entry>*& out) {
-  const rocksdb::Status s = stage(in);
-  if (!s.ok()) return s;
-  last_writes(staged_, out);
-  return rocksdb::Status::OK();
 }
 
 }  // namespace tally

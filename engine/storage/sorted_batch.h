@@ -31,7 +31,8 @@ namespace tally {
 // buffer, each write noted with where it lies. BatchSorter reads them from
 // here; a WriteBatch built first had to be parsed back into its records,
 // about 4% of a transfer's CPU (docs/benchmarks.md "Writes staged for the
-// sort"). Only puts and deletes, in the default column family.
+// sort"). Only puts and deletes, in the default column family: writes that
+// reorder freely (a merge, a range delete or log data would not).
 class StagedWrites {
  public:
   void put(const rocksdb::Slice& key, const rocksdb::Slice& value);
@@ -74,29 +75,20 @@ class BatchSorter {
   // Bytewise key order (the stores' comparator), then batch order.
   static bool before(const Entry& a, const Entry& b);
 
-  // The batch `in` with its entries in ascending key order (bytewise, the
-  // stores' comparator). Valid until the next call. `in` may hold only puts
-  // and deletes in the default column family; anything else is an
-  // InvalidArgument (and `in` should then be written as it is).
-  rocksdb::Status sort(const rocksdb::WriteBatch& in, rocksdb::WriteBatch*& out);
-  // The same for staged writes (nothing to refuse); `out` is a WriteBatch
-  // of `in`'s writes in key order.
+  // The staged writes `in` as a WriteBatch in ascending key order
+  // (bytewise, the stores' comparator), a key's writes in the order they
+  // were staged. Valid until the next call.
   rocksdb::Status sort(const StagedWrites& in, rocksdb::WriteBatch*& out);
   // What `in` leaves in the store, in ascending key order: each key once,
-  // with the batch's last write of it (a put, or a delete). What a table
-  // file holds (one entry per key); slices into `in`, valid while it is
-  // unchanged and until the next call. Refuses what sort() refuses.
-  rocksdb::Status last_writes(const rocksdb::WriteBatch& in, const std::vector<Entry>*& out);
-  // The same for staged writes; slices into `in`.
+  // with its last staged write (a put, or a delete). What a table file
+  // holds (one entry per key); slices into `in`, valid while it is
+  // unchanged and until the next call.
   void last_writes(const StagedWrites& in, const std::vector<Entry>*& out);
 
  private:
-  // A WriteBatch's writes copied into staged_, or the refusal.
-  rocksdb::Status stage(const rocksdb::WriteBatch& in);
   void collect_sorted(const StagedWrites& in);
   std::vector<Entry> entries_;
   rocksdb::WriteBatch sorted_;
-  StagedWrites staged_;  // for the WriteBatch forms
 };
 
 }  // namespace tally

@@ -61,17 +61,32 @@ std::map<std::string, std::string> contents(rocksdb::DB& db) {
   return out;
 }
 
+// The same writes staged for the sorter and in a WriteBatch as built
+// (the oracle: RocksDB applies it as it is).
+struct Writes {
+  StagedWrites staged;
+  rocksdb::WriteBatch batch;
+  void put(const std::string& k, const std::string& v) {
+    staged.put(k, v);
+    REQUIRE(batch.Put(k, v).ok());
+  }
+  void remove(const std::string& k) {
+    staged.remove(k);
+    REQUIRE(batch.Delete(k).ok());
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a sorted batch holds the same entries in ascending key order") {
-  rocksdb::WriteBatch wb;
+  Writes w;
   const std::vector<std::string> keys = {"T\x09", "A\x02", "W\x01", "A\x01", "T\x01", "Q", "A\xff", "H"};
-  for (const auto& k : keys) REQUIRE(wb.Put(k, "value of " + k).ok());
-  REQUIRE(wb.Delete("B").ok());
+  for (const auto& k : keys) w.put(k, "value of " + k);
+  w.remove("B");
 
   BatchSorter sorter;
   rocksdb::WriteBatch* sorted = nullptr;
-  REQUIRE(sorter.sort(wb, sorted).ok());
+  REQUIRE(sorter.sort(w.staged, sorted).ok());
   REQUIRE(sorted != nullptr);
   const Seen s = entries(*sorted);
   CHECK(s.keys == std::vector<std::string>{"A\x01", "A\x02", "A\xff", "B", "H", "Q", "T\x01", "T\x09", "W\x01"});
@@ -82,28 +97,30 @@ TEST_CASE("a sorted batch holds the same entries in ascending key order") {
       CHECK(s.values[i] == "value of " + s.keys[i]);
     }
   }
-  CHECK(sorted->Count() == wb.Count());
+  CHECK(sorted->Count() == w.batch.Count());
+  CHECK(sorted->GetDataSize() == w.batch.GetDataSize());
 
-  // The sorter's buffers are reused: a second, smaller batch leaves nothing of the first.
-  rocksdb::WriteBatch small;
-  REQUIRE(small.Put("Z", "z").ok());
-  REQUIRE(sorter.sort(small, sorted).ok());
+  // The sorter's and the staging's buffers are reused: a second, smaller
+  // batch leaves nothing of the first.
+  w.staged.clear();
+  w.staged.put("Z", "z");
+  REQUIRE(sorter.sort(w.staged, sorted).ok());
   CHECK(entries(*sorted).keys == std::vector<std::string>{"Z"});
 }
 
 TEST_CASE("writes of one key keep their order, so RocksDB ends in the same state") {
-  rocksdb::WriteBatch wb;
-  REQUIRE(wb.Put("k", "first").ok());
-  REQUIRE(wb.Put("a", "1").ok());
-  REQUIRE(wb.Delete("k").ok());
-  REQUIRE(wb.Put("k", "last").ok());
-  REQUIRE(wb.Put("gone", "x").ok());
-  REQUIRE(wb.Put("b", "2").ok());
-  REQUIRE(wb.Delete("gone").ok());
+  Writes w;
+  w.put("k", "first");
+  w.put("a", "1");
+  w.remove("k");
+  w.put("k", "last");
+  w.put("gone", "x");
+  w.put("b", "2");
+  w.remove("gone");
 
   BatchSorter sorter;
   rocksdb::WriteBatch* sorted = nullptr;
-  REQUIRE(sorter.sort(wb, sorted).ok());
+  REQUIRE(sorter.sort(w.staged, sorted).ok());
   const Seen s = entries(*sorted);
   CHECK(s.keys == std::vector<std::string>{"a", "b", "gone", "gone", "k", "k", "k"});
   CHECK(s.values[4] == "first");
@@ -113,38 +130,25 @@ TEST_CASE("writes of one key keep their order, so RocksDB ends in the same state
   TempDir dir;
   auto as_built = open_db(dir.sub("as_built"));
   auto reordered = open_db(dir.sub("sorted"));
-  REQUIRE(as_built->Write(rocksdb::WriteOptions(), &wb).ok());
+  REQUIRE(as_built->Write(rocksdb::WriteOptions(), &w.batch).ok());
   REQUIRE(reordered->Write(rocksdb::WriteOptions(), sorted).ok());
   const auto want = std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}, {"k", "last"}};
   CHECK(contents(*as_built) == want);
   CHECK(contents(*reordered) == want);
 }
 
-TEST_CASE("entries the sorter cannot reorder are refused, not dropped") {
-  rocksdb::WriteBatch merge;
-  REQUIRE(merge.Put("a", "1").ok());
-  REQUIRE(merge.Merge("a", "2").ok());
-  BatchSorter sorter;
-  rocksdb::WriteBatch* sorted = nullptr;
-  CHECK_FALSE(sorter.sort(merge, sorted).ok());
-
-  rocksdb::WriteBatch range;
-  REQUIRE(range.DeleteRange("a", "c").ok());
-  CHECK_FALSE(sorter.sort(range, sorted).ok());
-}
-
 TEST_CASE("last_writes keeps each key once, with the batch's last write of it, in key order") {
-  rocksdb::WriteBatch in;
-  REQUIRE(in.Put("b", "1").ok());
-  REQUIRE(in.Put("a", "1").ok());
-  REQUIRE(in.Delete("b").ok());    // put, then delete: the delete stays (a tombstone for older files)
-  REQUIRE(in.Put("c", "1").ok());
-  REQUIRE(in.Put("a", "2").ok());  // put, then put: the second value
-  REQUIRE(in.Delete("d").ok());
-  REQUIRE(in.Put("d", "3").ok());  // delete, then put: the put
+  StagedWrites in;
+  in.put("b", "1");
+  in.put("a", "1");
+  in.remove("b");    // put, then delete: the delete stays (a tombstone for older files)
+  in.put("c", "1");
+  in.put("a", "2");  // put, then put: the second value
+  in.remove("d");
+  in.put("d", "3");  // delete, then put: the put
   BatchSorter sorter;
   const std::vector<BatchSorter::Entry>* out = nullptr;
-  REQUIRE(sorter.last_writes(in, out).ok());
+  sorter.last_writes(in, out);
   REQUIRE(out != nullptr);
   REQUIRE(out->size() == 4);
   const std::vector<std::pair<std::string, std::optional<std::string>>> want = {
@@ -155,9 +159,6 @@ TEST_CASE("last_writes keeps each key once, with the batch's last write of it, i
     CHECK((*out)[i].remove == !want[i].second.has_value());
     if (want[i].second) CHECK((*out)[i].value.ToString() == *want[i].second);
   }
-  rocksdb::WriteBatch merge;
-  REQUIRE(merge.Merge("a", "x").ok());
-  CHECK(sorter.last_writes(merge, out).IsInvalidArgument());
 }
 
 TEST_CASE("the sort is bytewise order for keys that share their first 8, 16 or 20 bytes, of any length") {
@@ -180,11 +181,11 @@ TEST_CASE("the sort is bytewise order for keys that share their first 8, 16 or 2
     for (size_t j = varied_from; j < len; j++) k[j] = static_cast<char>(next() % 3 == 0 ? 0 : next() % 256);
     keys.push_back(k);
   }
-  rocksdb::WriteBatch wb;
-  for (size_t i = 0; i < keys.size(); i++) REQUIRE(wb.Put(keys[i], std::to_string(i)).ok());
+  StagedWrites staged;
+  for (size_t i = 0; i < keys.size(); i++) staged.put(keys[i], std::to_string(i));
   BatchSorter sorter;
   rocksdb::WriteBatch* sorted = nullptr;
-  REQUIRE(sorter.sort(wb, sorted).ok());
+  REQUIRE(sorter.sort(staged, sorted).ok());
   const Seen s = entries(*sorted);
 
   std::vector<size_t> order(keys.size());
@@ -199,8 +200,15 @@ TEST_CASE("the sort is bytewise order for keys that share their first 8, 16 or 2
   CHECK(wrong == 0);
 }
 
-TEST_CASE("staged writes sort to the same batch as a WriteBatch of the same writes, byte for byte") {
-  rocksdb::WriteBatch wb;
+TEST_CASE("staged writes sort to the batch their writes make in key order, byte for byte") {
+  // The oracle: the same writes put into a WriteBatch by RocksDB itself, in
+  // insertion order (its size) and in stable key order (its bytes).
+  struct Op {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: a delete
+  };
+  std::vector<Op> ops;
+  rocksdb::WriteBatch as_built;
   StagedWrites staged;
   uint64_t x = 12345;
   for (int i = 0; i < 500; i++) {
@@ -209,41 +217,52 @@ TEST_CASE("staged writes sort to the same batch as a WriteBatch of the same writ
     const std::string key(1 + (x >> 20) % 40, static_cast<char>('A' + (x >> 8) % 4));
     const std::string k = key + std::to_string((x >> 32) % 200);
     if ((x >> 40) % 5 == 0) {
-      REQUIRE(wb.Delete(k).ok());
+      REQUIRE(as_built.Delete(k).ok());
       staged.remove(k);
+      ops.push_back({k, std::nullopt});
     } else {
       const std::string v((x >> 44) % 300, static_cast<char>(i));
-      REQUIRE(wb.Put(k, v).ok());
+      REQUIRE(as_built.Put(k, v).ok());
       staged.put(k, v);
+      ops.push_back({k, v});
     }
-    CHECK(staged.data_size() == wb.GetDataSize());
+    CHECK(staged.data_size() == as_built.GetDataSize());
   }
-  CHECK(staged.count() == wb.Count());
+  CHECK(staged.count() == as_built.Count());
 
-  BatchSorter from_batch, from_staged;
-  rocksdb::WriteBatch* a = nullptr;
-  rocksdb::WriteBatch* b = nullptr;
-  REQUIRE(from_batch.sort(wb, a).ok());
-  REQUIRE(from_staged.sort(staged, b).ok());
-  CHECK(a->Data() == b->Data());
+  std::vector<size_t> order(ops.size());
+  for (size_t i = 0; i < order.size(); i++) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return rocksdb::Slice(ops[a].key).compare(rocksdb::Slice(ops[b].key)) < 0;
+  });
+  rocksdb::WriteBatch want;
+  for (size_t i : order) REQUIRE((ops[i].value ? want.Put(ops[i].key, *ops[i].value) : want.Delete(ops[i].key)).ok());
 
-  const std::vector<BatchSorter::Entry>* la = nullptr;
-  const std::vector<BatchSorter::Entry>* lb = nullptr;
-  REQUIRE(from_batch.last_writes(wb, la).ok());
-  from_staged.last_writes(staged, lb);
-  REQUIRE(la->size() == lb->size());
-  size_t differ = 0;
-  for (size_t i = 0; i < la->size(); i++) {
-    const auto& p = (*la)[i];
-    const auto& q = (*lb)[i];
-    if (p.key != q.key || p.remove != q.remove || (!p.remove && p.value != q.value)) differ++;
+  BatchSorter sorter;
+  rocksdb::WriteBatch* got = nullptr;
+  REQUIRE(sorter.sort(staged, got).ok());
+  CHECK(got->Data() == want.Data());
+
+  // last_writes: the last of each key's run in that order.
+  const std::vector<BatchSorter::Entry>* last = nullptr;
+  sorter.last_writes(staged, last);
+  size_t expected = 0, differ = 0;
+  for (size_t j = 0; j < order.size(); j++) {
+    if (j + 1 < order.size() && ops[order[j + 1]].key == ops[order[j]].key) continue;
+    const Op& op = ops[order[j]];
+    if (expected < last->size()) {
+      const BatchSorter::Entry& e = (*last)[expected];
+      if (e.key.ToString() != op.key || e.remove != !op.value || (op.value && e.value.ToString() != *op.value)) differ++;
+    }
+    expected++;
   }
+  CHECK(last->size() == expected);
   CHECK(differ == 0);
 
   // clear() leaves nothing of the earlier writes.
   staged.clear();
   staged.put("Z", "z");
-  REQUIRE(from_staged.sort(staged, b).ok());
-  CHECK(entries(*b).keys == std::vector<std::string>{"Z"});
-  CHECK(staged.data_size() == b->GetDataSize());
+  REQUIRE(sorter.sort(staged, got).ok());
+  CHECK(entries(*got).keys == std::vector<std::string>{"Z"});
+  CHECK(staged.data_size() == got->GetDataSize());
 }
