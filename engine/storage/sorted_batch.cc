@@ -24,9 +24,8 @@ uint64_t key_word(const rocksdb::Slice& key, size_t from, size_t n) {
   return w;
 }
 
-template <class Entry>
-Entry make_entry(const rocksdb::Slice& key, uint32_t index, bool remove, const rocksdb::Slice& value) {
-  return Entry{key_word(key, 0, 8), key_word(key, 8, 8), static_cast<uint32_t>(key_word(key, 16, 4)),
+BatchSorter::Entry make_entry(const rocksdb::Slice& key, uint32_t index, bool remove, const rocksdb::Slice& value) {
+  return BatchSorter::Entry{key_word(key, 0, 8), key_word(key, 8, 8), static_cast<uint32_t>(key_word(key, 16, 4)),
                index, remove, key, value};
 }
 
@@ -94,7 +93,7 @@ void BatchSorter::collect_sorted(const StagedWrites& in) {
     const StagedWrites::Write& w = in.writes_[i];
     const rocksdb::Slice key(base + w.key_at, w.key_size);
     const rocksdb::Slice value(base + w.value_at, w.value_size);
-    entries_.push_back(make_entry<Entry>(key, static_cast<uint32_t>(i), w.remove, value));
+    entries_.push_back(make_entry(key, static_cast<uint32_t>(i), w.remove, value));
   }
   // (key, index) is unique, so an unstable sort gives the one order that
   // keeps each key's writes in sequence. A lambda, not a function pointer:
